@@ -1,0 +1,3 @@
+from trailguard.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""The `trailguard` command: a thin click shell over the library.
+
+Exit codes follow sqlfluff's convention: 0 success, 1 a failure the command reports
+(unreadable input, a mandatory violation, bad stack config), 2 a usage error or invalid pattern.
+Each sub-command lives in its own module and is imported only when it runs, so `trailguard test`
+never pays for importing Pulumi.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from trailguard import __version__
+
+EXIT_SUCCESS = 0
+EXIT_FAIL = 1
+EXIT_ERROR = 2
+
+# command name -> module under trailguard.cli defining `command` (a click.Command)
+COMMANDS: dict[str, str] = {
+    "test": "test_cmd",
+    "lint": "lint_cmd",
+    "catalog": "catalog_cmd",
+    "check": "check_cmd",
+    "backtest": "backtest_cmd",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        return importlib.import_module(f"trailguard.cli.{module}").command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="trailguard")
+def main() -> None:
+    """CloudTrail security alarms as code: test filter patterns, browse the detection
+    catalogue, check a stack offline and back-test alarms over CloudTrail archives."""
