@@ -1,0 +1,22 @@
+"""trailguard's Pulumi components: AuditTrail, AlertTopic, Detection and SecurityMonitoring.
+
+Type tokens are `trailguard:<module>:<Type>`; every child is created with `parent=self`, so a
+provider passed in `opts` reaches all of them, and child names derive from the component's name.
+"""
+
+from components.alerts import AlertTopic, AlertTopicArgs
+from components.detection import Detection, DetectionArgs
+from components.monitoring import SecurityMonitoring
+from components.program_config import read_program_config
+from components.trail import AuditTrail, AuditTrailArgs
+
+__all__ = [
+    "AlertTopic",
+    "AlertTopicArgs",
+    "AuditTrail",
+    "AuditTrailArgs",
+    "Detection",
+    "DetectionArgs",
+    "SecurityMonitoring",
+    "read_program_config",
+]

@@ -1,0 +1,80 @@
+"""AlertTopic: an SNS topic CloudWatch alarms can actually deliver to, encrypted with a customer key.
+
+Encrypting with the AWS-managed `alias/aws/sns` key silently drops alarm notifications
+(CloudWatch cannot be granted that key), so the topic gets its own key whose policy lets
+`cloudwatch.amazonaws.com` of this account use it. Or an existing topic, referenced by ARN.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components import documents
+from components.environment import aws_environment
+from trailguard.config import Subscription, TopicConfig
+
+KEY_DELETION_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class AlertTopicArgs:
+    topic: TopicConfig
+    """Validated topic settings: subscriptions, or the ARN of an existing topic."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child."""
+
+
+class AlertTopic(pulumi.ComponentResource):
+    """Key, topic, topic policy and subscriptions; children are named `<name>-<role>`."""
+
+    topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AlertTopicArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("trailguard:alerts:AlertTopic", name, {}, opts)
+        if not args.topic.created:
+            self.topic_arn = pulumi.Output.from_input(args.topic.existing_arn)
+            self.register_outputs({"topicArn": self.topic_arn})
+            return
+
+        tags = dict(args.tags)
+        env = aws_environment(self)
+        key = aws.kms.Key(
+            f"{name}-key",
+            description=f"SNS topic {args.topic.name} for trailguard alarms",
+            enable_key_rotation=True,
+            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+            policy=env.apply(lambda e: json.dumps(
+                documents.topic_key_policy(e["partition"], e["region"], e["account"]))),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key.arn, tags=tags,
+                              opts=pulumi.ResourceOptions(parent=self))
+        aws.sns.TopicPolicy(
+            f"{name}-policy",
+            arn=topic.arn,
+            policy=pulumi.Output.all(env, topic.arn).apply(lambda v: json.dumps(
+                documents.topic_policy(v[0]["partition"], v[0]["region"], v[0]["account"], v[1]))),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for index, subscription in enumerate(args.topic.subscriptions):
+            self._subscribe(f"{name}-{subscription.protocol}-{index}", topic, subscription)
+        self.topic_arn = topic.arn
+        self.register_outputs({"topicArn": self.topic_arn})
+
+    def _subscribe(self, name: str, topic: aws.sns.Topic, subscription: Subscription) -> None:
+        # https endpoints often carry a token in the URL: keep them out of plain-text state.
+        endpoint = (pulumi.Output.secret(subscription.endpoint) if subscription.protocol == "https"
+                    else subscription.endpoint)
+        aws.sns.TopicSubscription(name, topic=topic.arn, protocol=subscription.protocol,
+                                  endpoint=endpoint, opts=pulumi.ResourceOptions(parent=self))
+        if subscription.protocol == "lambda":
+            # SNS needs leave to invoke the function, for this topic only.
+            aws.lambda_.Permission(f"{name}-invoke", action="lambda:InvokeFunction",
+                                   function=subscription.endpoint, principal="sns.amazonaws.com",
+                                   source_arn=topic.arn, opts=pulumi.ResourceOptions(parent=self))

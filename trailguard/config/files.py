@@ -1,0 +1,94 @@
+"""Reading `Pulumi.yaml` and `Pulumi.<stack>.yaml` offline, the way the Pulumi engine would.
+
+The engine merges the project's declared defaults with the stack file, and hands every value to
+the program as a string (objects and arrays JSON-encoded). `trailguard check` has no Pulumi CLI and
+no key to decrypt `secure:` values, so those become `SECRET_PLACEHOLDER`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from trailguard.config.model import NAMESPACE, SECRET_PLACEHOLDER, ConfigError
+from trailguard.config.validate import KEY_KINDS
+
+
+def read_project_settings(project_dir: Path, stack: str) -> dict[str, Any]:
+    """Every config key the program would see (`ns:key` -> value): project defaults, then stack file."""
+    project_dir = Path(project_dir)
+    project = _read_yaml(project_dir / "Pulumi.yaml")
+    name = project.get("name")
+    if name != NAMESPACE:
+        raise ConfigError(str(project_dir / "Pulumi.yaml"),
+                          f"project name is {name!r}; trailguard's config namespace needs {NAMESPACE!r}")
+    settings: dict[str, Any] = {}
+    for key, declaration in (project.get("config") or {}).items():
+        full = key if ":" in key else f"{name}:{key}"
+        if isinstance(declaration, Mapping):
+            if "default" in declaration:
+                settings[full] = declaration["default"]
+            elif "value" in declaration:
+                settings[full] = declaration["value"]
+        else:
+            settings[full] = declaration
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise ConfigError(str(stack_file), f"no such stack file; stacks here: {', '.join(stacks) or 'none'}")
+    stack_config = _read_yaml(stack_file).get("config") or {}
+    if not isinstance(stack_config, Mapping):
+        raise ConfigError(f"{stack_file}: config", "must be a mapping of namespaced keys")
+    for key, value in stack_config.items():
+        full = key if ":" in key else f"{name}:{key}"
+        settings[full] = replace_secrets(value)
+    return settings
+
+
+def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
+    """The `trailguard:` keys of the stack (project defaults included), names without the namespace."""
+    prefix = f"{NAMESPACE}:"
+    return {key[len(prefix):]: value for key, value in read_project_settings(project_dir, stack).items()
+            if key.startswith(prefix)}
+
+
+def replace_secrets(value: Any) -> Any:
+    """Swap every `{secure: ciphertext}` (top-level or set with `--path`) for the placeholder."""
+    if isinstance(value, Mapping):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER
+        return {key: replace_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [replace_secrets(item) for item in value]
+    return value
+
+
+def encode_for_engine(settings: Mapping[str, Any]) -> dict[str, str]:
+    """Values as the engine passes them: strings as-is, everything else JSON (booleans lower-case)."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in settings.items()}
+
+
+def decode_from_engine(key: str, text: str) -> Any:
+    """One engine string back to data, by the key's declared kind; unknown keys stay strings."""
+    kind = KEY_KINDS.get(key, "string")
+    if kind == "string":
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{NAMESPACE}:{key}", f"expected a JSON {kind}, got {text!r} ({err.msg})") from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "file not found; run from the project directory or pass --project-dir") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(str(path), f"not valid YAML: {err}") from None
+    if not isinstance(data, Mapping):
+        raise ConfigError(str(path), "must be a YAML mapping")
+    return dict(data)
