@@ -9,6 +9,7 @@ the character that broke the rule and say what was expected there.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Callable
 
 from . import rules
@@ -32,7 +33,22 @@ def parse(text: str) -> Pattern:
     """Parse `text` into a syntax tree, raising `PatternSyntaxError` if it is not a valid pattern."""
     if not isinstance(text, str):
         raise TypeError(f"a filter pattern is a str, not {type(text).__name__}")
-    return _Parser(text).parse_pattern()
+    if len(text) > rules.MAX_PATTERN_LENGTH:
+        raise PatternSyntaxError(
+            f"pattern is {len(text)} characters long; CloudWatch Logs allows at most "
+            f"{rules.MAX_PATTERN_LENGTH}", text, rules.MAX_PATTERN_LENGTH, "E150")
+    # AWS sets no nesting limit below the length cap (A22); 1024 characters of '(' need ~1600 frames.
+    limit = sys.getrecursionlimit()
+    if limit < _PARSE_RECURSION_LIMIT:
+        sys.setrecursionlimit(_PARSE_RECURSION_LIMIT)
+    try:
+        return _Parser(text).parse_pattern()
+    finally:
+        if limit < _PARSE_RECURSION_LIMIT:
+            sys.setrecursionlimit(limit)
+
+
+_PARSE_RECURSION_LIMIT = 4 * rules.MAX_PATTERN_LENGTH + 1000
 
 
 class _Parser:

@@ -18,11 +18,8 @@ from .render import render_selector
 
 
 def check_quotas(text: str, tree: Pattern) -> None:
-    """Raise `PatternSyntaxError` if the pattern breaks one of AWS's documented limits."""
-    if len(text) > rules.MAX_PATTERN_LENGTH:
-        raise PatternSyntaxError(
-            f"pattern is {len(text)} characters long; CloudWatch Logs allows at most "
-            f"{rules.MAX_PATTERN_LENGTH}", text, rules.MAX_PATTERN_LENGTH, "E150")
+    """Raise `PatternSyntaxError` if the pattern breaks one of AWS's documented limits (the length
+    cap is enforced by the parser, before it recurses)."""
     regexes = list(_regexes(tree))
     if len(regexes) > rules.MAX_REGEX_PER_PATTERN:
         raise PatternSyntaxError(
