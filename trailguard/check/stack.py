@@ -1,0 +1,31 @@
+"""Check one stack offline: read its config files, validate, run the program under mocks.
+
+Each step is a function so `trailguard check` can add more (the policy pack runs on the
+`ProgramRun` this returns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from trailguard.check.harness import ProgramRun, run_program
+from trailguard.config import StackConfig, load_stack_config, read_stack_config
+
+
+@dataclass(frozen=True)
+class StackCheck:
+    """A stack whose config validated and whose program ran: what it enables and what it registers."""
+
+    stack: str
+    project_dir: Path
+    config: StackConfig
+    run: ProgramRun
+
+
+def check_stack(project_dir: Path, stack: str, *, preview: bool = False) -> StackCheck:
+    """Validate `Pulumi.<stack>.yaml` (ConfigError names the key), then run the program under mocks."""
+    project_dir = Path(project_dir)
+    config = load_stack_config(read_stack_config(project_dir, stack))
+    run = run_program(project_dir, stack, preview=preview)
+    return StackCheck(stack=stack, project_dir=project_dir, config=config, run=run)
