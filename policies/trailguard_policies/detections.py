@@ -1,0 +1,450 @@
+"""The required detections: each must exist in the stack as a whole chain that fires.
+
+`required-detections` is a stack policy because a deleted resource produces no resource-policy
+call: only the stack view shows that an alarm is gone. For each required catalogue detection it
+looks for a metric filter whose pattern behaves like the detection (matches every positive
+sample, no negative), then follows the chain from that filter: its log group is fed by a
+multi-region, logging trail of the stack (or is listed as fed from outside), an alarm watches
+exactly the filter's metric and namespace and fires on one matching event, and the alarm notifies
+an SNS topic of the stack (or a listed ARN). Of several candidate filters the one with the fewest
+broken links is reported, one violation per broken link; a link that cannot be decided at
+preview is reported last, as the advisory "can't run during preview" diagnostic.
+
+`detections-protected` (advisory by default) asks for `protect` on the filters and alarms of
+required detections: `pulumi up --skip-preview` (Automation API, pulumi/actions) runs stack
+policies only after the deletions, and `protect` is what stops the deletion itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from trailguard.alarms import AlarmSettings
+from trailguard.catalog.model import Detection
+
+from .links import (
+    Link,
+    StackView,
+    alarm_notifies,
+    display_name,
+    filter_on,
+    trail_feeds,
+    trail_qualifies,
+)
+from .props import METRIC_ALARM, METRIC_FILTER, UNKNOWN, read, read_mapping
+from .samples import describe_verdict, judge_pattern, required_detections
+from .settings import integer, number, read_config, required_detections_property, string_list
+
+REQUIRED_SCHEMA = PolicyConfigSchema(
+    properties={
+        "requiredDetections": required_detections_property(),
+        "maxThreshold": number(
+            "Highest alarm threshold allowed; the alarm must fire when this many matching events land in one "
+            "period. With the default 1, a Sum alarm fires on a single matching event.",
+            1,
+        ),
+        "maxDatapointsToAlarm": integer(
+            "Most breaching datapoints an alarm may need before it fires (default 1: the first one).", 1, minimum=1
+        ),
+        "maxEvaluationWindowSeconds": integer(
+            "Longest evaluation window (period x evaluationPeriods) an alarm of a required detection may use.",
+            3600,
+            minimum=10,
+        ),
+        "perDetection": {
+            "type": "object",
+            "default": {},
+            "description": (
+                "Looser limits for named detections tuned to fire on bursts, e.g. "
+                '{"unauthorized-api-calls": {"maxThreshold": 5, "maxDatapointsToAlarm": 2}}.'
+            ),
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "maxThreshold": {"type": "number", "minimum": 0},
+                    "maxDatapointsToAlarm": {"type": "integer", "minimum": 1},
+                    "maxEvaluationWindowSeconds": {"type": "integer", "minimum": 10},
+                },
+            },
+        },
+        "externalLogGroups": string_list(
+            "Names of log groups fed by a multi-region, logging trail outside this stack (e.g. an "
+            "organization trail managed elsewhere); filters on them count as fed."
+        ),
+        "externalTopicArns": string_list(
+            "ARNs of SNS topics outside this stack that count as a notifying alarm action."
+        ),
+    }
+)
+
+PROTECTED_SCHEMA = PolicyConfigSchema(properties={"requiredDetections": required_detections_property()})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken (or, at preview, undecidable) link in a detection's chain."""
+
+    text: str  # names the resource and the link; the detection is prefixed when reported
+    urn: str | None = None
+    decided: bool = True
+
+
+def required_detections_validator(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """Report every required detection whose chain is missing or broken."""
+    config = read_config(args.get_config(), REQUIRED_SCHEMA)
+    detections, config_error = required_detections(config["requiredDetections"])
+    if config_error:
+        report_violation(f"policy config requiredDetections: {config_error}")
+    stack = StackView.of(args.resources)
+    by_problem: dict[tuple[str, str | None], list[Detection]] = {}
+    undecided: list[str] = []
+    for detection in detections:
+        problems = detection_problems(detection, stack, config)
+        decided = [p for p in problems if p.decided]
+        for problem in decided:
+            by_problem.setdefault((problem.text, problem.urn), []).append(detection)
+        if problems and not decided:
+            undecided.extend(f"required detection '{detection.id}': {p.text}" for p in problems)
+    for (text, urn), affected in by_problem.items():
+        report_violation(f"{_name_detections(affected)}: {text}", urn)
+    if undecided:
+        raise _undecidable("; ".join(undecided) + " (decided on update)")
+
+
+def detection_problems(detection: Detection, stack: StackView, config: dict[str, Any]) -> list[Problem]:
+    """The broken links of the best chain implementing `detection`; [] when one chain is whole."""
+    config = {**config, **(config["perDetection"].get(detection.id) or {})}
+    candidates: list[PolicyResource] = []
+    unknown_patterns: list[PolicyResource] = []
+    closest: tuple[int, PolicyResource, Any] | None = None
+    for metric_filter in stack.filters:
+        pattern = read(metric_filter.props, "pattern", default="")
+        if pattern is UNKNOWN:
+            unknown_patterns.append(metric_filter)
+            continue
+        verdict = judge_pattern(str(pattern), detection.id)
+        if verdict.implements:
+            candidates.append(metric_filter)
+            continue
+        same_metric = read(metric_filter.props, "metricTransformation", "name") == detection.metric
+        rank = (0 if same_metric else 1, verdict.failures)
+        if closest is None or rank < closest[0]:
+            closest = (rank, metric_filter, verdict)
+    if not candidates:
+        if unknown_patterns:
+            names = ", ".join(f"'{f.name}'" for f in unknown_patterns)
+            return [Problem(f"the pattern of metric filter(s) {names} is unknown at preview", decided=False)]
+        text = "no metric filter in the stack matches all its positive and none of its negative catalogue samples"
+        if closest is not None:
+            _, metric_filter, verdict = closest
+            text += f"; closest is metric filter '{metric_filter.name}', which {describe_verdict(verdict)}"
+            return [Problem(text, metric_filter.urn)]
+        return [Problem(text + "; add it to the stack's trailguard:detections")]
+    best: list[Problem] | None = None
+    for metric_filter in candidates:
+        problems = chain_problems(metric_filter, stack, config)
+        if not problems:
+            return []
+        if best is None or _rank(problems) < _rank(best):
+            best = problems
+    assert best is not None
+    return best
+
+
+def chain_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any]) -> list[Problem]:
+    """The broken links from the trail to the topic through `metric_filter`."""
+    return [
+        *_transformation_problems(metric_filter),
+        *_log_group_problems(metric_filter, stack, config),
+        *_alarm_problems(metric_filter, stack, config),
+    ]
+
+
+def _transformation_problems(metric_filter: PolicyResource) -> list[Problem]:
+    problems = []
+    value = read(metric_filter.props, "metricTransformation", "value")
+    if value is not UNKNOWN and _as_number(value) is None:
+        problems.append(Problem(
+            f"metric filter '{metric_filter.name}' publishes '{value}' per matching event; publish a constant "
+            "such as '1' so that a single event reaches the alarm threshold",
+            metric_filter.urn,
+        ))
+    dimensions = read_mapping(metric_filter.props, "metricTransformation", "dimensions")
+    if dimensions is not UNKNOWN and dimensions:
+        problems.append(Problem(
+            f"metric filter '{metric_filter.name}' publishes its metric with dimensions "
+            f"({', '.join(sorted(dimensions))}); an alarm without those exact dimension values sees no data",
+            metric_filter.urn,
+        ))
+    return problems
+
+
+def _log_group_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any]) -> list[Problem]:
+    group_name = read(metric_filter.props, "logGroupName")
+    if isinstance(group_name, str) and group_name in config["externalLogGroups"]:
+        return []
+    linked = [(group, filter_on(metric_filter, group)) for group in stack.log_groups]
+    linked = [(group, link) for group, link in linked if link is not Link.NO]
+    if not linked:
+        shown = f"'{group_name}'" if isinstance(group_name, str) else "a log group computed elsewhere"
+        return [Problem(
+            f"metric filter '{metric_filter.name}' is on log group {shown}, which is neither a log group of "
+            "this stack nor listed in externalLogGroups",
+            metric_filter.urn,
+        )]
+    reasons: list[str] = []
+    undecided = False
+    for group, on_group in linked:
+        fed = _fed_by_trail(group, stack)
+        if on_group is Link.YES and fed[0] is Link.YES:
+            return []
+        undecided = undecided or Link.UNDECIDED in (on_group, fed[0])
+        if fed[0] is not Link.YES:
+            reasons.append(fed[1])
+    if undecided:
+        return [Problem(
+            f"whether metric filter '{metric_filter.name}' reads a log group fed by a multi-region, logging "
+            "trail is unknown at preview",
+            metric_filter.urn,
+            decided=False,
+        )]
+    return [Problem("; ".join(reasons), metric_filter.urn)]
+
+
+def _fed_by_trail(group: PolicyResource, stack: StackView) -> tuple[Link, str]:
+    """Whether a multi-region, logging trail of the stack delivers to `group`, and why not."""
+    name = display_name(group)
+    not_qualified: list[str] = []
+    undecided = False
+    for trail in stack.trails:
+        feeds = trail_feeds(trail, group)
+        if feeds is Link.NO:
+            continue
+        qualifies, reason = trail_qualifies(trail)
+        if feeds is Link.YES and qualifies is Link.YES:
+            return Link.YES, ""
+        if qualifies is Link.NO:
+            not_qualified.append(reason)
+        else:
+            undecided = True
+    if undecided:
+        return Link.UNDECIDED, f"which trail feeds log group '{name}' is unknown at preview"
+    if not_qualified:
+        return Link.NO, f"log group '{name}' is fed by no multi-region, logging trail: {'; '.join(not_qualified)}"
+    return Link.NO, (
+        f"no trail of this stack delivers to log group '{name}'; point a multi-region trail's "
+        "cloudWatchLogsGroupArn at it or list it in externalLogGroups"
+    )
+
+
+def _alarm_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any]) -> list[Problem]:
+    metric = read(metric_filter.props, "metricTransformation", "name")
+    namespace = read(metric_filter.props, "metricTransformation", "namespace")
+    if metric is UNKNOWN or namespace is UNKNOWN:
+        return [Problem(f"the metric of metric filter '{metric_filter.name}' is unknown at preview", decided=False)]
+    watching: list[PolicyResource] = []
+    unknown_metric: list[PolicyResource] = []
+    for alarm in stack.alarms:
+        alarm_metric = read(alarm.props, "metricName")
+        alarm_namespace = read(alarm.props, "namespace")
+        if alarm_metric is UNKNOWN or alarm_namespace is UNKNOWN:
+            unknown_metric.append(alarm)
+        elif alarm_metric == metric and alarm_namespace == namespace:
+            watching.append(alarm)
+    if not watching:
+        if unknown_metric:
+            return [Problem(f"the metric of alarm(s) {', '.join(a.name for a in unknown_metric)} is unknown at preview", decided=False)]
+        return [Problem(
+            f"no alarm watches metric '{namespace}/{metric}' of metric filter '{metric_filter.name}'"
+            + _near_alarms_hint(metric_filter, metric, namespace, stack),
+            metric_filter.urn,
+        )]
+    value = _as_number(read(metric_filter.props, "metricTransformation", "value"))
+    default_value = _as_number(read(metric_filter.props, "metricTransformation", "defaultValue"))
+    best: list[Problem] | None = None
+    for alarm in watching:
+        problems = _alarm_settings_problems(alarm, value, default_value, config)
+        notifies, reason = alarm_notifies(alarm, stack.topics, config["externalTopicArns"])
+        if notifies is not Link.YES:
+            problems.append(Problem(f"alarm '{alarm.name}' notifies nobody: {reason}", alarm.urn, notifies is Link.NO))
+        if not problems:
+            return []
+        if best is None or _rank(problems) < _rank(best):
+            best = problems
+    assert best is not None
+    return best
+
+
+def _alarm_settings_problems(
+    alarm: PolicyResource, value: float | None, default_value: float | None, config: dict[str, Any]
+) -> list[Problem]:
+    """Whether the alarm goes to ALARM, and acts, on one matching event (or the allowed burst) in time."""
+    props = alarm.props
+    problems: list[Problem] = []
+    if read(props, "actionsEnabled", default=True) is False:
+        problems.append(Problem(f"alarm '{alarm.name}' has actions disabled (actionsEnabled is false)", alarm.urn))
+    dimensions = read_mapping(props, "dimensions")
+    if dimensions is not UNKNOWN and dimensions:
+        problems.append(Problem(
+            f"alarm '{alarm.name}' watches the metric with dimensions ({', '.join(sorted(dimensions))}), "
+            "which the metric filter does not publish",
+            alarm.urn,
+        ))
+    fields = {
+        key: read(props, key)
+        for key in ("statistic", "extendedStatistic", "threshold", "comparisonOperator", "period", "evaluationPeriods", "datapointsToAlarm")
+    }
+    if any(v is UNKNOWN for v in fields.values()):
+        problems.append(Problem(f"the statistic or threshold of alarm '{alarm.name}' is unknown at preview", alarm.urn, decided=False))
+        return problems
+    issues: list[str] = []
+    threshold = _as_number(fields["threshold"])
+    max_threshold = float(config["maxThreshold"])
+    if threshold is None:
+        issues.append("it has no static threshold")
+    elif threshold > max_threshold:
+        issues.append(f"its threshold {threshold:g} is above the allowed maximum {max_threshold:g}")
+    burst = max(1, math.ceil(max_threshold))  # matching events in one period the alarm must fire on
+    datapoint = _burst_value(fields["statistic"], fields["extendedStatistic"], burst, value, default_value)
+    comparison = str(fields["comparisonOperator"] or "")
+    if threshold is not None and datapoint is not None and not _breaches(comparison, threshold, datapoint):
+        events = "one matching event gives" if burst == 1 else f"{burst} matching events in one period give"
+        issues.append(
+            f"{events} {fields['statistic'] or fields['extendedStatistic']} {datapoint:g}, "
+            f"which is not {comparison} {threshold:g}"
+        )
+    evaluation_periods = int(_as_number(fields["evaluationPeriods"]) or 1)
+    datapoints = int(_as_number(fields["datapointsToAlarm"]) or evaluation_periods)
+    max_datapoints = int(config["maxDatapointsToAlarm"])
+    if datapoints > max_datapoints:
+        issues.append(f"it needs {datapoints} breaching datapoints, more than the allowed {max_datapoints}")
+    period = int(_as_number(fields["period"]) or 0)
+    window = period * evaluation_periods
+    max_window = int(config["maxEvaluationWindowSeconds"])
+    if window > max_window:
+        issues.append(f"its evaluation window {window}s ({period}s x {evaluation_periods}) exceeds the allowed {max_window}s")
+    if issues:
+        wanted = "a single matching event" if burst == 1 else f"{burst} matching events in one period"
+        problems.append(Problem(f"alarm '{alarm.name}' does not fire on {wanted}: {'; '.join(issues)}", alarm.urn))
+    return problems
+
+
+def _burst_value(statistic: Any, extended: Any, events: int, value: float | None, default_value: float | None) -> float | None:
+    """The datapoint `events` matching events in one period produce; the worst case when
+    non-matching log events emit a default value that dilutes Average and Minimum."""
+    if value is None:
+        return None
+    if statistic == "SampleCount":
+        return float(events)
+    if statistic == "Sum":
+        return events * value
+    if statistic == "Maximum":
+        return value
+    if statistic in ("Minimum", "Average") or extended:
+        return min(value, default_value) if default_value is not None else value
+    return None
+
+
+def _breaches(comparison: str, threshold: float, datapoint: float) -> bool:
+    try:
+        return AlarmSettings(comparison=comparison, threshold=threshold).breaches(datapoint)
+    except ValueError:
+        return False  # anomaly-detection bands and unknown operators do not fire on a count
+
+
+def _near_alarms_hint(metric_filter: PolicyResource, metric: str, namespace: str, stack: StackView) -> str:
+    """Name alarms that look meant for this filter: same component, metric name or namespace."""
+    near = []
+    for alarm in stack.alarms:
+        alarm_metric, alarm_namespace = read(alarm.props, "metricName"), read(alarm.props, "namespace")
+        same_parent = metric_filter.parent is not None and alarm.parent is not None and alarm.parent.urn == metric_filter.parent.urn
+        if same_parent or alarm_metric == metric:
+            near.append(f"alarm '{alarm.name}' watches '{alarm_namespace}/{alarm_metric}'")
+    return f" ({'; '.join(near)})" if near else ""
+
+
+def _rank(problems: Sequence[Problem]) -> tuple[int, int]:
+    return (sum(p.decided for p in problems), len(problems))
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None or value is UNKNOWN:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _name_detections(detections: Sequence[Detection]) -> str:
+    if len(detections) == 1:
+        return f"required detection '{detections[0].id}' ({detections[0].title})"
+    return "required detections " + ", ".join(f"'{d.id}'" for d in detections)
+
+
+def _undecidable(message: str) -> UnknownValueError:
+    """The servicer turns an UnknownValueError into an advisory "can't run during preview" diagnostic."""
+    error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+    error.message = message
+    return error
+
+
+def detections_protected_validator(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Filters whose pattern implements, and alarms on the metric of, a required detection are protected."""
+    if args.resource_type not in (METRIC_FILTER, METRIC_ALARM) or args.opts.protect:
+        return
+    config = read_config(args.get_config(), PROTECTED_SCHEMA)
+    detections, _ = required_detections(config["requiredDetections"])
+    if args.resource_type == METRIC_FILTER:
+        pattern = read(args.props, "pattern", default="")
+        metric = read(args.props, "metricTransformation", "name")
+        implemented = [
+            d for d in detections
+            if metric == d.metric or (pattern is not UNKNOWN and judge_pattern(str(pattern), d.id).implements)
+        ]
+        kind = "metric filter"
+    else:
+        metric = read(args.props, "metricName")
+        implemented = [d for d in detections if metric == d.metric]
+        kind = "alarm"
+    if implemented:
+        report_violation(
+            f"{kind} '{args.name}' of {_name_detections(implemented)} is not protected: `pulumi up --skip-preview` "
+            "(the Automation API and pulumi/actions) runs stack policies only after deleting it. "
+            "Set protect (stack config trailguard:protect: true)."
+        )
+
+
+required_detections_policy = StackValidationPolicy(
+    name="required-detections",
+    description=(
+        "Every required detection has a metric filter matching its catalogue samples, on a log group fed by a "
+        "multi-region logging trail, with an alarm on exactly its metric that fires on one event and notifies SNS."
+    ),
+    validate=required_detections_validator,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=REQUIRED_SCHEMA,
+)
+
+detections_protected = ResourceValidationPolicy(
+    name="detections-protected",
+    description="Metric filters and alarms of required detections have `protect` set, so no update can delete them.",
+    validate=detections_protected_validator,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    config_schema=PROTECTED_SCHEMA,
+)
