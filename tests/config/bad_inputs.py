@@ -1,0 +1,82 @@
+"""Stack configs the program must refuse, as data: (config keys to set, key named, message parts).
+
+Shared by the pure validation tests (tests/config) and the program tests (tests/components),
+which assert that the same input also registers no resource. Detection ids used here exist in
+both the packaged catalogue and `small_catalog()`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def custom(detection_id: str = "s3-public-grant", **fields) -> dict:
+    """A valid custom detection, with `fields` replaced."""
+    return {
+        "id": detection_id,
+        "title": "S3 bucket ACL made public",
+        "pattern": '{ $.eventName = "PutBucketAcl" }',
+        "severity": "high",
+        "metric": "S3PublicGrant",
+        "samples": {"positives": [{"eventName": "PutBucketAcl"}],
+                    "negatives": [{"eventName": "GetBucketAcl"}]},
+        **fields,
+    }
+
+
+def many_customs(count: int) -> list[dict]:
+    return [custom(f"custom-{i}", metric=f"Custom{i}", pattern=f'{{ $.eventName = "Custom{i}" }}',
+                   samples={"positives": [{"eventName": f"Custom{i}"}]}) for i in range(count)]
+
+
+TOPICS = {"defaultTopic": "security", "topics": {"security": {"subscriptions": [
+    {"protocol": "email", "endpoint": "secops@example.com"}]}}}
+
+
+def topics_with(subscription: dict) -> dict:
+    return {"defaultTopic": "security", "topics": {"security": {"subscriptions": [subscription]}}}
+
+
+BAD_INPUTS = [
+    pytest.param({"detections": ["root-usage", "rot-usage"]}, "trailguard:detections",
+                 ["'rot-usage'", "root-usage", "iam-policy-changes", "did you mean 'root-usage'"],
+                 id="unknown-detection-id"),
+    pytest.param({"customDetections": [custom(pattern='{ $.eventName = "PutBucketAcl" ')]},
+                 "trailguard:customDetections[0].pattern",
+                 ["invalid filter pattern", '{ $.eventName = "PutBucketAcl" ', "^"],
+                 id="invalid-custom-pattern"),
+    pytest.param({"customDetections": [custom(samples={"positives": [{"eventName": "GetBucketAcl"}]})]},
+                 "trailguard:customDetections[0].samples.positives[0]",
+                 ["does not match the pattern"], id="custom-positive-does-not-match"),
+    pytest.param({"overrides": {"root-usage": {"threshold": -1}}}, "trailguard:overrides.root-usage.threshold",
+                 ["-1 is negative", "threshold >= 0"], id="negative-threshold"),
+    pytest.param({"overrides": {"root-usage": {"period": 45}}}, "trailguard:overrides.root-usage.period",
+                 ["refuses a period of 45 s", "10, 30 or a multiple of 60"], id="period-refused"),
+    pytest.param({"overrides": {"root-usage": {"period": 3600, "evaluationPeriods": 25}}},
+                 "trailguard:overrides.root-usage.evaluationPeriods",
+                 ["90000 s", "86400 s (one day)"], id="evaluation-window-over-a-day"),
+    pytest.param({"overrides": {"root-usage": {"evaluationPeriods": 2, "datapointsToAlarm": 3}}},
+                 "trailguard:overrides.root-usage.datapointsToAlarm",
+                 ["3 datapoints to alarm", "2 evaluation", "1 to evaluationPeriods"],
+                 id="datapoints-over-evaluation-periods"),
+    pytest.param({"notifications": topics_with({"protocol": "email", "endpoint": "secops.example.com"})},
+                 "trailguard:notifications.topics.security.subscriptions[0].endpoint",
+                 ["'secops.example.com' is not an email address"], id="invalid-email"),
+    pytest.param({"notifications": topics_with({"protocol": "https", "endpoint": "http://hooks.example.com/x"})},
+                 "trailguard:notifications.topics.security.subscriptions[0].endpoint",
+                 ["is not an https:// URL", "plain http is refused"], id="invalid-url"),
+    pytest.param({"notifications": TOPICS, "overrides": {"root-usage": {"topic": "pager"}}},
+                 "trailguard:overrides.root-usage.topic",
+                 ["unknown topic 'pager'", "allowed: security", "notifications.topics"],
+                 id="undefined-topic"),
+    pytest.param({"customDetections": [custom("root-usage")]}, "trailguard:customDetections[0].id",
+                 ["duplicate id 'root-usage'", "catalogue"], id="duplicate-id"),
+    pytest.param({"customDetections": [custom(metric="RootAccountUsage")],
+                  "detections": ["root-usage"]},
+                 "trailguard:customDetections[0].metric",
+                 ["duplicate metric CISBenchmark/RootAccountUsage", "'root-usage'", "'s3-public-grant'"],
+                 id="duplicate-metric"),
+    pytest.param({"customDetections": many_customs(101)}, "trailguard:detections",
+                 ["detections enabled", "at most 100 metric filters on one log group"],
+                 id="over-100-filters"),
+]
