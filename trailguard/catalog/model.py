@@ -36,6 +36,23 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class Sample:
+    """One CloudTrail event that proves a pattern: a positive must match it, a negative must not.
+
+    `profiles` names the pattern profiles the expectation holds for. Most samples hold for every
+    profile; a near miss that only the `default` pattern excludes (a failed call, which Security
+    Hub's exact string still counts) is a negative for `default` alone. `event` is a plain dict, as
+    the pattern engine takes it: treat it as read-only.
+    """
+
+    name: str  # short kebab-case label, unique within the detection; used in test ids
+    event: Mapping[str, Any]
+    positive: bool
+    profiles: tuple[str, ...] = PROFILES
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Detection:
     """One alarm-worthy CloudTrail behaviour: its patterns per profile and the events that prove them."""
 
@@ -50,13 +67,34 @@ class Detection:
     positives: tuple[Mapping[str, Any], ...]
     negatives: tuple[Mapping[str, Any], ...]
     notes: str = ""
+    samples: tuple[Sample, ...] = ()
+    """Every sample with its profiles. `positives`/`negatives` hold the events of the samples that
+    hold under every profile, so they are safe to test whichever profile a stack deploys;
+    `positives_for(profile)`/`negatives_for(profile)` add the profile-specific ones."""
     source: str = field(default="", compare=False)  # file the detection was loaded from
 
     def pattern_for(self, profile: str) -> str:
         """The pattern deployed under `profile`, falling back to `default` where the profile has none."""
+        return self.patterns[self.pattern_profile(profile)]
+
+    def pattern_profile(self, profile: str) -> str:
+        """Which of this detection's own patterns `profile` deploys: itself, or `default` as fallback."""
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; allowed: {', '.join(PROFILES)}")
-        return self.patterns.get(profile, self.patterns["default"])
+        return profile if profile in self.patterns else "default"
+
+    def samples_for(self, profile: str) -> tuple[Sample, ...]:
+        """The samples whose expectation holds for the pattern `profile` deploys."""
+        own = self.pattern_profile(profile)
+        return tuple(s for s in self.samples if own in s.profiles)
+
+    def positives_for(self, profile: str) -> tuple[Mapping[str, Any], ...]:
+        """Events the pattern deployed under `profile` must match."""
+        return tuple(s.event for s in self.samples_for(profile) if s.positive)
+
+    def negatives_for(self, profile: str) -> tuple[Mapping[str, Any], ...]:
+        """Events the pattern deployed under `profile` must not match."""
+        return tuple(s.event for s in self.samples_for(profile) if not s.positive)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "patterns", MappingProxyType(dict(self.patterns)))
