@@ -52,6 +52,7 @@ class MockedResource:
     protect: bool
     provider: str | None
     custom: bool = True
+    secret_inputs: tuple[str, ...] = ()  # input keys sent as secrets (their values are unwrapped)
 
 
 @dataclass
@@ -168,11 +169,12 @@ class _RecordingMonitor(MockMonitor):
         resources = []
         for urn, request in self._requests.items():
             registration = self.resources.get(urn)
+            inputs = _deserialize(request.object)
             resources.append(MockedResource(
                 urn=urn,
                 type=request.type,
                 name=request.name,
-                inputs=_plain(_deserialize(request.object)),
+                inputs=_plain(inputs),
                 outputs=_plain(registration.state if registration else {}),
                 parent=request.parent or None,
                 dependencies=list(request.dependencies),
@@ -180,8 +182,10 @@ class _RecordingMonitor(MockMonitor):
                 protect=request.protect if request.HasField("protect") else False,
                 provider=request.provider or None,
                 custom=bool(request.custom),
+                secret_inputs=tuple(key for key, value in inputs.items() if _is_secret(value)),
             ))
-        return resources
+        # Registration order depends on when each Output resolved; sort so runs compare and print stably.
+        return sorted(resources, key=lambda resource: resource.urn)
 
     def provider_region(self, provider_ref: str | None) -> str | None:
         """The `region` a provider resource passed through `opts` was configured with."""
@@ -219,39 +223,56 @@ class _ProgramMocks(Mocks):
             return "", state
         if args.typ.startswith("pulumi:providers:"):
             return f"{args.name}-id", state
-        if self.preview:
-            return "", state  # computed outputs stay unknown, as in `pulumi preview`
         region = state.get("region") or (self.monitor and self.monitor.provider_region(args.provider)) or self.region
-        state.update(_computed_outputs(args.typ, args.name, state, str(region)))
+        # Physical names are known in a preview too (the provider picks auto-names in Check);
+        # ids and ARNs are not, so a preview leaves them unknown, as `pulumi preview` does.
+        state.update(_physical_names(args.typ, args.name, state))
+        if self.preview:
+            return "", state
+        state.update(_computed_arns(args.typ, args.name, state, str(region)))
         return f"{args.name}-id", state
 
 
-def _computed_outputs(type_token: str, logical_name: str, state: Mapping[str, Any],
-                      region: str) -> dict[str, Any]:
-    """Plausible provider-computed outputs: physical names (auto-named when not given) and ARNs."""
-    suffix = hashlib.sha256(logical_name.encode()).hexdigest()[:7]
-    physical = state.get("name") or f"{logical_name}-{suffix}"
-    account = MOCK_ACCOUNT
+_NAMED_TYPES = (
+    "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role", "aws:sns/topic:Topic",
+    "aws:cloudtrail/trail:Trail", "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:iam/rolePolicy:RolePolicy",
+)
+
+
+def _suffix(logical_name: str) -> str:
+    return hashlib.sha256(logical_name.encode()).hexdigest()[:7]
+
+
+def _physical_names(type_token: str, logical_name: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The name a resource gets: the one given, or an auto-name `<logical>-<suffix>`."""
     if type_token == "aws:s3/bucket:Bucket":
-        bucket = state.get("bucket") or physical.lower()
-        return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+        return {"bucket": state.get("bucket") or f"{logical_name}-{_suffix(logical_name)}".lower()}
+    if type_token in _NAMED_TYPES:
+        return {"name": state.get("name") or f"{logical_name}-{_suffix(logical_name)}"}
+    return {}
+
+
+def _computed_arns(type_token: str, logical_name: str, state: Mapping[str, Any],
+                   region: str) -> dict[str, Any]:
+    """Plausible provider-computed identifiers for the resource types the program creates."""
+    account = MOCK_ACCOUNT
+    name = state.get("name", logical_name)
+    if type_token == "aws:s3/bucket:Bucket":
+        return {"arn": f"arn:aws:s3:::{state['bucket']}"}
     if type_token == "aws:kms/key:Key":
-        key_id = f"mock-{suffix}"
+        key_id = f"mock-{_suffix(logical_name)}"
         return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
     arns = {
-        "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{physical}",
-        "aws:iam/role:Role": f"arn:aws:iam::{account}:role/{physical}",
-        "aws:sns/topic:Topic": f"arn:aws:sns:{region}:{account}:{physical}",
-        "aws:sns/topicSubscription:TopicSubscription": f"arn:aws:sns:{region}:{account}:{physical}:{suffix}",
-        "aws:cloudtrail/trail:Trail": f"arn:aws:cloudtrail:{region}:{account}:trail/{physical}",
-        "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:aws:cloudwatch:{region}:{account}:alarm:{physical}",
+        "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{region}:{account}:log-group:{name}",
+        "aws:iam/role:Role": f"arn:aws:iam::{account}:role/{name}",
+        "aws:sns/topic:Topic": f"arn:aws:sns:{region}:{account}:{name}",
+        "aws:sns/topicSubscription:TopicSubscription":
+            f"arn:aws:sns:{region}:{account}:{logical_name}:{_suffix(logical_name)}",
+        "aws:cloudtrail/trail:Trail": f"arn:aws:cloudtrail:{region}:{account}:trail/{name}",
+        "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
     }
-    outputs: dict[str, Any] = {}
-    if type_token in arns:
-        outputs["arn"] = arns[type_token]
-    if type_token in arns or type_token == "aws:cloudwatch/logMetricFilter:LogMetricFilter":
-        outputs["name"] = physical
-    return outputs
+    return {"arn": arns[type_token]} if type_token in arns else {}
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -260,13 +281,21 @@ def _computed_outputs(type_token: str, logical_name: str, state: Mapping[str, An
 def _deserialize(struct) -> dict[str, Any]:
     from pulumi.runtime import rpc
 
-    return rpc.deserialize_properties(struct)
+    return rpc.deserialize_properties(struct, keep_unknowns=True)
+
+
+def _is_secret(value: Any) -> bool:
+    from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
+
+    return isinstance(value, Mapping) and value.get(_special_sig_key) == _special_secret_sig
 
 
 def _plain(value: Any) -> Any:
     """Mock-side values as plain data: unknowns become `UNKNOWN`, secrets their value."""
     if isinstance(value, Unknown):
         return UNKNOWN
+    if _is_secret(value):
+        return _plain(value.get("value"))
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

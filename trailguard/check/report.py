@@ -48,11 +48,11 @@ def _profile(detection: EnabledDetection, profile: str) -> str:
 
 
 def resource_tree(run: ProgramRun) -> list[tuple[int, MockedResource]]:
-    """Resources depth-first from the stack's top-level ones, children in registration order."""
+    """Resources depth-first from the stack's top-level ones, siblings by name."""
     ordered: list[tuple[int, MockedResource]] = []
 
     def visit(parent: str | None, depth: int) -> None:
-        for child in run.children(parent):
+        for child in sorted(run.children(parent), key=lambda resource: (resource.name, resource.type)):
             ordered.append((depth, child))
             visit(child.urn, depth + 1)
 
