@@ -1,0 +1,127 @@
+"""Turn a run's tally into the report: a plain JSON-ready dict that the table, `--json` and the
+HTML page all render from.
+
+The alarm replay happens here, per detection, over the span of every event evaluated (the
+first to the last eventTime), so quiet stretches count as quiet.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from trailguard.alarms import AlarmSettings
+
+from .replay import Episode, replay_minutes
+from .runner import RunResult
+from .scan import DetectionTally, epoch_seconds, iso
+
+SAMPLES_PER_EPISODE = 3
+SAMPLES_PER_DETECTION = 5
+
+
+def build_report(result: RunResult, workers: int = 1) -> dict[str, Any]:
+    """The whole report as data: `detections` (one entry per target, in order) and `summary`."""
+    tally = result.tally
+    span = _span(tally.first_time, tally.last_time)
+    detections = [
+        _detection(target, found, span) for target, found in zip(result.targets, tally.detections)
+    ]
+    summary = {
+        "files": tally.files,
+        "bytes": tally.bytes,
+        "eventsRead": tally.read,
+        "eventsEvaluated": tally.evaluated,
+        "eventsRejected": tally.rejected,
+        "rejectedByReason": dict(sorted(tally.rejected_by_kind.items())),
+        "rejections": [{"source": s, "reason": r, "count": c} for s, r, c in tally.rejections],
+        "firstEvent": tally.first_time,
+        "lastEvent": tally.last_time,
+        "seconds": round(result.seconds, 3),
+        "eventsPerSecond": round(tally.read / result.seconds) if result.seconds > 0 else None,
+        "workers": workers,
+    }
+    return {"detections": detections, "summary": summary}
+
+
+def _span(first: str | None, last: str | None) -> tuple[int, int] | None:
+    start, end = epoch_seconds(first), epoch_seconds(last)
+    if start is None or end is None:
+        return None
+    return start, end
+
+
+def _detection(target: Any, found: DetectionTally, span: tuple[int, int] | None) -> dict[str, Any]:
+    alarm: AlarmSettings = target.alarm
+    if span is None and found.minutes:
+        span = (min(found.minutes), max(found.minutes))
+    episodes = replay_minutes(found.minutes, alarm, *span) if span else []
+    minutes = sorted(found.minutes)
+    cumulative = [0]
+    for minute in minutes:
+        cumulative.append(cumulative[-1] + found.minutes[minute][1])
+    buckets = sorted(found.samples)
+    return {
+        "id": target.id,
+        "title": target.title,
+        "severity": target.severity or None,
+        "custom": target.custom,
+        "pattern": target.pattern,
+        "alarm": {
+            "statistic": alarm.statistic,
+            "period": alarm.period,
+            "evaluationPeriods": alarm.evaluation_periods,
+            "datapointsToAlarm": alarm.datapoints_to_alarm,
+            "threshold": alarm.threshold,
+            "comparison": alarm.comparison,
+            "treatMissingData": alarm.treat_missing_data,
+        },
+        "matches": found.matches,
+        "untimedMatches": found.untimed,
+        "first": found.first,
+        "last": found.last,
+        "episodes": [
+            _episode(episode, minutes, cumulative, found, buckets, alarm.period) for episode in episodes
+        ],
+        "samples": _samples_between(found, buckets, None, None, SAMPLES_PER_DETECTION, alarm.period),
+        "hourly": _hourly(found),
+    }
+
+
+def _episode(episode: Episode, minutes: list[int], cumulative: list[int], found: DetectionTally,
+             buckets: list[int], period: int) -> dict[str, Any]:
+    low = bisect.bisect_left(minutes, episode.window_start)
+    high = bisect.bisect_left(minutes, episode.window_end)
+    return {
+        "start": iso(episode.start),
+        "end": iso(episode.end),
+        "open": episode.open,
+        "evaluationsInAlarm": episode.evaluations,
+        "windowStart": iso(episode.window_start),
+        "windowEnd": iso(episode.window_end),
+        "matches": cumulative[high] - cumulative[low],
+        "samples": _samples_between(found, buckets, episode.window_start, episode.window_end, SAMPLES_PER_EPISODE, period),
+    }
+
+
+def _samples_between(found: DetectionTally, buckets: list[int], start: int | None, end: int | None,
+                     limit: int, period: int) -> list[dict[str, Any]]:
+    """The earliest samples kept in alarm periods overlapping [start, end)."""
+    low = 0 if start is None else bisect.bisect_left(buckets, start // period)
+    high = len(buckets) if end is None else bisect.bisect_left(buckets, -(-end // period))
+    chosen: list[tuple[Any, dict[str, Any]]] = []
+    for bucket in buckets[low:high]:
+        chosen.extend(found.samples[bucket])
+        if len(chosen) >= limit:
+            break  # buckets are in time order: later ones only hold later samples
+    chosen.sort(key=lambda entry: entry[0])
+    return [sample for _, sample in chosen[:limit]]
+
+
+def _hourly(found: DetectionTally) -> list[list[Any]]:
+    hours: dict[int, int] = {}
+    for minute, stats in found.minutes.items():
+        hour = minute - minute % 3600
+        hours[hour] = hours.get(hour, 0) + stats[1]
+    return [[iso(hour), count] for hour, count in sorted(hours.items())]
+

@@ -1,0 +1,105 @@
+"""Run a back-test: expand the sources, scan every unit (in worker processes with `workers > 1`),
+merge the tallies in unit order, and hand back one `Tally`.
+
+Workers are forked before any progress thread starts and inherit the compiled patterns; results
+come back through `imap` in unit order, so the merged tally does not depend on scheduling.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from .scan import Scanner, Tally
+from .selection import Target
+from .sources import S3Object, S3Options, Unit, expand_sources, s3_client
+
+Progress = Callable[[Tally], None]
+"""Called in the main process with each unit's tally as it is merged."""
+
+
+class BacktestError(RuntimeError):
+    """The back-test stopped: `--strict` met rejected input (the message names file and reason)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    workers: int = 1
+    strict: bool = False
+    s3: S3Options = field(default_factory=S3Options)
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    targets: tuple[Target, ...]
+    tally: Tally
+    seconds: float
+
+
+def plan(sources: Sequence[str], options: RunOptions) -> list[Unit]:
+    """The units to scan; raises SourceError before any work when a source is unusable."""
+    return expand_sources(sources, options.s3)
+
+
+def run_units(
+    units: Sequence[Unit],
+    targets: Sequence[Target],
+    options: RunOptions,
+    progress: Progress | None = None,
+    on_start: Callable[[], None] | None = None,
+) -> RunResult:
+    """Scan `units` with `targets`. `on_start` runs after workers exist (start progress threads there)."""
+    started = time.perf_counter()
+    needs_s3 = any(isinstance(unit, S3Object) for unit in units)
+    scanner = Scanner(targets, s3_client(options.s3) if needs_s3 and options.workers <= 1 else None)
+    total = Tally.empty(len(targets))
+    if options.workers <= 1 or len(units) <= 1:
+        if on_start:
+            on_start()
+        for unit in units:
+            _merge(total, scanner.scan(unit), options, progress)
+    else:
+        global _WORKER_SCANNER, _WORKER_S3
+        _WORKER_SCANNER, _WORKER_S3 = scanner, (options.s3 if needs_s3 else None)
+        context = multiprocessing.get_context("fork")
+        chunksize = max(1, min(16, len(units) // (options.workers * 8)))
+        with context.Pool(options.workers, initializer=_init_worker) as pool:
+            if on_start:
+                on_start()
+            for tally in pool.imap(_scan_in_worker, units, chunksize=chunksize):
+                _merge(total, tally, options, progress)
+        _WORKER_SCANNER = _WORKER_S3 = None
+    return RunResult(tuple(targets), total, time.perf_counter() - started)
+
+
+def _merge(total: Tally, tally: Tally, options: RunOptions, progress: Progress | None) -> None:
+    if options.strict and tally.rejections:
+        source, reason, _ = tally.rejections[0]
+        raise BacktestError(f"{source}: {reason} (--strict stops at the first rejected input)")
+    total.merge(tally)
+    if progress:
+        progress(tally)
+
+
+_WORKER_SCANNER: Scanner | None = None
+_WORKER_S3: S3Options | None = None
+
+
+def _init_worker() -> None:
+    # boto3 clients must not cross a fork: each worker makes its own
+    if _WORKER_SCANNER is not None and _WORKER_S3 is not None:
+        _WORKER_SCANNER.s3 = s3_client(_WORKER_S3)
+
+
+def _scan_in_worker(unit: Unit) -> Tally:
+    assert _WORKER_SCANNER is not None
+    return _WORKER_SCANNER.scan(unit)
+
+
+def run(sources: Sequence[str], targets: Sequence[Target], options: RunOptions = RunOptions(),
+        progress: Progress | None = None) -> RunResult:
+    """Plan and run in one call (the library entry point; the CLI splits them for its progress bar)."""
+    return run_units(plan(sources, options), targets, options, progress)
+

@@ -1,0 +1,199 @@
+"""Scan one unit (file or S3 object): decode each event once, run the candidate patterns, tally.
+
+A `Tally` is everything the report needs from a stretch of input and nothing per event: counts,
+per-minute metric aggregates per detection, the eventTime span, and a few samples per alarm
+period. Tallies from different units (or worker processes) merge into the same result whatever
+the split, so `--workers N` reports exactly what one worker does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from trailguard.patterns import compile_pattern
+from trailguard.records import Rejected, RecordDecoder, reason_kind
+
+from .decode import decoder_for
+from .dispatch import Dispatcher
+from .replay import MinuteStats, add_value, merge_minutes
+from .selection import Target
+from .sources import Unit, read_unit
+
+SAMPLES_PER_PERIOD = 3
+"""Samples kept per detection per alarm period: enough to show a few per episode, bounded memory."""
+
+REJECTIONS_PER_UNIT = 20
+"""Rejection reasons listed per file; the rest are counted by kind only."""
+
+SampleKey = tuple[str, str, int]  # (eventTime, source, index): a total order independent of the split
+
+
+@dataclass
+class DetectionTally:
+    """What one detection matched in the scanned input."""
+
+    matches: int = 0
+    untimed: int = 0  # matches without a usable eventTime: counted, but not on the metric timeline
+    first: str | None = None
+    last: str | None = None
+    minutes: dict[int, MinuteStats] = field(default_factory=dict)
+    samples: dict[int, list[tuple[SampleKey, dict[str, Any]]]] = field(default_factory=dict)
+
+    def merge(self, other: DetectionTally) -> None:
+        self.matches += other.matches
+        self.untimed += other.untimed
+        self.first = _min(self.first, other.first)
+        self.last = _max(self.last, other.last)
+        merge_minutes(self.minutes, other.minutes)
+        for bucket, entries in other.samples.items():
+            kept = self.samples.setdefault(bucket, [])
+            kept.extend(entries)
+            kept.sort(key=lambda entry: entry[0])
+            del kept[SAMPLES_PER_PERIOD:]
+
+
+@dataclass
+class Tally:
+    """Counts and per-detection tallies for any number of units."""
+
+    detections: list[DetectionTally]
+    files: int = 0
+    bytes: int = 0
+    read: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    rejected_by_kind: Counter[str] = field(default_factory=Counter)
+    rejections: list[tuple[str, str, int]] = field(default_factory=list)  # (source, reason, count)
+    first_time: str | None = None
+    last_time: str | None = None
+
+    @classmethod
+    def empty(cls, size: int) -> Tally:
+        return cls([DetectionTally() for _ in range(size)])
+
+    def merge(self, other: Tally) -> None:
+        self.files += other.files
+        self.bytes += other.bytes
+        self.read += other.read
+        self.evaluated += other.evaluated
+        self.rejected += other.rejected
+        self.rejected_by_kind.update(other.rejected_by_kind)
+        self.rejections.extend(other.rejections)
+        self.first_time = _min(self.first_time, other.first_time)
+        self.last_time = _max(self.last_time, other.last_time)
+        for mine, theirs in zip(self.detections, other.detections):
+            mine.merge(theirs)
+
+
+class Scanner:
+    """Compiled patterns, their dispatch index and decoder, built once per process."""
+
+    def __init__(self, targets: Sequence[Target], s3: Any = None, decoder: RecordDecoder | None = None) -> None:
+        self.targets = list(targets)
+        self.periods = [target.alarm.period for target in self.targets]
+        compiled = [compile_pattern(target.pattern) for target in self.targets]
+        self.dispatcher = Dispatcher(compiled)
+        self.decoder = decoder if decoder is not None else decoder_for(compiled)
+        self.s3 = s3
+
+    def scan(self, unit: Unit) -> Tally:
+        tally = Tally.empty(len(self.targets))
+        tally.files = 1
+        tally.bytes = unit.size
+        detections = tally.detections
+        periods = self.periods
+        candidates = self.dispatcher.candidates
+        low = high = None
+        evaluated = 0
+        for item in read_unit(unit, self.decoder, self.s3):
+            if item.__class__ is Rejected:
+                tally.rejected += item.count
+                tally.rejected_by_kind[reason_kind(item.reason)] += item.count
+                if len(tally.rejections) < REJECTIONS_PER_UNIT:
+                    tally.rejections.append((item.source, item.reason, item.count))
+                continue
+            event = item.event
+            evaluated += 1
+            when = event.get("eventTime")
+            if when.__class__ is str:
+                if low is None or when < low:
+                    low = when
+                if high is None or when > high:
+                    high = when
+            for index, match in candidates(event):
+                if match(event):
+                    _count(detections[index], periods[index], event, when, item.source, item.index)
+        tally.evaluated = evaluated
+        tally.read = evaluated + tally.rejected
+        tally.first_time, tally.last_time = low, high
+        return tally
+
+
+def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: Any, source: str, index: int) -> None:
+    detection.matches += 1
+    epoch = epoch_seconds(when)
+    if epoch is None:
+        detection.untimed += 1
+        return
+    detection.first = _min(detection.first, when)
+    detection.last = _max(detection.last, when)
+    add_value(detection.minutes, epoch)
+    key: SampleKey = (when, source, index)
+    kept = detection.samples.setdefault(epoch // period, [])
+    if len(kept) < SAMPLES_PER_PERIOD:
+        kept.append((key, sample_of(event, source, index)))
+        kept.sort(key=lambda entry: entry[0])
+    elif key < kept[-1][0]:
+        kept[-1] = (key, sample_of(event, source, index))
+        kept.sort(key=lambda entry: entry[0])
+
+
+def sample_of(event: dict[str, Any], source: str, index: int) -> dict[str, Any]:
+    """Who did what, where and from where: the fields a responder reads first."""
+    identity = event.get("userIdentity")
+    identity = identity if isinstance(identity, dict) else {}
+    who = identity.get("arn") or identity.get("userName") or identity.get("principalId") or identity.get("type")
+    sample = {
+        "time": event.get("eventTime"),
+        "event": event.get("eventName"),
+        "service": event.get("eventSource"),
+        "who": who,
+        "identityType": identity.get("type"),
+        "account": event.get("recipientAccountId") or identity.get("accountId"),
+        "region": event.get("awsRegion"),
+        "sourceIp": event.get("sourceIPAddress"),
+        "errorCode": event.get("errorCode"),
+        "eventId": event.get("eventID"),
+        "file": source,
+        "index": index,
+    }
+    return {key: value for key, value in sample.items() if value is not None}
+
+
+def epoch_seconds(event_time: Any) -> int | None:
+    """Epoch seconds of an ISO-8601 eventTime (UTC when no offset is given), None if unusable."""
+    if event_time.__class__ is not str:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(event_time)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return int(parsed.timestamp())
+
+
+def iso(epoch: int) -> str:
+    """Epoch seconds as an eventTime-style UTC timestamp."""
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _min(a: str | None, b: str | None) -> str | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _max(a: str | None, b: str | None) -> str | None:
+    return b if a is None else a if b is None else max(a, b)
