@@ -1,0 +1,143 @@
+"""The GitHub Actions workflows: valid YAML, known actions and inputs, expressions that resolve,
+a preview of prod with the policy pack and its config on every PR and push, and `up` only after
+that gating preview, with OIDC credentials and one update of the stack at a time."""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+
+import pytest
+
+from tests.delivery.iam_eval import ROOT
+from tests.delivery.workflow_rules import (
+    check_pulumi_job,
+    check_workflow,
+    load,
+    pulumi_steps,
+    workflow_files,
+)
+
+FILES = {path.name: load(path) for path in workflow_files()}
+VERIFY, PULL_REQUEST, DEPLOY = FILES["verify.yml"], FILES["pull-request.yml"], FILES["deploy.yml"]
+
+
+def test_workflow_files_exist_and_parse():
+    assert set(FILES) == {"verify.yml", "pull-request.yml", "deploy.yml"}
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_workflow_structure_inputs_and_expressions(name):
+    assert check_workflow(FILES[name], name) == []
+
+
+def test_gating_preview_runs_after_tests_with_the_pack_and_its_config():
+    preview = VERIFY["jobs"]["preview"]
+    assert preview["needs"] == "test"
+    assert check_pulumi_job(preview, "verify.yml preview", "preview") == []
+    assert (ROOT / "policies" / "PulumiPolicy.yaml").is_file()
+    assert (ROOT / "policies" / "config" / "prod.json").is_file()
+    runs = [step.get("run", "") for step in VERIFY["jobs"]["test"]["steps"]]
+    assert "python -m pytest -q" in runs
+    assert any(r.startswith("trailguard check --stack prod") for r in runs)
+
+
+def test_pull_requests_run_the_gate_and_comment_the_preview():
+    assert list(PULL_REQUEST["on"]) == ["pull_request"]
+    job = PULL_REQUEST["jobs"]["verify"]
+    assert job["uses"] == "./.github/workflows/verify.yml"
+    assert job["with"] == {"comment-on-pr": True}
+    assert job["permissions"]["pull-requests"] == "write" and job["permissions"]["id-token"] == "write"
+    [preview_step] = pulumi_steps(VERIFY["jobs"]["preview"])
+    assert preview_step["with"]["comment-on-pr"] == "${{ inputs.comment-on-pr }}"
+
+
+def test_up_runs_only_after_the_gating_preview_of_the_same_commit():
+    assert DEPLOY["on"] == {"push": {"branches": ["main"]}}
+    gate = DEPLOY["jobs"]["verify"]
+    assert gate["uses"] == "./.github/workflows/verify.yml"
+    up = DEPLOY["jobs"]["up"]
+    assert up["needs"] == "verify"
+    # The called workflow's preview job is part of `verify`, so `up` waits for it to pass.
+    assert "preview" in VERIFY["jobs"]
+    assert check_pulumi_job(up, "deploy.yml up", "up") == []
+    assert up["environment"] == "production"
+
+
+def test_one_update_of_the_prod_stack_at_a_time():
+    assert DEPLOY["concurrency"] == {"group": "pulumi-stack-prod", "cancel-in-progress": False}
+    assert PULL_REQUEST["concurrency"]["cancel-in-progress"] is True
+    assert "pulumi-stack-prod" not in str(PULL_REQUEST["concurrency"]), (
+        "a PR in the deploy group would replace a queued `up`")
+
+
+def test_versions_are_pinned_and_match_the_project():
+    pinned = re.search(r"^pulumi==([\d.]+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    for name in ("verify.yml", "deploy.yml"):
+        assert FILES[name]["env"]["PULUMI_VERSION"] == pinned, name
+        assert FILES[name]["env"]["PYTHON_VERSION"] == "3.11" and requires == ">=3.11", name
+        for job in FILES[name]["jobs"].values():
+            assert job.get("runs-on", "ubuntu-24.04") == "ubuntu-24.04"
+
+
+def test_no_long_lived_credentials_anywhere():
+    for name, path in ((p.name, p) for p in workflow_files()):
+        text = path.read_text()
+        assert "secrets.AWS_" not in text and "PULUMI_ACCESS_TOKEN" not in text, name
+
+
+# --- the checks catch what they are meant to catch ----------------------------------------
+
+
+def _preview_problems(mutate):
+    preview = copy.deepcopy(VERIFY["jobs"]["preview"])
+    mutate(preview)
+    return check_pulumi_job(preview, "preview", "preview")
+
+
+def _pulumi_inputs(job):
+    return pulumi_steps(job)[0]["with"]
+
+
+def test_a_preview_without_the_pack_config_is_caught():
+    problems = _preview_problems(lambda job: _pulumi_inputs(job).pop("policyPackConfigs"))
+    assert problems == ["preview: policyPackConfigs must be policies/config/prod.json"]
+
+
+def test_a_preview_without_oidc_or_with_an_unpinned_cli_is_caught():
+    def mutate(job):
+        job["permissions"].pop("id-token")
+        _pulumi_inputs(job)["pulumi-version"] = "^3"
+    assert _preview_problems(mutate) == [
+        "preview: pulumi-version must pin an exact CLI version",
+        "preview: needs permissions id-token: write for GitHub OIDC",
+    ]
+
+
+def test_an_uncached_pack_venv_is_caught():
+    def mutate(job):
+        job["steps"] = [s for s in job["steps"] if (s.get("with") or {}).get("path") != "policies/venv"]
+    assert _preview_problems(mutate) == [
+        "preview: the policy pack's virtualenv (policies/venv) is not cached by its requirements"]
+
+
+def test_a_misspelt_input_an_unknown_step_and_static_keys_are_caught():
+    workflow = copy.deepcopy(VERIFY)
+    steps = workflow["jobs"]["preview"]["steps"]
+    _pulumi_inputs(workflow["jobs"]["preview"])["policyPack"] = "policies"
+    steps.insert(0, {"run": "echo ${{ steps.later.outputs.x }} ${{ env.NOPE }}"})
+    creds = next(s for s in steps if s.get("uses", "").startswith("aws-actions/"))
+    creds["with"]["aws-secret-access-key"] = "${{ vars.KEY }}"
+    problems = check_workflow(workflow, "verify.yml")
+    assert any("has no input 'policyPack'" in p for p in problems)
+    assert any("steps.later is not an earlier step id" in p for p in problems)
+    assert any("env.NOPE is not defined" in p for p in problems)
+    assert any("long-lived AWS keys" in p for p in problems)
+
+
+def test_up_without_the_gate_is_caught():
+    workflow = copy.deepcopy(DEPLOY)
+    workflow["jobs"]["up"]["needs"] = "verfy"
+    assert check_workflow(workflow, "deploy.yml") == ["deploy.yml: job up needs unknown job 'verfy'"]
