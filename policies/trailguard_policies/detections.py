@@ -142,9 +142,10 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
             candidates.append(metric_filter)
             continue
         same_metric = read(metric_filter.props, "metricTransformation", "name") == detection.metric
+        matches_some = verdict.syntax_error is None and len(verdict.missed_positives) < verdict.positives
         rank = (0 if same_metric else 1, verdict.failures)
-        if closest is None or rank < closest[0]:
-            closest = (rank, metric_filter, verdict)
+        if (same_metric or matches_some) and (closest is None or rank < closest[0]):
+            closest = (rank, metric_filter, verdict)  # only a filter plausibly meant for it
     if not candidates:
         if unknown_patterns:
             names = ", ".join(f"'{f.name}'" for f in unknown_patterns)
@@ -209,6 +210,7 @@ def _log_group_problems(metric_filter: PolicyResource, stack: StackView, config:
         )]
     reasons: list[str] = []
     undecided = False
+    broken_group = linked[0][0]
     for group, on_group in linked:
         fed = _fed_by_trail(group, stack)
         if on_group is Link.YES and fed[0] is Link.YES:
@@ -223,7 +225,7 @@ def _log_group_problems(metric_filter: PolicyResource, stack: StackView, config:
             metric_filter.urn,
             decided=False,
         )]
-    return [Problem("; ".join(reasons), metric_filter.urn)]
+    return [Problem("; ".join(reasons), broken_group.urn)]  # one violation however many filters read it
 
 
 def _fed_by_trail(group: PolicyResource, stack: StackView) -> tuple[Link, str]:
@@ -368,12 +370,13 @@ def _breaches(comparison: str, threshold: float, datapoint: float) -> bool:
 
 
 def _near_alarms_hint(metric_filter: PolicyResource, metric: str, namespace: str, stack: StackView) -> str:
-    """Name alarms that look meant for this filter: same component, metric name or namespace."""
+    """Name alarms that look meant for this filter: same component, depending on it, or same metric name."""
     near = []
     for alarm in stack.alarms:
         alarm_metric, alarm_namespace = read(alarm.props, "metricName"), read(alarm.props, "namespace")
         same_parent = metric_filter.parent is not None and alarm.parent is not None and alarm.parent.urn == metric_filter.parent.urn
-        if same_parent or alarm_metric == metric:
+        depends = any(dependency.urn == metric_filter.urn for dependency in alarm.dependencies)
+        if same_parent or depends or alarm_metric == metric:
             near.append(f"alarm '{alarm.name}' watches '{alarm_namespace}/{alarm_metric}'")
     return f" ({'; '.join(near)})" if near else ""
 

@@ -14,7 +14,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 PROJECT = "trailguard"
 STACK = "prod"
@@ -50,8 +50,8 @@ class Res:
     protect: bool = False
 
 
-def run_stack_policy(policy: Policy, resources: list[Res], config: Mapping[str, Any] | None = None) -> list[tuple[str, str | None]]:
-    """The (message, urn) pairs `policy` reports for a stack of `resources`."""
+def build_stack(resources: list[Res]) -> list[PolicyResource]:
+    """PolicyResources as the servicer builds them: parents and dependencies resolved to objects."""
     built = {
         r.name: PolicyResource(r.type, unknown_checking_proxy(dict(r.props)), urn(r.type, r.name), r.name,
                                options(r.protect), None, None, [], {})
@@ -63,7 +63,24 @@ def run_stack_policy(policy: Policy, resources: list[Res], config: Mapping[str, 
         for prop, names in r.property_dependencies.items():
             resource.property_dependencies[prop] = [built[n] for n in names]
             resource.dependencies.extend(built[n] for n in names if built[n] not in resource.dependencies)
+    return list(built.values())
+
+
+def run_stack_policy(policy: Policy, resources: list[Res], config: Mapping[str, Any] | None = None) -> list[tuple[str, str | None]]:
+    """The (message, urn) pairs `policy` reports for a stack of `resources`."""
     reported: list[tuple[str, str | None]] = []
-    args = StackValidationArgs(list(built.values()), dict(config) if config is not None else None)
+    args = StackValidationArgs(build_stack(resources), dict(config) if config is not None else None)
     policy.validate(args, lambda message, urn=None: reported.append((message, urn)))
     return reported
+
+
+def run_stack_policy_in_preview(policy: Policy, resources: list[Res], config: Mapping[str, Any] | None = None) -> tuple[list[str], str | None]:
+    """The messages reported, and the message of the UnknownValueError the policy ended with, if any:
+    the servicer keeps the first at their level and turns the second into an advisory diagnostic."""
+    reported: list[str] = []
+    args = StackValidationArgs(build_stack(resources), dict(config) if config is not None else None)
+    try:
+        policy.validate(args, lambda message, urn=None: reported.append(message))
+    except UnknownValueError as error:
+        return reported, error.message
+    return reported, None
