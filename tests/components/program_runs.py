@@ -56,7 +56,3 @@ def statement(document: dict[str, Any], sid: str) -> dict[str, Any]:
     matches = [s for s in document["Statement"] if s.get("Sid") == sid]
     assert len(matches) == 1, f"statement {sid} in {[s.get('Sid') for s in document['Statement']]}"
     return matches[0]
-
-
-def as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]

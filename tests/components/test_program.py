@@ -22,7 +22,6 @@ from tests.components.program_runs import (
     TOPIC,
     TOPIC_POLICY,
     TRAIL,
-    as_list,
     one,
     policy,
     statement,
@@ -94,8 +93,9 @@ def test_each_detection_has_one_alarm_on_its_filter_metric_targeting_its_topic(p
             "actionsEnabled": settings.actions_enabled}
         assert ("okActions" in alarm.inputs) is detection.ok_actions
         assert detection.title in alarm.inputs["alarmDescription"]
-        metric_filter = prod.get(alarm.parent)
-        assert any(f.urn in alarm.dependencies for f in prod.children(metric_filter.urn) if f.type == FILTER)
+        (own_filter,) = [f for f in prod.children(alarm.parent) if f.type == FILTER]
+        assert own_filter.urn in alarm.dependencies  # created after the filter that feeds its metric
+        assert own_filter.inputs["metricTransformation"]["name"] == alarm.inputs["metricName"]
 
 
 def test_prod_overrides_and_routing_reach_the_alarms(prod, prod_config):

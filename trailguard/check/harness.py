@@ -223,7 +223,8 @@ class _ProgramMocks(Mocks):
             return "", state
         if args.typ.startswith("pulumi:providers:"):
             return f"{args.name}-id", state
-        region = state.get("region") or (self.monitor and self.monitor.provider_region(args.provider)) or self.region
+        region = (state.get("region") or (self.monitor and self.monitor.provider_region(args.provider))
+                  or self.region)
         # Physical names are known in a preview too (the provider picks auto-names in Check);
         # ids and ARNs are not, so a preview leaves them unknown, as `pulumi preview` does.
         state.update(_physical_names(args.typ, args.name, state))

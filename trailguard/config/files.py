@@ -86,7 +86,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(str(path), "file not found; run from the project directory or pass --project-dir") from None
+        raise ConfigError(str(path), "file not found; run from the project directory "
+                          "or pass --project-dir") from None
     except yaml.YAMLError as err:
         raise ConfigError(str(path), f"not valid YAML: {err}") from None
     if not isinstance(data, Mapping):

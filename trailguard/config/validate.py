@@ -528,7 +528,8 @@ def _tags(raw: Any, path: str) -> dict[str, str]:
         if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
             raise ConfigError(f"{path}.{key}", "tag keys are 1-128 characters and may not start with 'aws:'")
         if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > 256:
-            raise ConfigError(f"{path}.{key}", f"tag values are strings of up to 256 characters, got {_kind(value)}")
+            raise ConfigError(f"{path}.{key}",
+                              f"tag values are strings of up to 256 characters, got {_kind(value)}")
         tags[key] = str(value)
     return tags
 
