@@ -29,7 +29,6 @@ from trailguard.check.harness import MockedResource, ProgramRun
 
 PACK_PACKAGE = "trailguard_policies"
 LEVELS: tuple[str, ...] = ("advisory", "mandatory", "remediate", "disabled")
-_LEVEL_ENUM = {level: EnforcementLevel(level) for level in LEVELS}
 _PROTO_LEVEL_NAMES = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.DISABLED: "disabled"}
 
 
@@ -126,30 +125,38 @@ def resolve_policy_config(raw: Mapping[str, Any], policies: list[Policy], source
     return resolved
 
 
-def make_analyzer(pack: ModuleType, config: Mapping[str, tuple[str, dict[str, Any]]] | None = None) -> _PolicyAnalyzerServicer:
+@dataclass(frozen=True)
+class PackAnalyzer:
+    """The pack's analyzer servicer and its policies' descriptions (which prefix every message)."""
+
+    servicer: _PolicyAnalyzerServicer
+    descriptions: Mapping[str, str]
+
+
+def make_analyzer(pack: ModuleType, config: Mapping[str, tuple[str, dict[str, Any]]] | None = None) -> PackAnalyzer:
     """The pack's analyzer servicer, configured as the engine configures it (every policy, with a level)."""
     policies = pack.ALL_POLICIES
     analyzer = _PolicyAnalyzerServicer(pack.PACK_NAME, pack.PACK_VERSION, policies, EnforcementLevel.MANDATORY)
     resolved = config if config is not None else resolve_policy_config({}, policies)
     request = proto.ConfigureAnalyzerRequest()
     for name, (level, properties) in resolved.items():
-        policy_config = proto.PolicyConfig(enforcementLevel=_LEVEL_ENUM[level].to_proto() if False else _proto_level(level))
+        policy_config = proto.PolicyConfig(enforcementLevel=_proto_level(level))
         policy_config.properties.update(properties)
         request.policyConfig[name].CopyFrom(policy_config)
     analyzer.Configure(request, None)
-    return analyzer
+    return PackAnalyzer(analyzer, {policy.name: policy.description for policy in policies})
 
 
-def analyze_run(run: ProgramRun, analyzer: _PolicyAnalyzerServicer) -> list[PolicyViolation]:
+def analyze_run(run: ProgramRun, analyzer: PackAnalyzer) -> list[PolicyViolation]:
     """Every diagnostic of the pack on a mocked run: `Analyze` per resource, then `AnalyzeStack`."""
-    descriptions = {policy.name: policy.description for policy in analyzer._PolicyAnalyzerServicer__policies}  # type: ignore[attr-defined]
+    servicer, descriptions = analyzer.servicer, analyzer.descriptions
     violations: list[PolicyViolation] = []
     custom = [r for r in run.resources if r.custom and not r.type.startswith("pulumi:providers:")]
     for resource in custom:
-        response = analyzer.Analyze(analyze_request(resource), None)
+        response = servicer.Analyze(analyze_request(resource), None)
         violations.extend(_violations(response, descriptions, resource.urn))
     stack_request = proto.AnalyzeStackRequest(resources=[analyzer_resource(r) for r in run.resources])
-    violations.extend(_violations(analyzer.AnalyzeStack(stack_request, None), descriptions, ""))
+    violations.extend(_violations(servicer.AnalyzeStack(stack_request, None), descriptions, ""))
     return violations
 
 
