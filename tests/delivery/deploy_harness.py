@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import runpy
 import sys
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pulumi
@@ -16,6 +18,17 @@ from tests.delivery.iam_eval import ROOT
 DEPLOY_DIR = ROOT / "deploy"
 PROJECT = "trailguard-deploy"
 PROGRAM_MODULES = ("delivery_settings", "pulumi_cloud")
+
+
+def load_delivery_settings() -> ModuleType:
+    """deploy/delivery_settings.py (pure, no Pulumi) as a module of its own for direct tests."""
+    name = "trailguard_deploy_delivery_settings"
+    spec = importlib.util.spec_from_file_location(name, DEPLOY_DIR / "delivery_settings.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""deploy/ under Pulumi mocks: one Deployment settings resource for prod with the pre-run
+commands, ESC (AWS OIDC) import, PR previews and push-to-deploy docs/ci.md describes, plus the
+ESC environment and the preventative policy group that enforces the pack in Pulumi Cloud."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.delivery.deploy_harness import load_delivery_settings, run_deploy_program
+from tests.delivery.iam_eval import ROOT
+
+CONFIG = {
+    "organization": "acme",
+    "repository": "acme/trailguard",
+    "awsRoleArn": "arn:aws:iam::111122223333:role/trailguard-deployer",
+}
+DOCS = (ROOT / "docs" / "ci.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def registered():
+    resources, _ = run_deploy_program(CONFIG)
+    return resources
+
+
+def _of_type(resources, type_token):
+    return [r for r in resources if r.type == type_token]
+
+
+def _one(resources, type_token):
+    found = _of_type(resources, type_token)
+    assert len(found) == 1, f"expected one {type_token}, got {[r.name for r in found]}"
+    return found[0]
+
+
+def test_exactly_one_deployment_settings_for_the_prod_stack_of_this_project(registered):
+    settings = _one(registered, "pulumiservice:index:DeploymentSettings").inputs
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
+    assert (settings["organization"], settings["project"], settings["stack"]) == ("acme", project, "prod")
+    assert settings["sourceContext"] == {"git": {"branch": "refs/heads/main", "repoDir": "."}}
+    assert settings["vcs"] == {"provider": "github", "repository": "acme/trailguard",
+                               "deployCommits": True, "previewPullRequests": True}
+
+
+def test_pre_run_commands_gate_like_ci_then_import_the_esc_environment(registered):
+    commands = _one(registered, "pulumiservice:index:DeploymentSettings").inputs[
+        "operationContext"]["preRunCommands"]
+    assert commands == [
+        "python -m pip install --quiet -r requirements-dev.txt",
+        "python -m pytest -q",
+        "trailguard check --stack prod --policy-config policies/config/prod.json",
+        "pulumi config env add trailguard/aws-oidc --stack prod --yes",
+    ]
+    for command in commands:  # the docs describe exactly these
+        assert command in DOCS, f"docs/ci.md does not show `{command}`"
+
+
+def test_deployments_run_one_at_a_time_in_a_pinned_executor(registered):
+    settings = _one(registered, "pulumiservice:index:DeploymentSettings").inputs
+    assert settings["operationContext"]["options"] == {"skipIntermediateDeployments": True}
+    assert settings["executorContext"] == {"executorImage": "pulumi/pulumi-python-3.11:3.272.0"}
+    assert "oidc" not in settings["operationContext"], "AWS credentials come from ESC, not Deployments OIDC"
+    assert "environmentVariables" not in settings["operationContext"], "no static credentials"
+
+
+def test_esc_environment_logs_into_the_configured_role_through_oidc(registered):
+    environment = _one(registered, "pulumiservice:index:Environment")
+    assert (environment.inputs["organization"], environment.inputs["project"],
+            environment.inputs["name"]) == ("acme", "trailguard", "aws-oidc")
+    definition = yaml.safe_load(environment.inputs["yaml"].text)["values"]
+    login = definition["aws"]["login"]["fn::open::aws-login"]
+    assert login == {"oidc": {"roleArn": CONFIG["awsRoleArn"], "sessionName": "trailguard-deploy",
+                              "duration": "1h"}}
+    assert definition["environmentVariables"] == {
+        "AWS_ACCESS_KEY_ID": "${aws.login.accessKeyId}",
+        "AWS_SECRET_ACCESS_KEY": "${aws.login.secretAccessKey}",
+        "AWS_SESSION_TOKEN": "${aws.login.sessionToken}",
+    }
+    assert definition["pulumiConfig"] == {"aws:region": "us-east-1"}
+
+
+def test_policy_group_enforces_the_published_pack_with_the_ci_config(registered):
+    pack = _one(registered, "pulumiservice:index:PolicyPack").inputs
+    group = _one(registered, "pulumiservice:index:PolicyGroup").inputs
+    pack_yaml = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
+    assert pack["versionTag"] == pack_yaml["version"]
+    assert Path(pack["sourcePath"]) == ROOT / "policies"
+    assert group["mode"] == "preventative" and group["entityType"] == "stacks"
+    assert group["stacks"] == [{"name": "prod", "routingProject": "trailguard"}]
+    [enabled] = group["policyPacks"]
+    assert (enabled["name"], enabled["versionTag"]) == (pack["name"], pack["versionTag"])
+    # The mock engine hands numbers over as floats, hence parse_int=float on the file side.
+    ci_config = json.loads((ROOT / "policies" / "config" / "prod.json").read_text(), parse_int=float)
+    assert enabled["config"] == ci_config
+
+
+def test_children_are_parented_and_settings_wait_for_environment_and_policy_group(registered):
+    [component] = _of_type(registered, "trailguard:delivery:PulumiCloudDelivery")
+    children = [r for r in registered if r is not component]
+    assert len(children) == 4 and all(r.parent == component.urn for r in children)
+    settings = _one(registered, "pulumiservice:index:DeploymentSettings")
+    needed = {_one(registered, t).urn for t in ("pulumiservice:index:Environment",
+                                                "pulumiservice:index:PolicyGroup")}
+    assert needed <= set(settings.dependencies)
+
+
+def test_config_switches_push_to_deploy_and_stack(registered):
+    resources, _ = run_deploy_program({**CONFIG, "pushToDeploy": "false", "stack": "prod",
+                                       "branch": "release"})
+    settings = _one(resources, "pulumiservice:index:DeploymentSettings").inputs
+    assert settings["vcs"]["deployCommits"] is False
+    assert settings["vcs"]["previewPullRequests"] is True
+    assert settings["sourceContext"]["git"]["branch"] == "refs/heads/release"
+
+
+def test_preview_mode_registers_the_same_resources():
+    resources, _ = run_deploy_program(CONFIG, preview=True)
+    assert sorted(r.type for r in resources) == sorted([
+        "trailguard:delivery:PulumiCloudDelivery", "pulumiservice:index:Environment",
+        "pulumiservice:index:PolicyPack", "pulumiservice:index:PolicyGroup",
+        "pulumiservice:index:DeploymentSettings"])
+
+
+@pytest.mark.parametrize("override, key, allowed", [
+    ({"organization": None}, "trailguard-deploy:organization", "is required"),
+    ({"awsRoleArn": None}, "trailguard-deploy:awsRoleArn", "is required"),
+    ({"repository": "trailguard"}, "trailguard-deploy:repository", 'as "owner/name"'),
+    ({"awsRoleArn": "arn:aws:iam::1111:user/me"}, "trailguard-deploy:awsRoleArn", "an IAM role ARN"),
+    ({"awsRegion": "useast1"}, "trailguard-deploy:awsRegion", "an AWS region"),
+    ({"escEnvironment": "aws-oidc"}, "trailguard-deploy:escEnvironment", '"<project>/<name>"'),
+    ({"branch": "refs/heads/main"}, "trailguard-deploy:branch", "without refs/heads/"),
+    ({"pushToDeploy": "yes"}, "trailguard-deploy:pushToDeploy", "true or false"),
+])
+def test_bad_config_names_the_key_and_what_is_allowed_and_registers_nothing(override, key, allowed):
+    config = {k: v for k, v in {**CONFIG, **override}.items() if v is not None}
+    resources, error = run_deploy_program(config, raise_errors=False)
+    assert isinstance(error, ValueError), error
+    assert key in str(error) and allowed in str(error)
+    assert resources == []
+
+
+def test_repository_files_it_reads_are_checked(tmp_path: Path):
+    module = load_delivery_settings()
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "policies" / "config").mkdir(parents=True)
+    (tmp_path / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\nversion: latest\n")
+    (tmp_path / "policies" / "config" / "prod.json").write_text("{}")
+    with pytest.raises(module.DeliveryConfigError) as err:
+        module.read_delivery_settings(CONFIG, repo_root=tmp_path)
+    assert "PulumiPolicy.yaml" in str(err.value) and "semantic version" in str(err.value)
+
+    (tmp_path / "policies" / "PulumiPolicy.yaml").write_text("version: 1.2.3\n")
+    (tmp_path / "policies" / "config" / "prod.json").write_text("{not json")
+    with pytest.raises(module.DeliveryConfigError) as err:
+        module.read_delivery_settings(CONFIG, repo_root=tmp_path)
+    assert "prod.json is not valid JSON" in str(err.value)
+
+    (tmp_path / "policies" / "config" / "prod.json").unlink()
+    with pytest.raises(module.DeliveryConfigError) as err:
+        module.read_delivery_settings(CONFIG, repo_root=tmp_path)
+    assert "prod.json not found" in str(err.value)
