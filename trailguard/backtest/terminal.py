@@ -9,11 +9,11 @@ from rich.table import Table
 
 def format_table(report: dict[str, Any]) -> Table:
     table = Table(title="Back-test", title_justify="left", show_lines=False)
-    table.add_column("detection")
-    table.add_column("matches", justify="right")
-    table.add_column("episodes", justify="right")
-    table.add_column("first match")
-    table.add_column("last match")
+    table.add_column("detection", no_wrap=True)
+    table.add_column("matches", justify="right", no_wrap=True)
+    table.add_column("episodes", justify="right", no_wrap=True)
+    table.add_column("first match", no_wrap=True)
+    table.add_column("last match", no_wrap=True)
     for detection in report["detections"]:
         table.add_row(
             detection["id"] if detection["id"] != "pattern" else detection["pattern"],

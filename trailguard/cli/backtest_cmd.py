@@ -108,6 +108,8 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         from trailguard.backtest.terminal import format_summary, format_table
 
         console = Console(highlight=False)
+        if not console.is_terminal:
+            console.width = max(console.width, 200)  # a pipe or a file: never cut ids or times
         console.print(format_table(report))
         console.print(format_summary(report), markup=False)
 

@@ -1,0 +1,265 @@
+"""`trailguard backtest` end to end through click: selection, outputs, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from trailguard.cli import main
+from trailguard.config import load_stack_config, read_stack_config
+
+from .conftest import FIXTURES, REPO, fixture_events, write_delivery
+
+SOURCES = str(FIXTURES / "sources" / "delivery.json.gz")
+
+
+def invoke(*args: str, code: int = 0):
+    result = CliRunner().invoke(main, ["backtest", *args])
+    assert result.exit_code == code, (result.output, getattr(result, "stderr", ""))
+    return result
+
+
+def as_json(*args: str) -> dict:
+    return json.loads(invoke(*args, "--json").stdout)
+
+
+# --- which detections -------------------------------------------------------------------------
+
+
+def test_stack_prod_replays_exactly_the_stacks_detections():
+    config = load_stack_config(read_stack_config(REPO, "prod"))
+    report = as_json(SOURCES, "--stack", "prod", "--project-dir", str(REPO))
+    assert [d["id"] for d in report["detections"]] == [d.id for d in config.detections]
+    by_id = {d["id"]: d for d in report["detections"]}
+    for enabled in config.detections:
+        assert by_id[enabled.id]["pattern"] == enabled.pattern  # the stack's profile, not the default
+        assert by_id[enabled.id]["alarm"]["threshold"] == enabled.alarm.threshold
+        assert by_id[enabled.id]["alarm"]["evaluationPeriods"] == enabled.alarm.evaluation_periods
+        assert by_id[enabled.id]["alarm"]["datapointsToAlarm"] == enabled.alarm.datapoints_to_alarm
+
+
+def _project(tmp_path: Path, stack_yaml: str) -> Path:
+    shutil.copy(REPO / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.lab.yaml").write_text(stack_yaml)
+    return tmp_path
+
+
+def test_stack_with_custom_detection_overrides_and_a_disabled_one(tmp_path):
+    project = _project(tmp_path, """
+config:
+  trailguard:detections: [seed]
+  trailguard:overrides:
+    vpc-changes: {enabled: false}
+    security-group-changes: {threshold: 2, treatMissingData: breaching}
+  trailguard:customDetections:
+    - id: password-data
+      title: Windows password data requested
+      pattern: '{ $.eventName = GetPasswordData }'
+      severity: high
+      metric: PasswordDataCount
+      samples:
+        positives: [{eventName: GetPasswordData}]
+        negatives: [{eventName: RunInstances}]
+""")
+    report = as_json(SOURCES, "--stack", "lab", "--project-dir", str(project))
+    ids = [d["id"] for d in report["detections"]]
+    assert ids == ["root-usage", "ec2-instance-changes", "iam-policy-changes", "security-group-changes", "password-data"]
+    by_id = {d["id"]: d for d in report["detections"]}
+    assert by_id["password-data"]["custom"] and by_id["password-data"]["matches"] == 1
+    assert by_id["security-group-changes"]["alarm"]["treatMissingData"] == "breaching"
+    assert by_id["security-group-changes"]["alarm"]["threshold"] == 2.0
+
+
+def test_bad_stack_config_names_the_key(tmp_path):
+    project = _project(tmp_path, "config:\n  trailguard:overrides:\n    root-usage: {period: 90}\n")
+    result = invoke(SOURCES, "--stack", "lab", "--project-dir", str(project), code=1)
+    assert "error: stack 'lab': trailguard:overrides.root-usage.period: CloudWatch refuses a period of 90 s" in result.stderr
+
+
+def test_missing_stack_file_lists_the_stacks(tmp_path):
+    project = _project(tmp_path, "config: {}\n")
+    result = invoke(SOURCES, "--stack", "nope", "--project-dir", str(project), code=1)
+    assert "Pulumi.nope.yaml" in result.stderr and "stacks here: lab" in result.stderr
+
+
+def test_detections_take_ids_and_presets():
+    report = as_json(SOURCES, "--detections", "root-usage,cloudtrail-config-changes", "--detections", "seed")
+    assert [d["id"] for d in report["detections"]] == [
+        "root-usage", "cloudtrail-config-changes", "ec2-instance-changes", "iam-policy-changes",
+        "security-group-changes", "vpc-changes"]
+    assert report["detections"][0]["alarm"]["threshold"] == 1.0  # catalogue default alarm
+
+
+def test_default_is_the_cis_preset():
+    from trailguard.catalog import load_catalog
+
+    report = as_json(SOURCES)
+    assert [d["id"] for d in report["detections"]] == list(load_catalog().presets["cis"])
+
+
+def test_unknown_detection_suggests_the_nearest():
+    result = invoke(SOURCES, "--detections", "root-usge", code=2)
+    assert result.stderr.startswith("error: --detections: ")
+    assert "root-usge" in result.stderr and "root-usage" in result.stderr
+
+
+def test_invalid_pattern_shows_the_caret():
+    result = invoke(SOURCES, "--pattern", "{ $.eventName = }", code=2)
+    assert result.stderr.startswith("error: --pattern: invalid filter pattern:")
+    assert "^" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--stack", "prod", "--pattern", "x"], "error: --stack and --pattern exclude each other; give one of --stack, --detections or --pattern"),
+        (["--since", "2025-03-05", "--until", "2025-03-04"], "error: --since 2025-03-05 is after --until 2025-03-04"),
+    ],
+)
+def test_usage_errors(args, message):
+    result = invoke(SOURCES, *args, code=2)
+    assert result.stderr.strip() == message
+
+
+def test_bad_date_says_the_format():
+    result = invoke(SOURCES, "--since", "March", code=2)
+    assert "'March' is not a date; expected YYYY-MM-DD" in result.stderr
+
+
+def test_missing_source_names_it(tmp_path):
+    result = invoke(str(tmp_path / "nope"), code=1)
+    assert result.stderr.strip() == f"error: {tmp_path / 'nope'}: no such file or directory (give a file, a directory or a glob)"
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+
+def test_ad_hoc_pattern_json_report(tmp_path, events):
+    stop = next(e for e in events if e["eventName"] == "StopLogging")
+    write_delivery(tmp_path / "day.json.gz", [
+        dict(stop, eventTime="2025-03-04T09:01:00Z"), dict(stop, eventTime="2025-03-04T09:02:00Z"),
+        dict(stop, eventTime="2025-03-04T11:00:00Z"), dict(events[4], eventTime="2025-03-04T12:00:00Z"),
+    ])
+    report = as_json(str(tmp_path), "--pattern", "{ $.eventName = StopLogging }")
+    (detection,) = report["detections"]
+    assert (detection["id"], detection["matches"], detection["first"], detection["last"]) == (
+        "pattern", 3, "2025-03-04T09:01:00Z", "2025-03-04T11:00:00Z")
+    assert [(e["start"], e["end"], e["matches"]) for e in detection["episodes"]] == [
+        ("2025-03-04T09:05:00Z", "2025-03-04T09:10:00Z", 2), ("2025-03-04T11:05:00Z", "2025-03-04T11:10:00Z", 1)]
+    sample = detection["episodes"][0]["samples"][0]
+    assert (sample["event"], sample["who"], sample["region"], sample["sourceIp"]) == (
+        "StopLogging", "arn:aws:iam::111122223333:user/alice", "us-east-1", "198.51.100.7")
+    assert detection["hourly"] == [["2025-03-04T09:00:00Z", 2], ["2025-03-04T11:00:00Z", 1]]
+    summary = report["summary"]
+    assert (summary["files"], summary["eventsRead"], summary["eventsEvaluated"], summary["eventsRejected"]) == (1, 4, 4, 0)
+    assert summary["seconds"] >= 0
+
+
+def test_terminal_table_and_summary():
+    result = invoke(str(FIXTURES / "sources" / "events.jsonl"), str(FIXTURES / "bad" / "digest.json"),
+                    "--detections", "cloudtrail-config-changes,vpc-changes")
+    lines = result.stdout.splitlines()
+    row = next(line for line in lines if "cloudtrail-config-changes" in line)
+    assert re.search(r"│\s+1 │\s+1 │ 2025-03-04T09:02:30Z", row)
+    assert any(re.search(r"vpc-changes\s+│\s+0 │\s+0 │ -", line) for line in lines)
+    assert "events read 9, evaluated 8, rejected 1" in result.stdout
+    assert "rejected, not CloudTrail: 1" in result.stdout
+
+
+def test_strict_exits_1_naming_the_file():
+    result = invoke(SOURCES, str(FIXTURES / "bad" / "truncated.json.gz"), "--strict", code=1)
+    assert "truncated.json.gz: truncated gzip" in result.stderr and "--strict" in result.stderr
+
+
+class _StrictHTML(HTMLParser):
+    """Checks nesting (every opened element closed in order) and collects fetchable URLs."""
+
+    VOID = {"meta", "br", "img", "link", "input", "hr", "line", "rect", "path", "circle"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.fetches: list[str] = []
+        self.seen: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.seen.add(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href", "srcset", "data") and value and not value.startswith("#"):
+                self.fetches.append(value)
+            if name == "style" and value and "url(" in value:
+                self.fetches.append(value)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.seen.add(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.fetches.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if self.stack and self.stack[-1] == "style" and ("url(" in data or "@import" in data):
+            self.fetches.append(data)
+
+
+def test_html_report_is_valid_and_self_contained(tmp_path):
+    out = tmp_path / "report.html"
+    invoke(str(FIXTURES / "sources" / "delivery.json.gz"), "--detections", "all", "--html", str(out))
+    text = out.read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    parser = _StrictHTML()
+    parser.feed(text)
+    parser.close()
+    assert parser.stack == []
+    assert parser.fetches == []
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
+    assert {"html", "head", "body", "style", "svg", "table"} <= parser.seen
+    assert "<script" not in text
+    assert text.count("<svg") == 16  # one timeline per detection
+    assert "arn:aws:iam::111122223333:root" in text  # samples are shown
+
+
+def test_html_escapes_event_content(tmp_path, events):
+    hostile = dict(events[1], userIdentity={"type": "IAMUser", "arn": '<img src="http://evil.example/x.png">'})
+    write_delivery(tmp_path / "in" / "x.json.gz", [hostile])
+    out = tmp_path / "r.html"
+    invoke(str(tmp_path / "in"), "--pattern", "{ $.eventName = StopLogging }", "--html", str(out))
+    parser = _StrictHTML()
+    parser.feed(out.read_text())
+    assert parser.fetches == [] and "img" not in parser.seen
+    assert "&lt;img src=&quot;http://evil.example/x.png&quot;&gt;" in out.read_text()
+
+
+def test_html_unwritable_path_is_an_error(tmp_path):
+    result = invoke(SOURCES, "--html", str(tmp_path / "no" / "such" / "dir" / "r.html"), code=1)
+    assert result.stderr.startswith(f"error: --html {tmp_path / 'no' / 'such' / 'dir' / 'r.html'}: cannot write")
+
+
+def test_workers_option_gives_the_same_report(tmp_path):
+    for n in range(6):
+        write_delivery(tmp_path / f"{n}.json.gz", fixture_events())
+    one = as_json(str(tmp_path), "--detections", "all")
+    two = as_json(str(tmp_path), "--detections", "all", "--workers", "2")
+    for report in (one, two):
+        for key in ("seconds", "eventsPerSecond", "workers"):
+            report["summary"].pop(key)
+    assert one == two
+
+
+def test_progress_bar_goes_to_stderr_only():
+    result = CliRunner().invoke(main, ["backtest", SOURCES, "--json", "--progress"])
+    assert result.exit_code == 0
+    json.loads(result.stdout)  # stdout is still exactly the JSON document

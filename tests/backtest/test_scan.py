@@ -1,0 +1,169 @@
+"""Decode once, dispatch, tally, merge: the shortcuts must give the answers of the plain way."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from trailguard.alarms import AlarmSettings
+from trailguard.backtest import BacktestError, RunOptions, Target, build_report, from_detection_ids, run
+from trailguard.backtest.decode import PartialDecoder, decoder_for
+from trailguard.backtest.dispatch import Dispatcher, required_values
+from trailguard.catalog import load_catalog
+from trailguard.patterns import compile_pattern
+
+from .conftest import FIXTURES, fixture_events, shared_events, write_delivery
+
+
+def catalogue_patterns() -> list:
+    catalog = load_catalog()
+    texts = {d.pattern_for(profile) for d in catalog.detections.values() for profile in ("default", "securityhub")}
+    return [compile_pattern(text) for text in sorted(texts)]
+
+
+def probe_events() -> list[dict]:
+    """Fixture events plus the catalogue's own positives and negatives, plus awkward shapes."""
+    catalog = load_catalog()
+    events = fixture_events()
+    for detection in catalog.detections.values():
+        for profile in ("default", "securityhub"):
+            events += [dict(e) for e in detection.positives_for(profile)]
+            events += [dict(e) for e in detection.negatives_for(profile)]
+    events += [{"eventName": 42, "eventVersion": "1.08"}, {"eventVersion": "1.08"}, {"eventName": None}]
+    return events
+
+
+# --- dispatch ---------------------------------------------------------------------------------
+
+
+def test_required_values_reads_the_tree():
+    def needed(text):
+        return required_values(compile_pattern(text).tree.expr)
+
+    assert needed('{ $.eventName = "A" || $.eventName = B }') == {"A", "B"}
+    assert needed("{ $.eventSource = s3.amazonaws.com && ($.eventName = A || $.eventName = B) }") == {"A", "B"}
+    assert needed("{ ($.eventName = A || $.eventName = B) && ($.eventName = B || $.eventName = C) }") == {"B"}
+    assert needed("{ $.eventName = A || $.errorCode = X }") is None  # one branch says nothing
+    assert needed("{ $.eventName = A* }") is None  # a wildcard is not an exact name
+    assert needed("{ $.eventName != A }") is None
+    assert needed("{ $.requestParameters.eventName = A }") is None
+
+
+def test_dispatch_gives_the_same_answers_as_running_every_pattern():
+    patterns = catalogue_patterns()
+    dispatcher = Dispatcher(patterns)
+    assert len(dispatcher.unconstrained) < len(patterns) / 3  # the index actually prunes
+    checked = 0
+    for event in probe_events():
+        expected = [i for i, p in enumerate(patterns) if p.matches(event)]
+        found = [i for i, match in dispatcher.candidates(event) if match(event)]
+        assert found == expected, event
+        checked += bool(expected)
+    assert checked >= 16  # many events do match something: the comparison is not vacuous
+
+
+def test_dispatch_on_the_shared_real_events():
+    patterns = catalogue_patterns()
+    dispatcher = Dispatcher(patterns)
+    for event in shared_events():
+        assert [i for i, m in dispatcher.candidates(event) if m(event)] == [i for i, p in enumerate(patterns) if p.matches(event)]
+
+
+# --- partial decoding -------------------------------------------------------------------------
+
+
+def test_partial_decoding_keeps_every_answer():
+    import orjson
+
+    patterns = catalogue_patterns()
+    decoder = decoder_for(patterns)
+    assert decoder is not None
+    assert "requestParameters" not in decoder.keys and "tlsDetails" not in decoder.keys
+    for event in probe_events():
+        data = orjson.dumps(event)
+        partial = decoder.loads(data)
+        assert set(partial) <= set(event)
+        assert [p.matches(partial) for p in patterns] == [p.matches(event) for p in patterns], event
+
+
+def test_patterns_reading_any_key_get_the_full_decoder():
+    assert decoder_for([compile_pattern("{ $.eventName = A }"), compile_pattern("ERROR")]) is None
+    assert decoder_for([compile_pattern("{ $.* = A }")]) is None
+    assert isinstance(decoder_for([compile_pattern("{ $.eventName = A }")]), PartialDecoder)
+
+
+# --- whole runs -------------------------------------------------------------------------------
+
+
+def _strip_timing(report: dict) -> dict:
+    report = copy.deepcopy(report)
+    for key in ("seconds", "eventsPerSecond", "workers"):
+        report["summary"].pop(key)
+    return report
+
+
+def test_two_workers_report_exactly_what_one_does(tmp_path, events):
+    for n in range(12):
+        shifted = [dict(e, eventTime=e["eventTime"].replace("T09", f"T{9 + n % 3:02d}"), eventID=f"{n}-{i}")
+                   for i, e in enumerate(events)]
+        write_delivery(tmp_path / f"f{n:02d}.json.gz", shifted)
+    targets = from_detection_ids(["all"])
+    one = build_report(run([str(tmp_path)], targets, RunOptions(workers=1)))
+    two = build_report(run([str(tmp_path)], targets, RunOptions(workers=2)))
+    assert _strip_timing(one) == _strip_timing(two)
+    assert one["summary"]["eventsEvaluated"] == 12 * len(events)
+    assert sum(d["matches"] for d in one["detections"]) > 0
+
+
+def test_an_episode_can_need_matches_from_two_files(tmp_path, events):
+    stop = next(e for e in events if e["eventName"] == "StopLogging")
+    write_delivery(tmp_path / "a.json.gz", [dict(stop, eventTime="2025-03-04T09:01:00Z", eventID="a")])
+    write_delivery(tmp_path / "b.json.gz", [dict(stop, eventTime="2025-03-04T09:03:00Z", eventID="b")])
+    target = Target("stops", "two stops", "{ $.eventName = StopLogging }", AlarmSettings(threshold=2))
+    (alone,) = build_report(run([str(tmp_path / "a.json.gz")], [target]))["detections"]
+    assert alone["matches"] == 1 and alone["episodes"] == []
+    (both,) = build_report(run([str(tmp_path)], [target]))["detections"]
+    assert both["matches"] == 2
+    (episode,) = both["episodes"]
+    # the data ends in the period that tipped the alarm: the episode is still open at its end
+    assert (episode["start"], episode["end"], episode["open"], episode["matches"]) == (
+        "2025-03-04T09:05:00Z", "2025-03-04T09:05:00Z", True, 2)
+    assert [s["file"] for s in episode["samples"]] == [str(tmp_path / "a.json.gz"), str(tmp_path / "b.json.gz")]
+    assert [s["who"] for s in episode["samples"]] == ["arn:aws:iam::111122223333:user/alice"] * 2
+
+
+def test_every_event_read_is_evaluated_or_rejected():
+    report = build_report(run([str(FIXTURES / "sources"), str(FIXTURES / "bad")], from_detection_ids(["cis"])))
+    summary = report["summary"]
+    assert summary["eventsEvaluated"] + summary["eventsRejected"] == summary["eventsRead"]
+    assert summary["eventsRejected"] == sum(summary["rejectedByReason"].values()) > 0
+    assert set(summary["rejectedByReason"]) == {"corrupt gzip", "truncated gzip", "not JSON", "not CloudTrail"}
+    assert {r["source"].rsplit("/", 1)[-1] for r in summary["rejections"]} >= {
+        "corrupt.json.gz", "truncated.json.gz", "mixed.jsonl", "digest.json", "messages.log"}
+
+
+def test_strict_stops_at_the_first_rejection():
+    with pytest.raises(BacktestError) as caught:
+        run([str(FIXTURES / "bad" / "digest.json")], from_detection_ids(["cis"]), RunOptions(strict=True))
+    assert "digest.json: not CloudTrail" in str(caught.value) and "--strict" in str(caught.value)
+
+
+def test_untimed_matches_are_counted_but_not_replayed(tmp_path, events):
+    stop = next(e for e in events if e["eventName"] == "StopLogging")
+    write_delivery(tmp_path / "x.json.gz", [dict(stop, eventTime="yesterday"), stop])
+    (found,) = build_report(run([str(tmp_path)], [Target("s", "s", "{ $.eventName = StopLogging }", AlarmSettings())]))["detections"]
+    assert (found["matches"], found["untimedMatches"], len(found["episodes"])) == (2, 1, 1)
+    assert found["episodes"][0]["matches"] == 1
+
+
+def test_the_pipeline_agrees_with_plain_evaluation_on_shared_events(tmp_path):
+    events = shared_events()
+    for start in range(0, len(events), 100):
+        write_delivery(tmp_path / f"part{start:04d}.json.gz", events[start:start + 100])
+    targets = from_detection_ids(["all"])
+    report = build_report(run([str(tmp_path)], targets, RunOptions(workers=2)))
+    expected = {t.id: sum(compile_pattern(t.pattern).matches(e) for e in events) for t in targets}
+    assert {d["id"]: d["matches"] for d in report["detections"]} == expected
+    assert report["summary"]["eventsEvaluated"] == len(events) == 310
+    assert expected["cloudtrail-config-changes"] >= 2 and expected["console-signin-without-mfa"] >= 1
