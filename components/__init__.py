@@ -7,7 +7,7 @@ provider passed in `opts` reaches all of them, and child names derive from the c
 from components.alerts import AlertTopic, AlertTopicArgs
 from components.detection import Detection, DetectionArgs
 from components.monitoring import SecurityMonitoring
-from components.program_config import read_program_config
+from components.program_config import InvalidStackConfig, load_program_config, read_program_config
 from components.trail import AuditTrail, AuditTrailArgs
 
 __all__ = [
@@ -17,6 +17,8 @@ __all__ = [
     "AuditTrailArgs",
     "Detection",
     "DetectionArgs",
+    "InvalidStackConfig",
     "SecurityMonitoring",
+    "load_program_config",
     "read_program_config",
 ]

@@ -3,6 +3,7 @@ and every rejected config registering nothing."""
 
 from __future__ import annotations
 
+import pulumi
 import pytest
 
 from tests.components.program_runs import (
@@ -119,6 +120,7 @@ def test_two_instances_never_collide(tmp_path):
 def test_rejected_config_registers_nothing(overrides, key, fragments):
     run = run_program(PROJECT, "prod", config_overrides=overrides, raise_errors=False)
     assert isinstance(run.error, ConfigError)
+    assert isinstance(run.error, pulumi.RunError)  # Pulumi prints the message, not a traceback
     assert run.error.key == key
     for fragment in fragments:
         assert fragment in str(run.error)
