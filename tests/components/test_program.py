@@ -252,3 +252,18 @@ def test_outputs_are_set(prod, prod_config):
     else:
         assert outputs["trailArn"] == one(prod, TRAIL).outputs["arn"]
         assert all(arn.startswith(f"arn:aws:sns:{REGION}:{MOCK_ACCOUNT}:") for arn in outputs["topicArns"].values())
+
+
+def test_trail_key_lets_cloudtrail_encrypt_this_trail_only(prod):
+    trail = one(prod, TRAIL)
+    (key_urn,) = trail.property_dependencies["kmsKeyId"]
+    document = policy(prod.get(key_urn))
+    trail_arn = f"arn:aws:cloudtrail:{REGION}:{MOCK_ACCOUNT}:trail/{trail.inputs['name']}"
+    encrypt = statement(document, "CloudTrailEncryptsThisTrail")
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert encrypt["Condition"]["StringEquals"] == {"aws:SourceArn": trail_arn}
+    read = statement(document, "AccountReadsLogFiles")
+    assert read["Principal"] == {"AWS": f"arn:aws:iam::{MOCK_ACCOUNT}:root"}
+    assert read["Condition"]["StringEquals"] == {"kms:CallerAccount": MOCK_ACCOUNT}
+    assert all(s["Principal"] != "*" for s in document["Statement"])
