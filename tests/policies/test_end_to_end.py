@@ -1,0 +1,288 @@
+"""End to end: the real program under mocks with Pulumi.prod.yaml, judged by the pack with
+policies/config/prod.json through the analyzer servicer, in update and in preview mode.
+
+Changes a stack config can express go through the config (`config_overrides`); the others
+(a hand-edited pattern, a trail flag, a topic key...) are applied to the program's registrations
+as a code change would register them, keeping the property dependencies the SDK would send.
+Each change must yield exactly the expected mandatory violations, no more.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from trailguard.catalog import load_catalog
+from trailguard.check.harness import ProgramRun, run_program
+from trailguard.check.policy_pack import (
+    PolicyViolation,
+    analyze_run,
+    load_pack,
+    make_analyzer,
+    read_policy_config,
+    resolve_policy_config,
+)
+from trailguard.config import read_stack_config
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "trailguard-prod"
+MODES = ["update", "preview"]
+VPC_SECURITYHUB = load_catalog().get("vpc-changes").pattern_for("securityhub")
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    pack = load_pack(ROOT / "policies")
+    config = resolve_policy_config(read_policy_config(ROOT / "policies" / "config" / "prod.json"), pack.ALL_POLICIES)
+    return make_analyzer(pack, config)
+
+
+@pytest.fixture(scope="module")
+def prod_runs() -> dict[str, ProgramRun]:
+    return {mode: run_program(ROOT, "prod", preview=mode == "preview") for mode in MODES}
+
+
+def judge(run: ProgramRun, analyzer) -> list[PolicyViolation]:
+    return analyze_run(run, analyzer)
+
+
+def run_with_config(mode: str, **overrides: Any) -> ProgramRun:
+    return run_program(ROOT, "prod", preview=mode == "preview", config_overrides=overrides)
+
+
+def changed(run: ProgramRun, name: str, change: Callable[[dict], None],
+            property_dependencies: dict[str, list[str]] | None = None) -> ProgramRun:
+    """`run` with the registration named `name` changed in its inputs and outputs."""
+    resources = []
+    found = False
+    for resource in run.resources:
+        if resource.name == name:
+            found = True
+            inputs, outputs = copy.deepcopy(resource.inputs), copy.deepcopy(resource.outputs)
+            change(inputs)
+            change(outputs)
+            resource = dataclasses.replace(
+                resource, inputs=inputs, outputs=outputs,
+                property_dependencies={**resource.property_dependencies, **(property_dependencies or {})})
+        resources.append(resource)
+    assert found, f"no resource {name}"
+    return dataclasses.replace(run, resources=resources)
+
+
+def setter(**values: Any) -> Callable[[dict], None]:
+    return lambda props: props.update(values)
+
+
+def summary(violations: list[PolicyViolation]) -> list[tuple[str, str, str]]:
+    return sorted((v.policy, v.level, v.resource) for v in violations)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_prod_stack_has_no_violation(mode, prod_runs, analyzer):
+    assert judge(prod_runs[mode], analyzer) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_prod_preview_carries_unknowns(mode, prod_runs):
+    """Guards the preview tests: the trail's log group ARN and the alarm actions really are unknown."""
+    trail = next(r for r in prod_runs[mode].resources if r.type == "aws:cloudtrail/trail:Trail")
+    assert (trail.outputs["cloudWatchLogsGroupArn"] == "<computed>") == (mode == "preview")
+
+
+# --- changes that must be caught ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_required_detection_removed_from_config(mode, analyzer):
+    ids = [i for i in load_catalog().resolve(["seed", "cis"]) if i != "vpc-changes"]
+    violations = judge(run_with_config(mode, detections=ids), analyzer)
+    assert summary(violations) == [("required-detections", "mandatory", "stack")]
+    assert violations[0].message == (
+        "required detection 'vpc-changes' (VPC changes): no metric filter in the stack matches all its positive and "
+        "none of its negative catalogue samples; add it to the stack's trailguard:detections")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pattern_weakened_by_dropping_an_event_name(mode, prod_runs, analyzer):
+    weakened = VPC_SECURITYHUB.replace("($.eventName=DeleteVpc) || ", "")
+    assert weakened != VPC_SECURITYHUB
+    run = changed(prod_runs[mode], f"{PREFIX}-vpc-changes-filter", setter(pattern=weakened))
+    violations = judge(run, analyzer)
+    assert summary(violations) == [
+        ("required-detections", "mandatory", f"aws:cloudwatch/logMetricFilter:LogMetricFilter::{PREFIX}-vpc-changes-filter")]
+    assert violations[0].message.startswith(
+        "required detection 'vpc-changes' (VPC changes): no metric filter in the stack matches all its positive and "
+        f"none of its negative catalogue samples; closest is metric filter '{PREFIX}-vpc-changes-filter', which "
+        "misses 1 of ")
+    assert "(first: 'delete-vpc', DeleteVpc from ec2.amazonaws.com)" in violations[0].message
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("match_all", ["", "{ $.eventName = * }"])
+def test_pattern_made_match_all(mode, match_all, prod_runs, analyzer):
+    run = changed(prod_runs[mode], f"{PREFIX}-vpc-changes-filter", setter(pattern=match_all))
+    violations = judge(run, analyzer)
+    assert summary(violations) == [
+        ("required-detections", "mandatory", f"aws:cloudwatch/logMetricFilter:LogMetricFilter::{PREFIX}-vpc-changes-filter")]
+    assert f"closest is metric filter '{PREFIX}-vpc-changes-filter', which matches " in violations[0].message
+    assert "negative samples" in violations[0].message
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_filter_on_another_log_group(mode, prod_runs, analyzer):
+    run = changed(prod_runs[mode], f"{PREFIX}-root-usage-filter", setter(logGroupName="/aws/cloudtrail/elsewhere"),
+                  property_dependencies={"logGroupName": []})
+    violations = judge(run, analyzer)
+    assert summary(violations) == [
+        ("required-detections", "mandatory", f"aws:cloudwatch/logMetricFilter:LogMetricFilter::{PREFIX}-root-usage-filter")]
+    assert violations[0].message == (
+        f"required detection 'root-usage' (Root user activity): metric filter '{PREFIX}-root-usage-filter' is on log "
+        "group '/aws/cloudtrail/elsewhere', which is neither a log group of this stack nor listed in externalLogGroups")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("key", "value", "watched"), [
+    ("metricName", "RootAccountUse", "CISBenchmark/RootAccountUse"),
+    ("namespace", "Security", "Security/RootAccountUsage"),
+])
+def test_alarm_metric_name_or_namespace_changed(mode, key, value, watched, prod_runs, analyzer):
+    run = changed(prod_runs[mode], f"{PREFIX}-root-usage-alarm", setter(**{key: value}))
+    violations = judge(run, analyzer)
+    assert summary(violations) == [
+        ("required-detections", "mandatory", f"aws:cloudwatch/logMetricFilter:LogMetricFilter::{PREFIX}-root-usage-filter")]
+    assert violations[0].message == (
+        "required detection 'root-usage' (Root user activity): no alarm watches metric 'CISBenchmark/RootAccountUsage' "
+        f"of metric filter '{PREFIX}-root-usage-filter' (alarm '{PREFIX}-root-usage-alarm' watches '{watched}')")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_alarm_actions_removed(mode, prod_runs, analyzer):
+    run = changed(prod_runs[mode], f"{PREFIX}-root-usage-alarm", setter(alarmActions=[]),
+                  property_dependencies={"alarmActions": []})
+    violations = judge(run, analyzer)
+    alarm = f"aws:cloudwatch/metricAlarm:MetricAlarm::{PREFIX}-root-usage-alarm"
+    assert summary(violations) == [("alarm-has-action", "mandatory", alarm), ("required-detections", "mandatory", alarm)]
+    by_policy = {v.policy: v.message for v in violations}
+    assert by_policy["required-detections"] == (
+        f"required detection 'root-usage' (Root user activity): alarm '{PREFIX}-root-usage-alarm' notifies nobody: "
+        "it has no alarm actions")
+    assert by_policy["alarm-has-action"].startswith(f"alarm '{PREFIX}-root-usage-alarm' has no alarm actions")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_alarm_actions_disabled(mode, analyzer):
+    overrides = read_stack_config(ROOT, "prod")["overrides"]
+    run = run_with_config(mode, overrides={**overrides, "root-usage": {**overrides["root-usage"], "actionsEnabled": False}})
+    violations = judge(run, analyzer)
+    alarm = f"aws:cloudwatch/metricAlarm:MetricAlarm::{PREFIX}-root-usage-alarm"
+    assert summary(violations) == [("alarm-has-action", "mandatory", alarm), ("required-detections", "mandatory", alarm)]
+    assert {v.policy: v.message for v in violations}["required-detections"] == (
+        f"required detection 'root-usage' (Root user activity): alarm '{PREFIX}-root-usage-alarm' has actions "
+        "disabled (actionsEnabled is false)")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_alarm_threshold_raised_to_100(mode, analyzer):
+    overrides = read_stack_config(ROOT, "prod")["overrides"]
+    run = run_with_config(mode, overrides={**overrides, "vpc-changes": {"threshold": 100}})
+    violations = judge(run, analyzer)
+    assert summary(violations) == [
+        ("required-detections", "mandatory", f"aws:cloudwatch/metricAlarm:MetricAlarm::{PREFIX}-vpc-changes-alarm")]
+    assert violations[0].message == (
+        f"required detection 'vpc-changes' (VPC changes): alarm '{PREFIX}-vpc-changes-alarm' does not fire on a "
+        "single matching event: its threshold 100 is above the allowed maximum 1; one matching event gives Sum 1, "
+        "which is not GreaterThanOrEqualToThreshold 100")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("flag", "trail_message", "reason"), [
+    ("isMultiRegionTrail", "is single-region", "is single-region (isMultiRegionTrail is false)"),
+    ("enableLogging", "is not logging", "has logging off (enableLogging is false)"),
+])
+def test_trail_single_region_or_not_logging(mode, flag, trail_message, reason, prod_runs, analyzer):
+    run = changed(prod_runs[mode], f"{PREFIX}-audit-trail", setter(**{flag: False}))
+    violations = judge(run, analyzer)
+    assert summary(violations) == [
+        ("required-detections", "mandatory", f"aws:cloudwatch/logGroup:LogGroup::{PREFIX}-audit-logs"),
+        ("trail-delivers-to-cloudwatch", "mandatory", f"aws:cloudtrail/trail:Trail::{PREFIX}-audit-trail"),
+    ]
+    by_policy = {v.policy: v.message for v in violations}
+    assert by_policy["trail-delivers-to-cloudwatch"].startswith(f"trail '{PREFIX}-audit-trail' {trail_message}")
+    every_required = ", ".join(f"'{i}'" for i in load_catalog().resolve(["seed", "cis"]))
+    assert by_policy["required-detections"] == (
+        f"required detections {every_required}: log group '/aws/cloudtrail/{PREFIX}-audit' is fed by no multi-region, "
+        f"logging trail: trail '{PREFIX}-audit' {reason}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_topic_encrypted_with_aws_managed_key(mode, prod_runs, analyzer):
+    run = changed(prod_runs[mode], f"{PREFIX}-security-topic", setter(kmsMasterKeyId="alias/aws/sns"),
+                  property_dependencies={"kmsMasterKeyId": []})
+    violations = judge(run, analyzer)
+    assert summary(violations) == [
+        ("alarm-topic-can-deliver", "mandatory", f"aws:sns/topic:Topic::{PREFIX}-security-topic")]
+    assert violations[0].message.startswith(
+        f"SNS topic '{PREFIX}-security-topic' is encrypted with 'alias/aws/sns': CloudWatch alarms cannot publish to it")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_unprotected_detection_is_advisory_by_default_and_mandatory_in_prod(mode, prod_runs, analyzer):
+    run = changed(prod_runs[mode], f"{PREFIX}-root-usage-alarm", lambda props: None)
+    run.resources[:] = [dataclasses.replace(r, protect=False) if r.name == f"{PREFIX}-root-usage-alarm" else r
+                        for r in run.resources]
+    alarm = f"aws:cloudwatch/metricAlarm:MetricAlarm::{PREFIX}-root-usage-alarm"
+    assert summary(judge(run, analyzer)) == [("detections-protected", "mandatory", alarm)]
+    pack = load_pack(ROOT / "policies")
+    default = make_analyzer(pack, resolve_policy_config({}, pack.ALL_POLICIES))
+    assert ("detections-protected", "advisory", alarm) in summary(judge(run, default))
+
+
+# --- changes that must pass ----------------------------------------------------------------------
+
+
+def reformatted(pattern: str) -> str:
+    """The same OR of clauses, clause order reversed, spacing changed."""
+    clauses = pattern.strip("{}").split(" || ")
+    return "{ " + " ||\n  ".join(reversed(clauses)) + " }"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pattern_reformatted_and_reordered_passes(mode, prod_runs, analyzer):
+    new_pattern = reformatted(VPC_SECURITYHUB)
+    assert new_pattern != VPC_SECURITYHUB
+    run = changed(prod_runs[mode], f"{PREFIX}-vpc-changes-filter", setter(pattern=new_pattern))
+    assert judge(run, analyzer) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_extra_detections_pass(mode, analyzer):
+    custom = {
+        "id": "guardduty-disabled",
+        "title": "GuardDuty detector deleted",
+        "pattern": "{ ($.eventSource = guardduty.amazonaws.com) && ($.eventName = DeleteDetector) }",
+        "severity": "high",
+        "metric": "GuardDutyDisabled",
+        "samples": {
+            "positives": [{"eventSource": "guardduty.amazonaws.com", "eventName": "DeleteDetector"}],
+            "negatives": [{"eventSource": "guardduty.amazonaws.com", "eventName": "CreateDetector"}],
+        },
+    }
+    run = run_with_config(mode, customDetections=[custom])
+    assert any(r.name == f"{PREFIX}-guardduty-disabled-alarm" for r in run.resources)
+    assert judge(run, analyzer) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_renamed_alarm_passes(mode, prod_runs, analyzer):
+    old = f"{PREFIX}-root-usage-alarm"
+    renamed = [
+        dataclasses.replace(r, name="root-alarm-v2", urn=r.urn.replace(old, "root-alarm-v2"),
+                            inputs={**r.inputs, "name": "root-alarm-v2"}, outputs={**r.outputs, "name": "root-alarm-v2"})
+        if r.name == old else r
+        for r in prod_runs[mode].resources
+    ]
+    assert judge(dataclasses.replace(prod_runs[mode], resources=renamed), analyzer) == []
