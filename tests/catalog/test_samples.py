@@ -1,0 +1,114 @@
+"""Every packaged detection is proved by its samples: under every profile the positives match and
+the negatives do not, and every event name a pattern lists is exercised by a positive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trailguard.catalog import PROFILES, load_catalog
+from trailguard.catalog.loader import CATALOG_DIR
+from trailguard.patterns import compile_pattern, parse
+from trailguard.patterns.ast import And, Comparison, JsonPattern, Or, StringValue
+from trailguard.patterns.render import render_selector
+
+CATALOG = load_catalog()
+DETECTION_FILES = sorted((CATALOG_DIR / "detections").glob("*.yaml"))
+assert DETECTION_FILES, "no detection files found"
+
+EXPECTED_IDS = {
+    "root-usage", "ec2-instance-changes", "iam-policy-changes", "security-group-changes", "vpc-changes",
+    "unauthorized-api-calls", "console-signin-without-mfa", "cloudtrail-config-changes", "console-auth-failures",
+    "kms-key-disable-or-deletion", "s3-bucket-policy-changes", "aws-config-changes", "nacl-changes",
+    "network-gateway-changes", "route-table-changes", "organizations-changes",
+}
+
+CASES = [(d.id, profile, s.name) for d in CATALOG.detections.values() for profile in PROFILES
+         for s in d.samples_for(profile)]
+
+
+@pytest.mark.parametrize(("detection_id", "profile", "sample_name"), CASES,
+                         ids=[f"{d}-{p}-{s}" for d, p, s in CASES])
+def test_sample_proves_pattern(detection_id: str, profile: str, sample_name: str) -> None:
+    detection = CATALOG.get(detection_id)
+    sample = next(s for s in detection.samples if s.name == sample_name)
+    pattern = compile_pattern(detection.pattern_for(profile))
+    assert pattern.matches(sample.event) is sample.positive, (
+        f"{detection.source}: {'positive' if sample.positive else 'negative'} sample {sample.name!r} "
+        f"{'does not match' if sample.positive else 'matches'} the {profile} pattern {pattern.text}")
+
+
+def _listed_event_names(text: str) -> set[str]:
+    """The values of every `$.eventName = X` comparison in the pattern, read from its syntax tree."""
+    tree = parse(text)
+    assert isinstance(tree, JsonPattern)
+    names: set[str] = set()
+    stack = [tree.expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (And, Or)):
+            stack.extend(node.operands)
+        elif (isinstance(node, Comparison) and node.op == "=" and isinstance(node.value, StringValue)
+              and render_selector(node.selector) == "$.eventName"):
+            names.add(node.value.text)
+    return names
+
+
+OWN_PATTERNS = [(d.id, profile) for d in CATALOG.detections.values() for profile in d.patterns]
+
+
+@pytest.mark.parametrize(("detection_id", "profile"), OWN_PATTERNS, ids=[f"{d}-{p}" for d, p in OWN_PATTERNS])
+def test_every_listed_event_name_has_a_positive(detection_id: str, profile: str) -> None:
+    detection = CATALOG.get(detection_id)
+    listed = _listed_event_names(detection.patterns[profile])
+    covered = {event["eventName"] for event in detection.positives_for(profile)}
+    assert listed <= covered, f"{detection.source}: no {profile} positive for {sorted(listed - covered)}"
+
+
+def test_listed_event_names_are_read_from_the_tree() -> None:
+    """The helper above must see names however they are quoted or nested, and only eventName."""
+    text = '{ ($.eventSource = a) && (($.eventName = "One") || ($.eventName=Two)) && ($.errorCode != Three) }'
+    assert _listed_event_names(text) == {"One", "Two"}
+
+
+def test_catalogue_holds_every_seed_and_cis_detection() -> None:
+    assert set(CATALOG.detections) == EXPECTED_IDS
+    assert {p.stem for p in DETECTION_FILES} == EXPECTED_IDS
+
+
+def test_presets() -> None:
+    assert CATALOG.presets["seed"] == ("root-usage", "ec2-instance-changes", "iam-policy-changes",
+                                       "security-group-changes", "vpc-changes")
+    cis = CATALOG.presets["cis"]
+    assert set(cis) == EXPECTED_IDS - {"ec2-instance-changes"}
+    # in CIS control order: 4.1 ... 4.15, read from each detection's CIS v1.4.0 reference
+    controls = [next(r.control for r in CATALOG.get(i).references if r.version == "1.4.0") for i in cis]
+    assert controls == [f"4.{n}" for n in range(1, 16)]
+    assert CATALOG.presets["all"] == tuple(CATALOG.detections)
+
+
+@pytest.mark.parametrize("detection_id", sorted(EXPECTED_IDS))
+def test_each_detection_has_enough_samples(detection_id: str) -> None:
+    detection = CATALOG.get(detection_id)
+    for profile in PROFILES:
+        assert len(detection.positives_for(profile)) >= 3, (detection.source, profile)
+        assert len(detection.negatives_for(profile)) >= 3, (detection.source, profile)
+
+
+def test_metrics_are_unique() -> None:
+    metrics = [d.metric for d in CATALOG.detections.values()]
+    assert len(set(metrics)) == len(metrics)
+
+
+def test_default_patterns_are_lint_clean_except_documented() -> None:
+    """Our own patterns carry no engine warnings, except the no-MFA `!=` on MFAUsed (W001): CIS's own
+    clause, and CloudTrail writes MFAUsed on every console sign-in (documented in its notes)."""
+    warned = {d.id: sorted(w.code for w in compile_pattern(d.patterns["default"]).warnings)
+              for d in CATALOG.detections.values()}
+    assert {k: v for k, v in warned.items() if v} == {"console-signin-without-mfa": ["W001"]}
+    assert "MFAUsed" in CATALOG.get("console-signin-without-mfa").notes
+
+
+def test_files_live_in_the_package() -> None:
+    assert all(Path(d.source).parent == CATALOG_DIR / "detections" for d in CATALOG.detections.values())
