@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from tests.components.program_runs import PROJECT, copy_project
-from trailguard.cli import EXIT_FAIL, EXIT_SUCCESS, main
+from trailguard.cli import EXIT_ERROR, EXIT_FAIL, EXIT_SUCCESS, main
 from trailguard.config import load_stack_config, read_stack_config
 
 
@@ -120,3 +121,10 @@ def test_directory_without_a_project_exits_1_naming_the_file(tmp_path):
     result = CliRunner().invoke(main, ["check", "--stack", "dev", "--project-dir", str(tmp_path)])
     assert result.exit_code == EXIT_FAIL
     assert "Pulumi.yaml: file not found" in result.output and "--project-dir" in result.output
+
+
+def test_missing_pulumi_sdk_exits_2_with_the_install_hint(monkeypatch):
+    monkeypatch.setitem(sys.modules, "trailguard.check.stack", None)  # import fails as without pulumi
+    result = CliRunner().invoke(main, ["check", "--stack", "dev", "--project-dir", str(PROJECT)])
+    assert result.exit_code == EXIT_ERROR
+    assert "needs the Pulumi SDK" in result.output and "pip install 'trailguard[pulumi]'" in result.output

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from trailguard.cli import EXIT_FAIL
+from trailguard.cli import EXIT_ERROR, EXIT_FAIL
 from trailguard.config import ConfigError
 
 
@@ -26,8 +26,13 @@ from trailguard.config import ConfigError
 @click.pass_context
 def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as_json: bool) -> None:
     """Check a stack offline: validate its config and show what `pulumi up` would create."""
-    from trailguard.check.report import check_data, format_check
-    from trailguard.check.stack import check_stack
+    try:
+        from trailguard.check.report import check_data, format_check
+        from trailguard.check.stack import check_stack
+    except ImportError as err:
+        click.echo(f"error: trailguard check runs the Pulumi program and needs the Pulumi SDK ({err}); "
+                   "install it with: pip install 'trailguard[pulumi]'", err=True)
+        ctx.exit(EXIT_ERROR)
 
     try:
         result = check_stack(project_dir, stack, preview=preview)
