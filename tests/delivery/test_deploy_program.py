@@ -75,7 +75,7 @@ def test_esc_environment_logs_into_the_configured_role_through_oidc(registered):
     definition = yaml.safe_load(environment.inputs["yaml"].text)["values"]
     login = definition["aws"]["login"]["fn::open::aws-login"]
     assert login == {"oidc": {"roleArn": CONFIG["awsRoleArn"], "sessionName": "trailguard-deploy",
-                              "duration": "1h"}}
+                              "duration": "1h", "subjectAttributes": ["currentEnvironment.name"]}}
     assert definition["environmentVariables"] == {
         "AWS_ACCESS_KEY_ID": "${aws.login.accessKeyId}",
         "AWS_SECRET_ACCESS_KEY": "${aws.login.secretAccessKey}",
