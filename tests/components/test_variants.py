@@ -147,3 +147,14 @@ def test_harness_runs_repeatedly_in_one_process_without_leaking_state():
     assert [r.urn for r in first.resources] == [r.urn for r in last.resources]
     assert sorted(r.urn for r in again.resources) == sorted(r.urn for r in first.resources)
     assert first.outputs == last.outputs
+
+
+def test_a_program_failing_midway_reports_what_it_registered_and_the_next_run_is_clean(tmp_path):
+    project = copy_project(tmp_path)
+    main = (project / "__main__.py").read_text()
+    (project / "__main__.py").write_text(main + '\nraise RuntimeError("boom after registering")\n')
+    failed = run_program(project, "dev", raise_errors=False)
+    assert isinstance(failed.error, RuntimeError) and "boom" in str(failed.error)
+    assert failed.of_type(TRAIL)
+    clean = run_program(PROJECT, "dev")
+    assert clean.error is None and clean.outputs["logGroupName"] == "/aws/cloudtrail/trailguard-dev-audit"
