@@ -110,6 +110,15 @@ def test_custom_detection_is_enabled_with_its_samples():
     assert detection.metric == "S3PublicGrant" and detection.severity.value == "high"
     assert detection.positives == ({"eventName": "PutBucketAcl"},)
     assert detection.negatives == ({"eventName": "GetBucketAcl"},)
+    assert detection.description == "S3 bucket ACL made public"  # the title, no runbook given
+
+
+def test_custom_description_and_runbook_reach_the_alarm():
+    with_runbook = load({"customDetections": [custom(runbook="https://wiki.example.com/s3-acl")]})
+    assert with_runbook.detection("s3-public-grant").description == \
+        "S3 bucket ACL made public. Runbook: https://wiki.example.com/s3-acl"
+    described = load({"customDetections": [custom(description="Someone made a bucket ACL public")]})
+    assert described.detection("s3-public-grant").description == "Someone made a bucket ACL public"
 
 
 def test_existing_trail_needs_only_its_log_group():

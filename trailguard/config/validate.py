@@ -177,7 +177,8 @@ def _enable(source: Detection, custom: bool, profile: str, namespace: str,
         detection=None if custom else source,
         positives=source.positives_for(profile),
         negatives=source.negatives_for(profile),
-        description=override.get("description") or _default_description(source),
+        description=override.get("description") or (source.why if custom and source.why
+                                                     else _default_description(source)),
         ok_actions=override.get("okActions", False),
     )
 
@@ -295,7 +296,7 @@ def _custom_detections(raw: Any, catalog: Any, path: str) -> dict[str, Detection
         result[detection_id] = Detection(
             id=detection_id,
             title=_string(item["title"], f"{item_path}.title"),
-            why=str(item.get("description", "")),
+            why=_description(item["description"], f"{item_path}.description") if "description" in item else "",
             runbook=_string(item.get("runbook", ""), f"{item_path}.runbook", allow_empty=True),
             severity=severity,
             metric=_metric(item["metric"], f"{item_path}.metric"),
