@@ -77,7 +77,9 @@ def test_versions_are_pinned_and_match_the_project():
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     for name in ("verify.yml", "deploy.yml"):
         assert FILES[name]["env"]["PULUMI_VERSION"] == pinned, name
-        assert FILES[name]["env"]["PYTHON_VERSION"] == "3.11" and requires == ">=3.11", name
+        minimum = tuple(int(part) for part in requires.removeprefix(">=").split("."))
+        python = FILES[name]["env"]["PYTHON_VERSION"]
+        assert re.fullmatch(r"3\.\d+", python) and tuple(map(int, python.split("."))) >= minimum, name
         for job in FILES[name]["jobs"].values():
             assert job.get("runs-on", "ubuntu-24.04") == "ubuntu-24.04"
 
@@ -141,3 +143,27 @@ def test_up_without_the_gate_is_caught():
     workflow = copy.deepcopy(DEPLOY)
     workflow["jobs"]["up"]["needs"] = "verfy"
     assert check_workflow(workflow, "deploy.yml") == ["deploy.yml: job up needs unknown job 'verfy'"]
+
+
+def test_the_trailguard_commands_ci_and_deployments_run_pass_on_this_repository(monkeypatch):
+    """The exact `trailguard ...` lines of the workflows and of deploy/'s pre-run commands."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from tests.delivery.deploy_harness import load_delivery_settings
+    from trailguard.cli import main
+
+    delivery = load_delivery_settings()
+    settings = delivery.read_delivery_settings(
+        {"organization": "acme", "repository": "acme/trailguard",
+         "awsRoleArn": "arn:aws:iam::111122223333:role/trailguard-deployer"})
+    commands = {step["run"] for workflow in FILES.values() for job in workflow["jobs"].values()
+                for step in job.get("steps", []) if step.get("run", "").startswith("trailguard ")}
+    commands |= {c for c in delivery.pre_run_commands(settings) if c.startswith("trailguard ")}
+    assert len(commands) == 1, commands  # CI and Deployments gate with the same command
+    monkeypatch.chdir(ROOT)
+    for command in commands:
+        result = CliRunner().invoke(main, shlex.split(command)[1:])
+        assert result.exit_code == 0, f"`{command}` exited {result.exit_code}:\n{result.output}"
+        assert "0 mandatory" in result.output
