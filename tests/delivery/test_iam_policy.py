@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.delivery.iam_eval import ROOT, actions, allows, load_renderer, resource_arn, statements
 
@@ -20,6 +21,7 @@ DEPLOYER = json.loads((ROOT / "iam" / "deployer-policy.json").read_text())
 PREVIEWER = json.loads((ROOT / "iam" / "previewer-policy.json").read_text())
 TABLE = render.load_table()
 SAR = render.load_service_authorization()
+REGION = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["aws:region"]
 MANAGED_POLICY_MAX_CHARS = 6144  # IAM quota for a customer managed policy, whitespace excluded
 
 
@@ -73,16 +75,17 @@ def test_every_resource_type_the_program_creates_is_in_the_table(prod_run):
 
 
 def test_deployer_allows_every_call_on_every_mocked_resource(prod_run):
-    region = "us-east-1"
     checked = 0
     for resource in _aws_resources(prod_run):
         spec = TABLE["types"][resource.type]
-        arn = resource_arn(spec["arn"], resource, TABLE["account"], region)
+        arn = resource_arn(spec["arn"], resource, TABLE["account"], REGION)
         for action in _needed(resource.type):
-            scoped = bool(SAR[action]["resource_arns"])
-            target = arn if scoped else "*"
+            target = arn if SAR[action]["resource_arns"] else "*"
             assert allows(DEPLOYER, action, target), f"{resource.urn}: {action} on {target} denied"
             checked += 1
+        for action in _needed(resource.type, ("read",)):
+            target = arn if SAR[action]["resource_arns"] else "*"
+            assert allows(PREVIEWER, action, target), f"preview {resource.urn}: {action} denied"
         if spec.get("passes_role_to"):
             for role in prod_run.of_type("aws:iam/role:Role"):
                 assert allows(DEPLOYER, "iam:PassRole", role.outputs["arn"]), role.urn
@@ -93,7 +96,7 @@ def test_deployer_allows_every_call_on_every_mocked_resource(prod_run):
 def test_audit_destroying_calls_are_withheld_on_the_programs_resources(prod_run):
     for resource in _aws_resources(prod_run):
         spec = TABLE["types"][resource.type]
-        arn = resource_arn(spec["arn"], resource, TABLE["account"], "us-east-1")
+        arn = resource_arn(spec["arn"], resource, TABLE["account"], REGION)
         for action in spec["withheld"]:
             assert not allows(DEPLOYER, action, arn), f"{action} must not be granted on {arn}"
     for action in ("s3:DeleteBucket", "cloudtrail:StopLogging", "logs:DeleteLogGroup",
