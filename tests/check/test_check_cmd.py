@@ -27,7 +27,7 @@ def test_check_prints_the_tree_and_every_detection(stack):
     assert f"Stack {stack}: config valid" in text and f"{len(config.detections)} detections" in text
     assert f"└── trailguard-{stack}  trailguard:monitoring:SecurityMonitoring" in text
     assert f"trailguard-{stack}-audit-trail  aws:cloudtrail/trail:Trail" in text
-    table = text.split("\nDetections\n", 1)[1].strip().splitlines()
+    table = text.split("\nDetections\n", 1)[1].strip().split("\n\n", 1)[0].splitlines()  # up to the next section
     assert table[0].split() == ["id", "profile", "metric", "alarm", "condition", "topic"]
     rows = {line.split()[0]: line.split() for line in table[1:]}
     assert list(rows) == [d.id for d in config.detections]
