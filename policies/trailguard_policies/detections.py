@@ -142,10 +142,12 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
             candidates.append(metric_filter)
             continue
         same_metric = read(metric_filter.props, "metricTransformation", "name") == detection.metric
-        matches_some = verdict.syntax_error is None and len(verdict.missed_positives) < verdict.positives
+        # only a filter plausibly meant for it: same metric, or a subset of it (matches some positives, no negative)
+        weakened = (verdict.syntax_error is None and not verdict.matched_negatives
+                    and len(verdict.missed_positives) < verdict.positives)
         rank = (0 if same_metric else 1, verdict.failures)
-        if (same_metric or matches_some) and (closest is None or rank < closest[0]):
-            closest = (rank, metric_filter, verdict)  # only a filter plausibly meant for it
+        if (same_metric or weakened) and (closest is None or rank < closest[0]):
+            closest = (rank, metric_filter, verdict)
     if not candidates:
         if unknown_patterns:
             names = ", ".join(f"'{f.name}'" for f in unknown_patterns)

@@ -258,3 +258,61 @@ def _check_schema(value: Any, spec: Mapping[str, Any], where: str) -> None:
                 raise PolicyConfigError(f"{where}: unknown key '{key}'; allowed: {', '.join(properties)}")
             elif isinstance(extra, Mapping):
                 _check_schema(item, extra, f"{where}.{key}")
+
+
+# --- `trailguard check` ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """The pack's verdict on one mocked run, and which config it used."""
+
+    pack_dir: Path
+    config_path: Path | None
+    violations: tuple[PolicyViolation, ...]
+
+    @property
+    def has_mandatory(self) -> bool:
+        return any(v.level == "mandatory" for v in self.violations)
+
+
+def check_policies(run: ProgramRun, project_dir: Path, stack: str, config_path: Path | None = None) -> PolicyReport | None:
+    """Run `project_dir/policies` on `run`; None when the project has no pack.
+
+    Without `config_path`, `policies/config/<stack>.json` is used when it exists, else the
+    schema defaults. Raises PolicyConfigError naming the file and key.
+    """
+    pack_dir = Path(project_dir) / "policies"
+    if not (pack_dir / PACK_PACKAGE).is_dir():
+        if config_path is not None:
+            raise PolicyConfigError(f"--policy-config given but {pack_dir} holds no policy pack")
+        return None
+    if config_path is None and (pack_dir / "config" / f"{stack}.json").is_file():
+        config_path = pack_dir / "config" / f"{stack}.json"
+    pack = load_pack(pack_dir)
+    raw = read_policy_config(config_path) if config_path is not None else {}
+    config = resolve_policy_config(raw, pack.ALL_POLICIES, source=str(config_path or "policy config"))
+    return PolicyReport(pack_dir, config_path, tuple(analyze_run(run, make_analyzer(pack, config))))
+
+
+def format_policy_report(report: PolicyReport) -> str:
+    """One line per violation with its level, policy and resource; a summary line first."""
+    config = f"config {report.config_path}" if report.config_path else "schema defaults"
+    mandatory = sum(v.level == "mandatory" for v in report.violations)
+    advisory = len(report.violations) - mandatory
+    lines = [f"Policy pack {report.pack_dir} ({config}): {mandatory} mandatory, {advisory} advisory violation(s)"]
+    for violation in sorted(report.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
+        lines.append(f"  [{violation.level}] {violation.policy} on {violation.resource}:")
+        lines.extend(f"      {line}" for line in violation.message.splitlines())
+    return "\n".join(lines) + "\n"
+
+
+def policy_report_data(report: PolicyReport) -> dict[str, Any]:
+    return {
+        "pack": str(report.pack_dir),
+        "config": str(report.config_path) if report.config_path else None,
+        "violations": [
+            {"policy": v.policy, "level": v.level, "urn": v.urn or None, "message": v.message}
+            for v in report.violations
+        ],
+    }

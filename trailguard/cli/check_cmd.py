@@ -23,10 +23,15 @@ from trailguard.config import ConfigError
 @click.option("--preview", is_flag=True,
               help="Run as `pulumi preview` would: values AWS computes (ARNs, ids) stay unknown.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Policy-pack config (JSON, as for --policy-pack-config); default policies/config/<stack>.json.")
 @click.pass_context
-def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as_json: bool) -> None:
+def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as_json: bool,
+            policy_config: Path | None) -> None:
     """Check a stack offline: validate its config and show what `pulumi up` would create."""
     try:
+        from trailguard.check.policy_pack import (PolicyConfigError, check_policies, format_policy_report,
+                                                  policy_report_data)
         from trailguard.check.report import check_data, format_check
         from trailguard.check.stack import check_stack
     except ImportError as err:
@@ -42,7 +47,18 @@ def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as
                                    "error": {"key": err.key, "message": err.message}}, indent=2))
         click.echo(f"error: {err}", err=True)
         ctx.exit(EXIT_FAIL)
+    try:  # the policy pack on the mocked resources, through the analyzer as the engine runs it
+        policies = check_policies(result.run, project_dir, stack, policy_config)
+    except PolicyConfigError as err:
+        click.echo(f"error: {err}", err=True)
+        ctx.exit(EXIT_FAIL)
     if as_json:
-        click.echo(json.dumps(check_data(result), indent=2))
+        data = check_data(result)
+        data["policies"] = policy_report_data(policies) if policies else None
+        click.echo(json.dumps(data, indent=2))
     else:
         click.echo(format_check(result), nl=False)
+        if policies:
+            click.echo("\n" + format_policy_report(policies), nl=False)
+    if policies and policies.has_mandatory:
+        ctx.exit(EXIT_FAIL)

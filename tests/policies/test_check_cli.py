@@ -1,0 +1,107 @@
+"""`trailguard check` runs the policy pack on the mocked resources: each violation printed with its
+level, exit 1 on a mandatory one, `--policy-config` read and validated like the CLI's
+`--policy-pack-config`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tests.components.program_runs import PROJECT, copy_project
+from trailguard.cli import EXIT_FAIL, EXIT_SUCCESS, main
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, ["check", *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("mode", [[], ["--preview"]])
+def test_prod_passes_the_pack_with_its_config(mode):
+    result = invoke("--stack", "prod", "--project-dir", str(PROJECT), *mode)
+    assert result.exit_code == EXIT_SUCCESS, result.output
+    assert (f"Policy pack {PROJECT / 'policies'} (config {PROJECT / 'policies' / 'config' / 'prod.json'}): "
+            "0 mandatory, 0 advisory violation(s)") in result.output
+
+
+def test_dev_without_protect_gets_advisory_violations_and_exit_0():
+    result = invoke("--stack", "dev", "--project-dir", str(PROJECT))
+    assert result.exit_code == EXIT_SUCCESS, result.output
+    assert "(schema defaults): 0 mandatory, 10 advisory violation(s)" in result.output
+    assert ("  [advisory] detections-protected on aws:cloudwatch/metricAlarm:MetricAlarm::trailguard-dev-root-usage-alarm:\n"
+            "      alarm 'trailguard-dev-root-usage-alarm' of required detection 'root-usage' (Root user activity) is not "
+            "protected") in result.output
+
+
+def test_policy_config_raises_levels_and_mandatory_exits_1(tmp_path):
+    config = tmp_path / "strict.json"
+    config.write_text(json.dumps({"detections-protected": "mandatory"}))
+    result = invoke("--stack", "dev", "--project-dir", str(PROJECT), "--policy-config", str(config))
+    assert result.exit_code == EXIT_FAIL
+    assert f"(config {config}): 10 mandatory, 0 advisory violation(s)" in result.output
+    assert "[mandatory] detections-protected on " in result.output
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    copy_project(tmp_path)
+    shutil.copytree(PROJECT / "policies", tmp_path / "policies", ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    return tmp_path
+
+
+def test_a_stack_change_that_breaks_a_required_alarm_fails_the_check(project_copy):
+    stack_file = project_copy / "Pulumi.prod.yaml"
+    stack = yaml.safe_load(stack_file.read_text())
+    stack["config"]["trailguard:overrides"]["vpc-changes"] = {"threshold": 100}
+    stack_file.write_text(yaml.safe_dump(stack))
+    result = invoke("--stack", "prod", "--project-dir", str(project_copy))
+    assert result.exit_code == EXIT_FAIL
+    assert ("  [mandatory] required-detections on aws:cloudwatch/metricAlarm:MetricAlarm::trailguard-prod-vpc-changes-alarm:\n"
+            "      required detection 'vpc-changes' (VPC changes): alarm 'trailguard-prod-vpc-changes-alarm' does not fire "
+            "on a single matching event: its threshold 100 is above the allowed maximum 1") in result.output
+
+
+def test_json_output_carries_the_policy_verdict(project_copy):
+    stack_file = project_copy / "Pulumi.prod.yaml"
+    stack = yaml.safe_load(stack_file.read_text())
+    stack["config"]["trailguard:detections"] = ["seed"]
+    stack_file.write_text(yaml.safe_dump(stack))
+    result = invoke("--stack", "prod", "--project-dir", str(project_copy), "--json")
+    assert result.exit_code == EXIT_FAIL
+    verdict = json.loads(result.output)["policies"]
+    assert verdict["config"] == str(project_copy / "policies" / "config" / "prod.json")
+    assert [(v["policy"], v["level"], v["urn"]) for v in verdict["violations"]] == [
+        ("required-detections", "mandatory", None)]
+    assert verdict["violations"][0]["message"].startswith(
+        "required detections 'unauthorized-api-calls', 'console-signin-without-mfa', 'cloudtrail-config-changes', ")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "not JSON: Expecting property name enclosed in double quotes at line 1 column 2"),
+        ('["mandatory"]', "the policy config must be a JSON object of policy names, got list"),
+        ('{"audit-log-retention": {"minimumRetentionDays": -1}}',
+         "audit-log-retention.minimumRetentionDays: -1 is below the minimum 1"),
+        ('{"protect": "mandatory"}', "unknown policy 'protect'; allowed: all, required-detections, "),
+    ],
+)
+def test_bad_policy_config_file_is_an_error_naming_file_and_key(tmp_path, content, message):
+    config = tmp_path / "pack.json"
+    config.write_text(content)
+    result = CliRunner().invoke(main, ["check", "--stack", "prod", "--project-dir", str(PROJECT),
+                                       "--policy-config", str(config)])
+    assert result.exit_code == EXIT_FAIL
+    assert f"error: {config}: {message}" in result.output
+
+
+def test_missing_policy_config_file_is_an_error(tmp_path):
+    missing = tmp_path / "absent.json"
+    result = CliRunner().invoke(main, ["check", "--stack", "prod", "--project-dir", str(PROJECT),
+                                       "--policy-config", str(missing)])
+    assert result.exit_code == EXIT_FAIL
+    assert f"error: {missing}: cannot read the policy config: No such file or directory" in result.output
