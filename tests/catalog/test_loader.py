@@ -276,3 +276,13 @@ def test_cloudtrail_event_helper_is_accepted(tmp_path: Path) -> None:
     data["positives"].append({"name": "as-json-text", "event": json.dumps(cloudtrail_event())})
     write_detection(tmp_path, data)
     assert load_catalog(tmp_path).get("policy-watch").samples[1].event == cloudtrail_event()
+
+
+def test_records_built_without_samples_keep_their_events() -> None:
+    event = cloudtrail_event()
+    detection = Detection(id="x", title="X", why="w", runbook="r", severity=Severity.LOW, metric="X", references=(),
+                          patterns={"default": "{ $.eventName = CreatePolicy }"}, positives=(event,), negatives=())
+    assert detection.positives_for("securityhub") == (event,)
+    assert detection.negatives_for("default") == ()
+    with pytest.raises(ValueError, match="unknown profile"):
+        detection.positives_for("prowler")

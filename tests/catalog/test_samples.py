@@ -112,3 +112,27 @@ def test_default_patterns_are_lint_clean_except_documented() -> None:
 
 def test_files_live_in_the_package() -> None:
     assert all(Path(d.source).parent == CATALOG_DIR / "detections" for d in CATALOG.detections.values())
+
+
+RESTRICTED = [(d.id, s.name) for d in CATALOG.detections.values() for s in d.samples
+              if set(s.profiles) != set(d.patterns)]
+
+
+@pytest.mark.parametrize(("detection_id", "sample_name"), RESTRICTED, ids=[f"{d}-{s}" for d, s in RESTRICTED])
+def test_profile_restriction_marks_a_real_difference(detection_id: str, sample_name: str) -> None:
+    """A sample limited to some profiles must behave the other way under the rest: the restriction
+    documents where the profiles differ, it must not hide a sample that simply fails."""
+    detection = CATALOG.get(detection_id)
+    sample = next(s for s in detection.samples if s.name == sample_name)
+    for profile in set(detection.patterns) - set(sample.profiles):
+        assert compile_pattern(detection.patterns[profile]).matches(sample.event) is not sample.positive, (
+            f"{detection.source}: sample {sample.name!r} is limited to {sample.profiles} but behaves the same "
+            f"under {profile}; drop its `profiles`")
+
+
+def test_profiles_differ_where_the_notes_say() -> None:
+    """Every detection with a Security Hub string behaves differently under it, except the two whose
+    `default` is the same expression (root usage: spacing only; no-MFA: the identical string)."""
+    same_behaviour = {"root-usage", "console-signin-without-mfa"}
+    two_profiles = {d.id for d in CATALOG.detections.values() if len(d.patterns) == 2}
+    assert {d for d, _ in RESTRICTED} == two_profiles - same_behaviour

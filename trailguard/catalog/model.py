@@ -89,11 +89,18 @@ class Detection:
         return tuple(s for s in self.samples if own in s.profiles)
 
     def positives_for(self, profile: str) -> tuple[Mapping[str, Any], ...]:
-        """Events the pattern deployed under `profile` must match."""
+        """Events the pattern deployed under `profile` must match (`positives` for a record built
+        without `samples`)."""
+        if not self.samples:
+            self.pattern_profile(profile)  # still reject an unknown profile
+            return self.positives
         return tuple(s.event for s in self.samples_for(profile) if s.positive)
 
     def negatives_for(self, profile: str) -> tuple[Mapping[str, Any], ...]:
-        """Events the pattern deployed under `profile` must not match."""
+        """Events the pattern deployed under `profile` must not match (`negatives` without `samples`)."""
+        if not self.samples:
+            self.pattern_profile(profile)
+            return self.negatives
         return tuple(s.event for s in self.samples_for(profile) if not s.positive)
 
     def __post_init__(self) -> None:
