@@ -42,7 +42,8 @@ def test_json_lists_records_with_patterns_and_presets() -> None:
     assert by_id["ec2-instance-changes"]["presets"] == ["seed", "all"]
     assert set(by_id["route-table-changes"]["patterns"]) == {"default", "securityhub"}
     assert set(by_id["organizations-changes"]["patterns"]) == {"default"}
-    assert {"framework": "SecurityHub", "control": "CloudWatch.13", "version": None} in by_id["route-table-changes"]["references"]
+    securityhub = {"framework": "SecurityHub", "control": "CloudWatch.13", "version": None}
+    assert securityhub in by_id["route-table-changes"]["references"]
 
 
 def test_one_detection_shows_runbook_patterns_and_samples() -> None:

@@ -41,5 +41,6 @@ def test_fixture_matches_the_shared_reference() -> None:
     if not REFERENCE.exists():
         pytest.skip(f"{REFERENCE} is absent; the fixture copy is checked above")
     text = REFERENCE.read_text(encoding="utf-8")
-    found = dict(re.findall(r"\*\*(CloudWatch\.\d+) — .*?Pattern \(byte-exact from doc\):\n```\n(.*?)\n```", text, re.S))
+    heading_then_block = r"\*\*(CloudWatch\.\d+) — .*?Pattern \(byte-exact from doc\):\n```\n(.*?)\n```"
+    found = dict(re.findall(heading_then_block, text, re.S))
     assert found == FIXTURE

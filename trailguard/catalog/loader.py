@@ -158,7 +158,8 @@ def _load_detection(path: Path, seen: Mapping[str, Detection]) -> Detection:
 
     unknown = sorted(set(data) - {*DETECTION_KEYS_REQUIRED, *DETECTION_KEYS_OPTIONAL})
     if unknown:
-        raise fail(str(unknown[0]), f"unknown field; allowed: {', '.join(DETECTION_KEYS_REQUIRED + DETECTION_KEYS_OPTIONAL)}")
+        allowed = ", ".join(DETECTION_KEYS_REQUIRED + DETECTION_KEYS_OPTIONAL)
+        raise fail(str(unknown[0]), f"unknown field; allowed: {allowed}")
     for key in DETECTION_KEYS_REQUIRED:
         if key not in data:
             raise fail(key, "required field is missing")
@@ -295,7 +296,8 @@ def _event(raw: Any, field: str, fail) -> dict[str, Any]:
     identity = raw["userIdentity"]
     if not isinstance(identity, dict):
         raise fail(f"{field}.userIdentity", f"expected a mapping, got {_kind(identity)}")
-    for container, keys, prefix in ((raw, EVENT_STRING_FIELDS, ""), (identity, IDENTITY_STRING_FIELDS, "userIdentity.")):
+    checks = ((raw, EVENT_STRING_FIELDS, ""), (identity, IDENTITY_STRING_FIELDS, "userIdentity."))
+    for container, keys, prefix in checks:
         for key in keys:
             if key in container and not isinstance(container[key], str):
                 raise fail(f"{field}.{prefix}{key}", f"CloudTrail writes this field as a string, got "
