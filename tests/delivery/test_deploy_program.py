@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.delivery.deploy_harness import load_delivery_settings, run_deploy_program
+from tests.delivery.deploy_harness import DEPLOY_DIR, load_delivery_settings, run_deploy_program
 from tests.delivery.iam_eval import ROOT
 
 CONFIG = {
@@ -164,3 +164,20 @@ def test_repository_files_it_reads_are_checked(tmp_path: Path):
     with pytest.raises(module.DeliveryConfigError) as err:
         module.read_delivery_settings(CONFIG, repo_root=tmp_path)
     assert "prod.json not found" in str(err.value)
+
+
+def test_pulumi_yaml_declares_every_key_with_the_defaults_the_code_applies():
+    project = yaml.safe_load((DEPLOY_DIR / "Pulumi.yaml").read_text())
+    declared = project["config"]
+    main_source = (DEPLOY_DIR / "__main__.py").read_text()
+    for key in declared:
+        assert f'"{key}"' in main_source, f"deploy/__main__.py does not read {key}"
+    defaults = load_delivery_settings().read_delivery_settings(CONFIG)
+    by_key = {"awsRegion": defaults.aws_region, "stack": defaults.stack, "branch": defaults.branch,
+              "escEnvironment": defaults.esc_environment, "pushToDeploy": defaults.push_to_deploy,
+              "previewPullRequests": defaults.preview_pull_requests,
+              "policyGroup": defaults.policy_group, "policyPackName": defaults.policy_pack_name,
+              "executorImage": defaults.executor_image}
+    for key, value in by_key.items():
+        assert declared[key]["default"] == value, key
+    assert {k for k, v in declared.items() if "default" not in v} == set(CONFIG)
