@@ -167,3 +167,21 @@ def test_the_pipeline_agrees_with_plain_evaluation_on_shared_events(tmp_path):
     assert {d["id"]: d["matches"] for d in report["detections"]} == expected
     assert report["summary"]["eventsEvaluated"] == len(events) == 310
     assert expected["cloudtrail-config-changes"] >= 2 and expected["console-signin-without-mfa"] >= 1
+
+
+def test_sample_memory_is_bounded_and_independent_of_the_split(tmp_path, events, monkeypatch):
+    from trailguard.backtest import scan
+
+    monkeypatch.setattr(scan, "SAMPLED_PERIODS", 3)
+    stop = next(e for e in events if e["eventName"] == "StopLogging")
+    # one match in every other five-minute period (ten episodes), spread over files in a scrambled order
+    times = [f"2025-03-04T{9 + n * 10 // 60:02d}:{n * 10 % 60:02d}:30Z" for n in range(10)]
+    for name, picks in {"c": [7, 1, 9], "a": [4, 0], "b": [8, 2, 6, 3, 5]}.items():
+        write_delivery(tmp_path / f"{name}.json.gz", [dict(stop, eventTime=times[i], eventID=str(i)) for i in picks])
+    target = Target("stops", "stops", "{ $.eventName = StopLogging }", AlarmSettings())
+    reports = [build_report(run([str(tmp_path)], [target], RunOptions(workers=w)))["detections"][0] for w in (1, 2)]
+    assert reports[0]["episodes"] == reports[1]["episodes"]
+    episodes = reports[0]["episodes"]
+    assert len(episodes) == 10 and all(e["matches"] == 1 for e in episodes)
+    # the earliest three periods keep their sample, the later ones report counts only
+    assert [[s["eventId"] for s in e["samples"]] for e in episodes] == [["0"], ["1"], ["2"]] + [[]] * 7

@@ -63,6 +63,11 @@ def add_value(minutes: dict[int, MinuteStats], epoch_seconds: int, value: float 
         minutes[minute] = (total + value, count + 1, min(low, value), max(high, value))
 
 
+def minute_stats(counts: Mapping[int, int], value: float = 1.0) -> dict[int, MinuteStats]:
+    """Per-minute aggregates of `counts[minute]` events that each published `value`."""
+    return {minute: (count * value, count, value, value) for minute, count in counts.items()}
+
+
 def merge_minutes(into: dict[int, MinuteStats], other: Mapping[int, MinuteStats]) -> None:
     """Combine per-minute aggregates from two partial runs (worker results)."""
     for minute, (total, count, low, high) in other.items():

@@ -12,9 +12,9 @@ from typing import Any
 
 from trailguard.alarms import AlarmSettings
 
-from .replay import Episode, replay_minutes
+from .replay import Episode, minute_stats, replay_minutes
 from .runner import RunResult
-from .scan import DetectionTally, epoch_seconds, iso
+from .scan import DetectionTally, epoch_seconds, iso, sample_dict
 
 SAMPLES_PER_EPISODE = 3
 SAMPLES_PER_DETECTION = 5
@@ -55,12 +55,12 @@ def _detection(target: Any, found: DetectionTally, span: tuple[int, int] | None)
     alarm: AlarmSettings = target.alarm
     if span is None and found.minutes:
         span = (min(found.minutes), max(found.minutes))
-    episodes = replay_minutes(found.minutes, alarm, *span) if span else []
+    episodes = replay_minutes(minute_stats(found.minutes), alarm, *span) if span else []
     minutes = sorted(found.minutes)
     cumulative = [0]
     for minute in minutes:
-        cumulative.append(cumulative[-1] + found.minutes[minute][1])
-    buckets = sorted(found.samples)
+        cumulative.append(cumulative[-1] + found.minutes[minute])
+    buckets = found.sampled_periods()
     return {
         "id": target.id,
         "title": target.title,
@@ -115,13 +115,13 @@ def _samples_between(found: DetectionTally, buckets: list[int], start: int | Non
         if len(chosen) >= limit:
             break  # buckets are in time order: later ones only hold later samples
     chosen.sort(key=lambda entry: entry[0])
-    return [sample for _, sample in chosen[:limit]]
+    return [sample_dict(sample) for _, sample in chosen[:limit]]
 
 
 def _hourly(found: DetectionTally) -> list[list[Any]]:
     hours: dict[int, int] = {}
-    for minute, stats in found.minutes.items():
+    for minute, count in found.minutes.items():
         hour = minute - minute % 3600
-        hours[hour] = hours.get(hour, 0) + stats[1]
+        hours[hour] = hours.get(hour, 0) + count
     return [[iso(hour), count] for hour, count in sorted(hours.items())]
 

@@ -18,41 +18,70 @@ from trailguard.records import Rejected, RecordDecoder, reason_kind
 
 from .decode import decoder_for
 from .dispatch import Dispatcher
-from .replay import MinuteStats, add_value, merge_minutes
 from .selection import Target
 from .sources import Unit, read_unit
 
 SAMPLES_PER_PERIOD = 3
-"""Samples kept per detection per alarm period: enough to show a few per episode, bounded memory."""
+"""Samples kept per detection per alarm period: enough to show a few per episode."""
+
+SAMPLED_PERIODS = 1_000
+"""Alarm periods per detection that keep samples: the earliest ones with matches. Bounds memory
+for a detection that matches all month long; later episodes then report counts without samples."""
 
 REJECTIONS_PER_UNIT = 20
 """Rejection reasons listed per file; the rest are counted by kind only."""
 
 SampleKey = tuple[str, str, int]  # (eventTime, source, index): a total order independent of the split
+Sample = tuple[Any, ...]  # SAMPLE_FIELDS, in order: compact while scanning, a dict in the report
+SAMPLE_FIELDS = ("time", "event", "service", "who", "identityType", "account", "region", "sourceIp", "errorCode",
+                 "eventId", "file", "index")
 
 
 @dataclass
 class DetectionTally:
-    """What one detection matched in the scanned input."""
+    """What one detection matched in the scanned input. `minutes` counts matches per minute (each
+    publishes the metric value 1); `samples` maps alarm periods to their earliest samples."""
 
     matches: int = 0
     untimed: int = 0  # matches without a usable eventTime: counted, but not on the metric timeline
     first: str | None = None
     last: str | None = None
-    minutes: dict[int, MinuteStats] = field(default_factory=dict)
-    samples: dict[int, list[tuple[SampleKey, dict[str, Any]]]] = field(default_factory=dict)
+    minutes: dict[int, int] = field(default_factory=dict)
+    samples: dict[int, list[tuple[SampleKey, Sample]]] = field(default_factory=dict)
+    sample_cutoff: float = float("inf")  # periods after this keep no samples (see _keep_earliest)
 
     def merge(self, other: DetectionTally) -> None:
         self.matches += other.matches
         self.untimed += other.untimed
         self.first = _min(self.first, other.first)
         self.last = _max(self.last, other.last)
-        merge_minutes(self.minutes, other.minutes)
+        minutes = self.minutes
+        for minute, count in other.minutes.items():
+            minutes[minute] = minutes.get(minute, 0) + count
+        self.sample_cutoff = min(self.sample_cutoff, other.sample_cutoff)
         for bucket, entries in other.samples.items():
+            if bucket > self.sample_cutoff:
+                continue
             kept = self.samples.setdefault(bucket, [])
             kept.extend(entries)
             kept.sort(key=lambda entry: entry[0])
             del kept[SAMPLES_PER_PERIOD:]
+        _keep_earliest(self)
+
+    def sampled_periods(self) -> list[int]:
+        """Periods with samples, earliest first, at most SAMPLED_PERIODS (the same whatever the split)."""
+        return sorted(self.samples)[:SAMPLED_PERIODS]
+
+
+def _keep_earliest(detection: DetectionTally) -> None:
+    """Past 2 x SAMPLED_PERIODS sampled periods, drop all but the earliest SAMPLED_PERIODS and
+    stop sampling later periods. Every tally so keeps every period that is among the earliest
+    SAMPLED_PERIODS overall, so merged results do not depend on how units were split."""
+    if len(detection.samples) >= 2 * SAMPLED_PERIODS:
+        ordered = sorted(detection.samples)
+        detection.sample_cutoff = ordered[SAMPLED_PERIODS - 1]
+        for bucket in ordered[SAMPLED_PERIODS:]:
+            del detection.samples[bucket]
 
 
 @dataclass
@@ -138,12 +167,22 @@ def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: 
     if epoch is None:
         detection.untimed += 1
         return
-    detection.first = _min(detection.first, when)
-    detection.last = _max(detection.last, when)
-    add_value(detection.minutes, epoch)
+    if detection.first is None or when < detection.first:
+        detection.first = when
+    if detection.last is None or when > detection.last:
+        detection.last = when
+    minute = epoch - epoch % 60
+    minutes = detection.minutes
+    minutes[minute] = minutes.get(minute, 0) + 1
+    bucket = epoch // period
+    if bucket > detection.sample_cutoff:
+        return
     key: SampleKey = (when, source, index)
-    kept = detection.samples.setdefault(epoch // period, [])
-    if len(kept) < SAMPLES_PER_PERIOD:
+    kept = detection.samples.get(bucket)
+    if kept is None:
+        detection.samples[bucket] = [(key, sample_of(event, source, index))]
+        _keep_earliest(detection)
+    elif len(kept) < SAMPLES_PER_PERIOD:
         kept.append((key, sample_of(event, source, index)))
         kept.sort(key=lambda entry: entry[0])
     elif key < kept[-1][0]:
@@ -151,26 +190,20 @@ def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: 
         kept.sort(key=lambda entry: entry[0])
 
 
-def sample_of(event: dict[str, Any], source: str, index: int) -> dict[str, Any]:
-    """Who did what, where and from where: the fields a responder reads first."""
+def sample_of(event: dict[str, Any], source: str, index: int) -> Sample:
+    """Who did what, where and from where: the fields a responder reads first (SAMPLE_FIELDS)."""
     identity = event.get("userIdentity")
     identity = identity if isinstance(identity, dict) else {}
     who = identity.get("arn") or identity.get("userName") or identity.get("principalId") or identity.get("type")
-    sample = {
-        "time": event.get("eventTime"),
-        "event": event.get("eventName"),
-        "service": event.get("eventSource"),
-        "who": who,
-        "identityType": identity.get("type"),
-        "account": event.get("recipientAccountId") or identity.get("accountId"),
-        "region": event.get("awsRegion"),
-        "sourceIp": event.get("sourceIPAddress"),
-        "errorCode": event.get("errorCode"),
-        "eventId": event.get("eventID"),
-        "file": source,
-        "index": index,
-    }
-    return {key: value for key, value in sample.items() if value is not None}
+    return (
+        event.get("eventTime"), event.get("eventName"), event.get("eventSource"), who, identity.get("type"),
+        event.get("recipientAccountId") or identity.get("accountId"), event.get("awsRegion"),
+        event.get("sourceIPAddress"), event.get("errorCode"), event.get("eventID"), source, index,
+    )
+
+
+def sample_dict(sample: Sample) -> dict[str, Any]:
+    return {name: value for name, value in zip(SAMPLE_FIELDS, sample) if value is not None}
 
 
 def epoch_seconds(event_time: Any) -> int | None:
