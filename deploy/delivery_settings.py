@@ -89,7 +89,8 @@ def read_delivery_settings(config: Mapping[str, Any], *, repo_root: Path = REPO_
     repository = _require_match("repository", config["repository"], _REPOSITORY,
                                 'a GitHub repository as "owner/name"')
     role_arn = _require_match("awsRoleArn", config["awsRoleArn"], _ROLE_ARN,
-                              "an IAM role ARN such as arn:aws:iam::123456789012:role/trailguard-deployer")
+                              "an IAM role ARN such as "
+                              "arn:aws:iam::123456789012:role/trailguard-deployer")
     region = _require_match("awsRegion", config.get("awsRegion", "us-east-1"), _REGION,
                             "an AWS region such as us-east-1")
     esc_environment = _require_match("escEnvironment",
@@ -115,10 +116,12 @@ def read_delivery_settings(config: Mapping[str, Any], *, repo_root: Path = REPO_
         esc_environment=esc_environment,
         push_to_deploy=flags["pushToDeploy"],
         preview_pull_requests=flags["previewPullRequests"],
-        policy_group=_require_match("policyGroup", config.get("policyGroup", f"trailguard-{stack}"),
-                                    _NAME, "a policy group name"),
-        policy_pack_name=_require_match("policyPackName", config.get("policyPackName", "trailguard"),
-                                        _NAME, "the pack's name as its __main__.py gives it"),
+        policy_group=_require_match(
+            "policyGroup", config.get("policyGroup", f"trailguard-{stack}"), _NAME,
+            "a policy group name"),
+        policy_pack_name=_require_match(
+            "policyPackName", config.get("policyPackName", "trailguard"), _NAME,
+            "the pack's name as its __main__.py gives it"),
         policy_pack_version=read_policy_pack_version(pack_dir / "PulumiPolicy.yaml"),
         policy_config=read_policy_config(pack_dir / "config" / f"{stack}.json"),
         executor_image=config.get("executorImage", DEFAULT_EXECUTOR_IMAGE),

@@ -71,7 +71,8 @@ def render_policy(table: Mapping[str, Any], sar: Mapping[str, Any], phases: Iter
     if not _ACCOUNT.match(account):
         raise PolicyTableError(f"account {account!r} is not a 12-digit AWS account id")
     phases = tuple(phases)
-    unscoped: set[str] = set(table.get("provider", {}).get("read", [])) if "read" in phases else set()
+    provider_calls = table.get("provider", {}).get("read", [])
+    unscoped: set[str] = set(provider_calls) if "read" in phases else set()
     scoped: dict[str, set[str]] = {}
     owners: dict[str, str] = {}  # scope -> first type token using it, for the statement's Sid
     passes: dict[tuple[str, str], None] = {}
@@ -127,19 +128,23 @@ def dump(policy: Policy) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--account", help="12-digit AWS account id (default: the table's placeholder)")
+    parser.add_argument("--account",
+                        help="12-digit AWS account id (default: the table's placeholder)")
     parser.add_argument("--out-dir", type=Path, default=HERE)
     parser.add_argument("--check", action="store_true", help="fail if the shipped files are stale")
     args = parser.parse_args(argv)
     table, sar = load_table(), load_service_authorization()
     rendered = {
-        args.out_dir / DEPLOYER_POLICY.name: dump(render_deployer_policy(table, sar, args.account)),
-        args.out_dir / PREVIEWER_POLICY.name: dump(render_previewer_policy(table, sar, args.account)),
+        args.out_dir / DEPLOYER_POLICY.name:
+            dump(render_deployer_policy(table, sar, args.account)),
+        args.out_dir / PREVIEWER_POLICY.name:
+            dump(render_previewer_policy(table, sar, args.account)),
     }
     if args.check:
         stale = [str(p) for p, text in rendered.items() if not p.exists() or p.read_text() != text]
         if stale:
-            print("stale, run `python iam/render_policies.py`: " + ", ".join(stale), file=sys.stderr)
+            print("stale, run `python iam/render_policies.py`: " + ", ".join(stale),
+                  file=sys.stderr)
             return 1
         return 0
     for path, text in rendered.items():

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def load_renderer() -> ModuleType:
     """iam/render_policies.py is a script, not a package module: load it by path."""
-    spec = importlib.util.spec_from_file_location("render_policies", ROOT / "iam" / "render_policies.py")
+    path = ROOT / "iam" / "render_policies.py"
+    spec = importlib.util.spec_from_file_location("render_policies", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -41,7 +41,8 @@ def _one(resources, type_token):
 def test_exactly_one_deployment_settings_for_the_prod_stack_of_this_project(registered):
     settings = _one(registered, "pulumiservice:index:DeploymentSettings").inputs
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
-    assert (settings["organization"], settings["project"], settings["stack"]) == ("acme", project, "prod")
+    identity = (settings["organization"], settings["project"], settings["stack"])
+    assert identity == ("acme", project, "prod")
     assert settings["sourceContext"] == {"git": {"branch": "refs/heads/main", "repoDir": "."}}
     assert settings["vcs"] == {"provider": "github", "repository": "acme/trailguard",
                                "deployCommits": True, "previewPullRequests": True}
@@ -64,7 +65,7 @@ def test_deployments_run_one_at_a_time_in_a_pinned_executor(registered):
     settings = _one(registered, "pulumiservice:index:DeploymentSettings").inputs
     assert settings["operationContext"]["options"] == {"skipIntermediateDeployments": True}
     assert settings["executorContext"] == {"executorImage": "pulumi/pulumi-python-3.11:3.272.0"}
-    assert "oidc" not in settings["operationContext"], "AWS credentials come from ESC, not Deployments OIDC"
+    assert "oidc" not in settings["operationContext"], "AWS credentials come from ESC"
     assert "environmentVariables" not in settings["operationContext"], "no static credentials"
 
 
@@ -95,7 +96,8 @@ def test_policy_group_enforces_the_published_pack_with_the_ci_config(registered)
     [enabled] = group["policyPacks"]
     assert (enabled["name"], enabled["versionTag"]) == (pack["name"], pack["versionTag"])
     # The mock engine hands numbers over as floats, hence parse_int=float on the file side.
-    ci_config = json.loads((ROOT / "policies" / "config" / "prod.json").read_text(), parse_int=float)
+    ci_config = json.loads((ROOT / "policies" / "config" / "prod.json").read_text(),
+                           parse_int=float)
     assert enabled["config"] == ci_config
 
 
@@ -130,7 +132,8 @@ def test_preview_mode_registers_the_same_resources():
     ({"organization": None}, "trailguard-deploy:organization", "is required"),
     ({"awsRoleArn": None}, "trailguard-deploy:awsRoleArn", "is required"),
     ({"repository": "trailguard"}, "trailguard-deploy:repository", 'as "owner/name"'),
-    ({"awsRoleArn": "arn:aws:iam::1111:user/me"}, "trailguard-deploy:awsRoleArn", "an IAM role ARN"),
+    ({"awsRoleArn": "arn:aws:iam::1111:user/me"}, "trailguard-deploy:awsRoleArn",
+     "an IAM role ARN"),
     ({"awsRegion": "useast1"}, "trailguard-deploy:awsRegion", "an AWS region"),
     ({"escEnvironment": "aws-oidc"}, "trailguard-deploy:escEnvironment", '"<project>/<name>"'),
     ({"branch": "refs/heads/main"}, "trailguard-deploy:branch", "without refs/heads/"),

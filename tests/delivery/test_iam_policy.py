@@ -57,8 +57,8 @@ def test_no_statement_names_a_wildcard_action():
 def test_star_resource_only_for_calls_iam_cannot_scope():
     for policy in (DEPLOYER, PREVIEWER):
         for statement in statements(policy):
-            listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            for action in listed:
+            listed = statement["Action"]
+            for action in listed if isinstance(listed, list) else [listed]:
                 assert action in SAR, f"{action} is not a known IAM action"
                 if statement["Resource"] == "*":
                     assert SAR[action]["resource_arns"] == [], (

@@ -48,7 +48,8 @@ def test_pull_requests_run_the_gate_and_comment_the_preview():
     job = PULL_REQUEST["jobs"]["verify"]
     assert job["uses"] == "./.github/workflows/verify.yml"
     assert job["with"] == {"comment-on-pr": True}
-    assert job["permissions"]["pull-requests"] == "write" and job["permissions"]["id-token"] == "write"
+    assert job["permissions"]["pull-requests"] == "write"
+    assert job["permissions"]["id-token"] == "write"
     [preview_step] = pulumi_steps(VERIFY["jobs"]["preview"])
     assert preview_step["with"]["comment-on-pr"] == "${{ inputs.comment-on-pr }}"
 
@@ -73,13 +74,15 @@ def test_one_update_of_the_prod_stack_at_a_time():
 
 
 def test_versions_are_pinned_and_match_the_project():
-    pinned = re.search(r"^pulumi==([\d.]+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    requirements = (ROOT / "requirements.txt").read_text()
+    pinned = re.search(r"^pulumi==([\d.]+)$", requirements, re.M).group(1)
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     for name in ("verify.yml", "deploy.yml"):
         assert FILES[name]["env"]["PULUMI_VERSION"] == pinned, name
         minimum = tuple(int(part) for part in requires.removeprefix(">=").split("."))
         python = FILES[name]["env"]["PYTHON_VERSION"]
-        assert re.fullmatch(r"3\.\d+", python) and tuple(map(int, python.split("."))) >= minimum, name
+        assert re.fullmatch(r"3\.\d+", python), name
+        assert tuple(map(int, python.split("."))) >= minimum, name
         for job in FILES[name]["jobs"].values():
             assert job.get("runs-on", "ubuntu-24.04") == "ubuntu-24.04"
 
@@ -120,7 +123,8 @@ def test_a_preview_without_oidc_or_with_an_unpinned_cli_is_caught():
 
 def test_an_uncached_pack_venv_is_caught():
     def mutate(job):
-        job["steps"] = [s for s in job["steps"] if (s.get("with") or {}).get("path") != "policies/venv"]
+        job["steps"] = [s for s in job["steps"]
+                        if (s.get("with") or {}).get("path") != "policies/venv"]
     assert _preview_problems(mutate) == [
         "preview: the policy pack's virtualenv (policies/venv) is not cached by its requirements"]
 
@@ -142,7 +146,8 @@ def test_a_misspelt_input_an_unknown_step_and_static_keys_are_caught():
 def test_up_without_the_gate_is_caught():
     workflow = copy.deepcopy(DEPLOY)
     workflow["jobs"]["up"]["needs"] = "verfy"
-    assert check_workflow(workflow, "deploy.yml") == ["deploy.yml: job up needs unknown job 'verfy'"]
+    problems = check_workflow(workflow, "deploy.yml")
+    assert problems == ["deploy.yml: job up needs unknown job 'verfy'"]
 
 
 def test_the_trailguard_commands_ci_and_deployments_run_pass_on_this_repository(monkeypatch):

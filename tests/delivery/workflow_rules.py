@@ -122,8 +122,9 @@ def check_workflow(workflow: Mapping[str, Any], name: str) -> list[str]:
             if "uses" in step:
                 problems += _check_action(step, label)
             for expression in _expressions(step):
-                problems += _check_expression(expression, label, job_env | set(step.get("env") or {}),
-                                              step_ids, call_inputs, set(needs))
+                step_env = job_env | set(step.get("env") or {})
+                problems += _check_expression(expression, label, step_env, step_ids,
+                                              call_inputs, set(needs))
             if "id" in step:
                 step_ids.add(step["id"])
         for key in ("if", "environment", "runs-on"):
@@ -192,7 +193,8 @@ def check_pulumi_job(job: Mapping[str, Any], label: str, command: str) -> list[s
         problems.append(f"{label}: policyPacks must be the local pack `policies`")
     if inputs.get("policyPackConfigs") != "policies/config/prod.json":
         problems.append(f"{label}: policyPackConfigs must be policies/config/prod.json")
-    if not re.fullmatch(r"\d+\.\d+\.\d+|\$\{\{ env\.PULUMI_VERSION \}\}", str(inputs.get("pulumi-version", ""))):
+    version = str(inputs.get("pulumi-version", ""))
+    if not re.fullmatch(r"\d+\.\d+\.\d+|\$\{\{ env\.PULUMI_VERSION \}\}", version):
         problems.append(f"{label}: pulumi-version must pin an exact CLI version")
     permissions = job.get("permissions") or {}
     if permissions.get("id-token") != "write":
@@ -202,7 +204,8 @@ def check_pulumi_job(job: Mapping[str, Any], label: str, command: str) -> list[s
     if not steps_using(job, "pulumi/auth-actions@v1"):
         problems.append(f"{label}: no Pulumi access token from GitHub OIDC")
     caches = [s["with"] for s in steps_using(job, "actions/cache@v4")]
-    if not any(c["path"] == "policies/venv" and "policies/requirements.txt" in c["key"] for c in caches):
+    if not any(c["path"] == "policies/venv" and "policies/requirements.txt" in c["key"]
+               for c in caches):
         problems.append(f"{label}: the policy pack's virtualenv (policies/venv) is not cached "
                         "by its requirements")
     order = [s.get("uses") for s in job["steps"]]
