@@ -204,9 +204,15 @@ def _log_group_problems(metric_filter: PolicyResource, stack: StackView, config:
     linked = [(group, filter_on(metric_filter, group)) for group in stack.log_groups]
     linked = [(group, link) for group, link in linked if link is not Link.NO]
     if not linked:
-        shown = f"'{group_name}'" if isinstance(group_name, str) else "a log group computed elsewhere"
+        if group_name is UNKNOWN and config["externalLogGroups"]:
+            return [Problem(
+                f"whether metric filter '{metric_filter.name}' reads one of externalLogGroups is unknown at preview",
+                metric_filter.urn,
+                decided=False,
+            )]
+        shown = f"log group '{group_name}'" if isinstance(group_name, str) else "a log group computed outside this stack"
         return [Problem(
-            f"metric filter '{metric_filter.name}' is on log group {shown}, which is neither a log group of "
+            f"metric filter '{metric_filter.name}' is on {shown}, which is neither a log group of "
             "this stack nor listed in externalLogGroups",
             metric_filter.urn,
         )]

@@ -35,9 +35,6 @@ class _Unknown:
     def __repr__(self) -> str:
         return "UNKNOWN"
 
-    def __bool__(self) -> bool:
-        raise TypeError("an unknown value has no truth value; compare it with `is UNKNOWN`")
-
 
 UNKNOWN: Final = _Unknown()
 

@@ -372,3 +372,16 @@ def test_renamed_metric_filter_is_still_recognised_by_its_pattern():
 def test_protect_policy_with_unknown_pattern_does_not_raise():
     unknown = metric_filter(pattern=UNKNOWN_STRING_VALUE, metric="Custom")
     assert protected_messages(unknown, protect=False) == []
+
+
+def test_preview_filter_on_an_unknown_group_outside_the_stack():
+    unknown_group = Res(METRIC_FILTER, "root-filter", {**metric_filter().props, "logGroupName": UNKNOWN_STRING_VALUE})
+    stack = [unknown_group, alarm(), topic()]
+    reported, undecided = run_stack_policy_in_preview(
+        required_detections_policy, stack, {**ROOT_ONLY, "externalLogGroups": ["/org/trail"]})
+    assert reported == [] and undecided is not None and "externalLogGroups is unknown at preview" in undecided
+    reported, undecided = run_stack_policy_in_preview(required_detections_policy, stack, ROOT_ONLY)
+    assert undecided is None
+    assert reported == [
+        "required detection 'root-usage' (Root user activity): metric filter 'root-filter' is on a log group "
+        "computed outside this stack, which is neither a log group of this stack nor listed in externalLogGroups"]
