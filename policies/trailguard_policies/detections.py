@@ -46,7 +46,7 @@ from .links import (
     trail_qualifies,
 )
 from .props import METRIC_ALARM, METRIC_FILTER, UNKNOWN, read, read_mapping
-from .samples import describe_verdict, judge_pattern, required_detections
+from .samples import SampleVerdict, describe_verdict, judge_pattern, required_detections
 from .settings import integer, number, read_config, required_detections_property, string_list
 
 REQUIRED_SCHEMA = PolicyConfigSchema(
@@ -131,7 +131,7 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
     config = {**config, **(config["perDetection"].get(detection.id) or {})}
     candidates: list[PolicyResource] = []
     unknown_patterns: list[PolicyResource] = []
-    closest: tuple[int, PolicyResource, Any] | None = None
+    closest: tuple[tuple[int, int], PolicyResource, SampleVerdict] | None = None
     for metric_filter in stack.filters:
         pattern = read(metric_filter.props, "pattern", default="")
         if pattern is UNKNOWN:
