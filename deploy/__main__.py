@@ -10,7 +10,7 @@ settings = read_delivery_settings({
     key: value
     for key in ("organization", "repository", "awsRoleArn", "awsRegion", "stack", "branch",
                 "escEnvironment", "pushToDeploy", "previewPullRequests", "policyGroup",
-                "policyPackName", "executorImage")
+                "policyPackName", "policyPackSource", "executorImage")
     if (value := config.get(key)) is not None
 })
 delivery = PulumiCloudDelivery("trailguard", settings)

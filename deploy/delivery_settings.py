@@ -19,6 +19,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ESC_DEFINITION = Path(__file__).resolve().parent / "esc" / "aws-oidc.yaml"
+STAGED_POLICY_PACK = REPO_ROOT / "build" / "policy-pack"  # deploy/stage_policy_pack.py writes it
 
 # Pinned executor: Python 3.11 (the project's) with the Pulumi CLI the SDK pins (3.272.0).
 DEFAULT_EXECUTOR_IMAGE = "pulumi/pulumi-python-3.11:3.272.0"
@@ -53,6 +54,7 @@ class DeliverySettings:
     policy_pack_name: str = "trailguard"
     policy_pack_version: str = "0.0.0"
     policy_config: Mapping[str, Any] | None = None
+    policy_pack_source: Path = STAGED_POLICY_PACK
     executor_image: str = DEFAULT_EXECUTOR_IMAGE
 
     @property
@@ -105,6 +107,9 @@ def read_delivery_settings(config: Mapping[str, Any], *, repo_root: Path = REPO_
     flags = {key: _read_bool(config, key, True) for key in ("pushToDeploy", "previewPullRequests")}
 
     pack_dir = repo_root / "policies"
+    pack_version = read_policy_pack_version(pack_dir / "PulumiPolicy.yaml")
+    # A relative path is relative to deploy/, where `pulumi up` of this program runs.
+    source = repo_root / "deploy" / config.get("policyPackSource", "../build/policy-pack")
     return DeliverySettings(
         organization=organization,
         repository=repository,
@@ -122,8 +127,9 @@ def read_delivery_settings(config: Mapping[str, Any], *, repo_root: Path = REPO_
         policy_pack_name=_require_match(
             "policyPackName", config.get("policyPackName", "trailguard"), _NAME,
             "the pack's name as its __main__.py gives it"),
-        policy_pack_version=read_policy_pack_version(pack_dir / "PulumiPolicy.yaml"),
+        policy_pack_version=pack_version,
         policy_config=read_policy_config(pack_dir / "config" / f"{stack}.json"),
+        policy_pack_source=check_staged_policy_pack(source.resolve(), pack_version),
         executor_image=config.get("executorImage", DEFAULT_EXECUTOR_IMAGE),
     )
 
@@ -162,6 +168,32 @@ def read_policy_pack_version(pulumi_policy_yaml: Path) -> str:
             f"{pulumi_policy_yaml} `version:` is {version!r}; expected a semantic version "
             "such as 0.1.0")
     return version
+
+
+def check_staged_policy_pack(staged: Path, version: str) -> Path:
+    """The folder to publish: a staged copy of `policies/` of this version that installs
+    everything from inside itself (Pulumi Cloud receives only the folder)."""
+    remedy = "stage it with `python deploy/stage_policy_pack.py` (see docs/ci.md)"
+    key = "trailguard-deploy:policyPackSource"
+    try:
+        staged_version = (yaml.safe_load((staged / "PulumiPolicy.yaml").read_text()) or {}).get(
+            "version")
+    except FileNotFoundError:
+        raise DeliveryConfigError(f"{key}: {staged} holds no staged policy pack "
+                                  f"(no PulumiPolicy.yaml); {remedy}") from None
+    if staged_version != version:
+        raise DeliveryConfigError(f"{key}: {staged} is the pack at version {staged_version!r} but "
+                                  f"policies/ is at {version!r}; {remedy}")
+    for line in (staged / "requirements.txt").read_text().splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement.startswith(("-e", "..")) or "/../" in requirement:
+            raise DeliveryConfigError(f"{key}: {staged}/requirements.txt installs "
+                                      f"`{requirement}` from outside the folder, which a published "
+                                      f"pack does not have; {remedy}")
+        if requirement.startswith("./") and not (staged / requirement).exists():
+            raise DeliveryConfigError(f"{key}: {staged}/requirements.txt names `{requirement}`, "
+                                      f"which is missing; {remedy}")
+    return staged
 
 
 def read_policy_config(path: Path) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Pulumi recommends against a stack managing its own Deployment settings, so they 
 separate program. Four resources, all from `delivery_settings.DeliverySettings`:
 
 - an ESC environment that logs into AWS through OIDC (`deploy/esc/aws-oidc.yaml`);
-- the policy pack published from `policies/` at the version its `PulumiPolicy.yaml` names;
+- the policy pack published from its staged copy (`deploy/stage_policy_pack.py`: `policies/`
+  with the trailguard library vendored) at the version its `PulumiPolicy.yaml` names;
 - a *preventative* policy group holding the stack and that pack with the production config, so
   every preview and update Pulumi Cloud runs for the stack enforces the mandatory policies;
 - the stack's Deployment settings: source branch, pre-run commands (tests, `trailguard check`,
@@ -16,7 +17,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_pulumiservice as pulumiservice
 
-from delivery_settings import ESC_DEFINITION, REPO_ROOT, DeliverySettings, pre_run_commands, \
+from delivery_settings import ESC_DEFINITION, DeliverySettings, pre_run_commands, \
     render_esc_environment
 
 
@@ -48,7 +49,7 @@ class PulumiCloudDelivery(pulumi.ComponentResource):
             organization=settings.organization,
             name=settings.policy_pack_name,
             version_tag=settings.policy_pack_version,
-            source_path=str(REPO_ROOT / "policies"),
+            source_path=str(settings.policy_pack_source),
             opts=child,
         )
 

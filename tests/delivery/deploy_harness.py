@@ -20,15 +20,19 @@ PROJECT = "trailguard-deploy"
 PROGRAM_MODULES = ("delivery_settings", "pulumi_cloud")
 
 
-def load_delivery_settings() -> ModuleType:
-    """deploy/delivery_settings.py (pure, no Pulumi) as a module of its own for direct tests."""
-    name = "trailguard_deploy_delivery_settings"
-    spec = importlib.util.spec_from_file_location(name, DEPLOY_DIR / "delivery_settings.py")
+def load_module(stem: str) -> ModuleType:
+    """A pure module of deploy/ (no Pulumi import) under a name of its own, for direct tests."""
+    name = f"trailguard_deploy_{stem}"
+    spec = importlib.util.spec_from_file_location(name, DEPLOY_DIR / f"{stem}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(module)
     return module
+
+
+def load_delivery_settings() -> ModuleType:
+    return load_module("delivery_settings")
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,8 @@ def test_up_without_the_gate_is_caught():
     assert problems == ["deploy.yml: job up needs unknown job 'verfy'"]
 
 
-def test_the_trailguard_commands_ci_and_deployments_run_pass_on_this_repository(monkeypatch):
+def test_the_trailguard_commands_ci_and_deployments_run_pass_on_this_repository(monkeypatch,
+                                                                             deploy_config):
     """The exact `trailguard ...` lines of the workflows and of deploy/'s pre-run commands."""
     import shlex
 
@@ -160,9 +161,7 @@ def test_the_trailguard_commands_ci_and_deployments_run_pass_on_this_repository(
     from trailguard.cli import main
 
     delivery = load_delivery_settings()
-    settings = delivery.read_delivery_settings(
-        {"organization": "acme", "repository": "acme/trailguard",
-         "awsRoleArn": "arn:aws:iam::111122223333:role/trailguard-deployer"})
+    settings = delivery.read_delivery_settings(deploy_config)
     commands = {step["run"] for workflow in FILES.values() for job in workflow["jobs"].values()
                 for step in job.get("steps", []) if step.get("run", "").startswith("trailguard ")}
     commands |= {c for c in delivery.pre_run_commands(settings) if c.startswith("trailguard ")}
