@@ -171,3 +171,18 @@ def test_the_trailguard_commands_ci_and_deployments_run_pass_on_this_repository(
         result = CliRunner().invoke(main, shlex.split(command)[1:])
         assert result.exit_code == 0, f"`{command}` exited {result.exit_code}:\n{result.output}"
         assert "0 mandatory" in result.output
+
+
+def test_previews_assume_the_read_only_role_and_only_up_the_deploying_one():
+    def role(job):
+        [step] = [s for s in job["steps"]
+                  if s.get("uses") == "aws-actions/configure-aws-credentials@v4"]
+        return step["with"]["role-to-assume"]
+
+    assert role(VERIFY["jobs"]["preview"]) == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    assert role(DEPLOY["jobs"]["up"]) == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    for variable in ("PULUMI_ORG", "AWS_REGION", "AWS_PREVIEW_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN",
+                     "TRAILGUARD_DELIVERY"):
+        assert f"`{variable}`" in docs, f"docs/ci.md does not document {variable}"
+        assert any(f"vars.{variable}" in path.read_text() for path in workflow_files()), variable
