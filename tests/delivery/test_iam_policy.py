@@ -1,7 +1,7 @@
 """The deploying role's policy covers what `pulumi up` of the program needs, and nothing more.
 
-The resource types come from the real program run under mocks with Pulumi.prod.yaml (not from a
-hand-kept list); each is mapped through iam/resource-actions.yaml to the calls the provider makes,
+The resource types come from the real program run under mocks with Pulumi.prod.yaml (and
+Pulumi.dev.yaml; not from a hand-kept list); each is mapped through iam/resource-actions.yaml to the calls the provider makes,
 and the shipped iam/deployer-policy.json must allow every one of them on the ARN of every mocked
 resource of that type.
 """
@@ -21,16 +21,24 @@ DEPLOYER = json.loads((ROOT / "iam" / "deployer-policy.json").read_text())
 PREVIEWER = json.loads((ROOT / "iam" / "previewer-policy.json").read_text())
 TABLE = render.load_table()
 SAR = render.load_service_authorization()
-REGION = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["aws:region"]
 MANAGED_POLICY_MAX_CHARS = 6144  # IAM quota for a customer managed policy, whitespace excluded
 
 
-@pytest.fixture(scope="module")
-def prod_run():
+@pytest.fixture(scope="module", params=["prod", "dev"])
+def stack_run(request):
+    """The program under mocks for a stack (prod is the one the policy is for; dev must fit too)."""
     from trailguard.check.harness import MOCK_ACCOUNT, run_program
 
     assert MOCK_ACCOUNT == TABLE["account"], "the table's placeholder account is the mocks' account"
-    return run_program(ROOT, "prod")
+    return run_program(ROOT, request.param)
+
+
+def _region(run) -> str:
+    """The region the mocked ARNs of a stack carry: its aws:region."""
+    from trailguard.check.harness import DEFAULT_REGION
+
+    config = yaml.safe_load((ROOT / f"Pulumi.{run.stack}.yaml").read_text())["config"]
+    return config.get("aws:region", DEFAULT_REGION)
 
 
 def _aws_resources(run):
@@ -67,18 +75,18 @@ def test_star_resource_only_for_calls_iam_cannot_scope():
                     assert SAR[action]["resource_arns"], f"{action} cannot be scoped to an ARN"
 
 
-def test_every_resource_type_the_program_creates_is_in_the_table(prod_run):
-    created = {r.type for r in _aws_resources(prod_run)}
+def test_every_resource_type_the_program_creates_is_in_the_table(stack_run):
+    created = {r.type for r in _aws_resources(stack_run)}
     assert {"aws:cloudtrail/trail:Trail", "aws:cloudwatch/metricAlarm:MetricAlarm"} <= created
     missing = created - set(TABLE["types"])
     assert not missing, f"add these resource types to iam/resource-actions.yaml: {sorted(missing)}"
 
 
-def test_deployer_allows_every_call_on_every_mocked_resource(prod_run):
+def test_deployer_allows_every_call_on_every_mocked_resource(stack_run):
     checked = 0
-    for resource in _aws_resources(prod_run):
+    for resource in _aws_resources(stack_run):
         spec = TABLE["types"][resource.type]
-        arn = resource_arn(spec["arn"], resource, TABLE["account"], REGION)
+        arn = resource_arn(spec["arn"], resource, TABLE["account"], _region(stack_run))
         for action in _needed(resource.type):
             target = arn if SAR[action]["resource_arns"] else "*"
             assert allows(DEPLOYER, action, target), f"{resource.urn}: {action} on {target} denied"
@@ -87,16 +95,17 @@ def test_deployer_allows_every_call_on_every_mocked_resource(prod_run):
             target = arn if SAR[action]["resource_arns"] else "*"
             assert allows(PREVIEWER, action, target), f"preview {resource.urn}: {action} denied"
         if spec.get("passes_role_to"):
-            for role in prod_run.of_type("aws:iam/role:Role"):
+            for role in stack_run.of_type("aws:iam/role:Role"):
                 assert allows(DEPLOYER, "iam:PassRole", role.outputs["arn"]), role.urn
     assert allows(DEPLOYER, "sts:GetCallerIdentity", "*")
-    assert checked > 100  # every detection's filter and alarm, not just one of each
+    # every detection's filter and alarm is checked, not just one of each
+    assert checked >= 3 * len(stack_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
 
 
-def test_audit_destroying_calls_are_withheld_on_the_programs_resources(prod_run):
-    for resource in _aws_resources(prod_run):
+def test_audit_destroying_calls_are_withheld_on_the_programs_resources(stack_run):
+    for resource in _aws_resources(stack_run):
         spec = TABLE["types"][resource.type]
-        arn = resource_arn(spec["arn"], resource, TABLE["account"], REGION)
+        arn = resource_arn(spec["arn"], resource, TABLE["account"], _region(stack_run))
         for action in spec["withheld"]:
             assert not allows(DEPLOYER, action, arn), f"{action} must not be granted on {arn}"
     for action in ("s3:DeleteBucket", "cloudtrail:StopLogging", "logs:DeleteLogGroup",
