@@ -84,7 +84,9 @@ def trail_feeds(trail: PolicyResource, log_group: PolicyResource) -> Link:
     arn = read(trail.props, "cloudWatchLogsGroupArn")
     if arn is None or arn == "":
         return Link.NO
-    if arn is not UNKNOWN:
+    if not isinstance(arn, str) and arn is not UNKNOWN:
+        return Link.NO
+    if isinstance(arn, str):
         group_arn = read(log_group.props, "arn")
         if isinstance(group_arn, str) and group_arn:
             return Link.YES if _strip_stream_suffix(group_arn) == _strip_stream_suffix(arn) else Link.NO

@@ -1,0 +1,94 @@
+"""No policy may fail with an exception on whatever the engine sends: arbitrary JSON values and
+unknown sentinels in every property a policy reads. Resource policies never raise; the stack
+policy raises only the UnknownValueError the servicer turns into an advisory diagnostic."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pulumi_policy.proxy import (
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+)
+from trailguard_policies import ALL_POLICIES
+from trailguard_policies.detections import required_detections_policy
+from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, TOPIC, TRAIL
+
+from tests.policies.helpers import Res, run_resource_policy, run_stack_policy_in_preview
+
+SENTINELS = st.sampled_from([UNKNOWN_STRING_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE,
+                             UNKNOWN_ARRAY_VALUE, UNKNOWN_OBJECT_VALUE])
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 100_000), st.floats(allow_nan=False),
+                    st.sampled_from(["", "1", "$.x", "arn:aws:sns:us-east-1:1:t", "alias/aws/sns", "g",
+                                     "arn:aws:logs:us-east-1:1:log-group:g:*", "Sum", "Average",
+                                     "GreaterThanOrEqualToThreshold", "{ $.eventName = CreateVpc }", "{"]),
+                    SENTINELS)
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(st.sampled_from(["name", "namespace", "value", "defaultValue", "dimensions", "readWriteType", "includeManagementEvents"]), inner, max_size=4)),
+                      max_leaves=8)
+KEYS = {
+    TRAIL: ["isMultiRegionTrail", "includeGlobalServiceEvents", "enableLogFileValidation", "enableLogging",
+            "cloudWatchLogsGroupArn", "cloudWatchLogsRoleArn", "eventSelectors"],
+    LOG_GROUP: ["name", "arn", "retentionInDays"],
+    METRIC_FILTER: ["pattern", "logGroupName", "metricTransformation"],
+    METRIC_ALARM: ["metricName", "namespace", "statistic", "extendedStatistic", "threshold", "comparisonOperator",
+                   "period", "evaluationPeriods", "datapointsToAlarm", "actionsEnabled", "alarmActions", "dimensions"],
+    TOPIC: ["name", "arn", "kmsMasterKeyId"],
+}
+
+
+def props_for(type_token: str):
+    return st.dictionaries(st.sampled_from(KEYS[type_token]), VALUES, max_size=len(KEYS[type_token]))
+
+
+RESOURCES = st.one_of(*[st.tuples(st.just(t), props_for(t)) for t in KEYS])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(RESOURCES, st.booleans())
+def test_resource_policies_never_raise(resource, protect):
+    type_token, props = resource
+    for policy in ALL_POLICIES:
+        if policy is not required_detections_policy:
+            messages = run_resource_policy(policy, type_token, props, protect=protect)
+            assert all(isinstance(m, str) and m for m in messages)
+
+
+def whole_chain() -> list[Res]:
+    """A chain that passes, for the stack test to break value by value."""
+    from trailguard.catalog import load_catalog
+
+    arn = "arn:aws:logs:us-east-1:1:log-group:g"
+    return [
+        Res(TRAIL, "trail", {"isMultiRegionTrail": True, "cloudWatchLogsGroupArn": arn + ":*"}),
+        Res(LOG_GROUP, "logs", {"name": "g", "arn": arn}),
+        Res(METRIC_FILTER, "filter", {"logGroupName": "g", "pattern": load_catalog().get("root-usage").pattern_for("default"),
+                                      "metricTransformation": {"name": "M", "namespace": "N", "value": "1"}}),
+        Res(METRIC_ALARM, "alarm", {"metricName": "M", "namespace": "N", "statistic": "Sum", "period": 300,
+                                    "evaluationPeriods": 1, "threshold": 1,
+                                    "comparisonOperator": "GreaterThanOrEqualToThreshold",
+                                    "alarmActions": ["arn:aws:sns:us-east-1:1:t"]}),
+        Res(TOPIC, "topic", {"name": "t", "arn": "arn:aws:sns:us-east-1:1:t"}),
+    ]
+
+
+def test_the_unbroken_chain_passes():
+    assert run_stack_policy_in_preview(required_detections_policy, whole_chain(), {"requiredDetections": ["root-usage"]}) == ([], None)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_stack_policy_never_raises_anything_but_undecided(data):
+    stack = whole_chain()
+    names = [r.name for r in stack]
+    for r in stack:
+        r.props.update(data.draw(props_for(r.type)))  # break some values of every resource
+        if data.draw(st.booleans()):
+            key = data.draw(st.sampled_from(["logGroupName", "cloudWatchLogsGroupArn", "alarmActions"]))
+            r.property_dependencies[key] = data.draw(st.lists(st.sampled_from(names), max_size=2))
+    stack += [Res(t, f"extra{i}", p) for i, (t, p) in enumerate(data.draw(st.lists(RESOURCES, max_size=3)))]
+    reported, _ = run_stack_policy_in_preview(required_detections_policy, stack, {"requiredDetections": ["root-usage"]})
+    assert all(isinstance(m, str) and m for m in reported)
