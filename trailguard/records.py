@@ -46,6 +46,9 @@ REASON_KINDS: tuple[str, ...] = (TRUNCATED_GZIP, CORRUPT_GZIP, NOT_JSON, NOT_CLO
 
 STDIN = "-"
 
+WHOLE_READ_BYTES = 2 * 1024 * 1024
+"""Files up to this size (as stored) are read and decompressed in one go; larger ones are streamed."""
+
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 """A multi-line JSON document is parsed whole up to this size; past it the input is read as lines."""
 
@@ -126,28 +129,66 @@ def iter_records(
     Raises RecordSourceError at once if a path cannot be opened; everything wrong inside the
     content is yielded as `Rejected`.
     """
+    return _records(*_open(source, allow_text, decoder))
+
+
+def iter_bytes(data: bytes, source: str, *, allow_text: bool = False, decoder: RecordDecoder | None = None) -> Iterator[Item]:
+    """Records of an in-memory object (an S3 object body), same rules as `iter_records`."""
+    return _records(source, _Reader(source, allow_text, decoder or DEFAULT_DECODER).from_bytes(data))
+
+
+def iter_batches(
+    source: str | os.PathLike[str] | BinaryIO | bytes, *, label: str = "", decoder: RecordDecoder | None = None
+) -> Iterator[list[dict[str, Any]] | Rejected]:
+    """CloudTrail events of one source as lists of decoded events (one list per document or
+    line) and `Rejected` items, in source order: `iter_records` without a Record per event, for
+    the back-test's inner loop. `bytes` are an in-memory object named by `label`."""
+    if isinstance(source, bytes):
+        return _Reader(label or "<bytes>", False, decoder or DEFAULT_DECODER).from_bytes(source)
+    return _open(source, False, decoder)[1]
+
+
+def _records(source: str, items: Iterator[Any]) -> Iterator[Item]:
+    """Number the reader's output: event batches and text lines become Records, in order."""
+    index = 0
+    for item in items:
+        cls = item.__class__
+        if cls is list:
+            for event in item:
+                yield Record(event, None, source, index)
+                index += 1
+        elif cls is tuple:
+            yield Record(item[0], item[1], source, index)
+            index += 1
+        else:
+            yield item
+
+
+def _open(source: str | os.PathLike[str] | BinaryIO, allow_text: bool, decoder: RecordDecoder | None
+          ) -> tuple[str, Iterator[Any]]:
+    """(label, reader output) for a path, `-` or a stream; a path that cannot be opened raises."""
     decoder = decoder or DEFAULT_DECODER
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if path == STDIN:
-            return _iter_stream(sys.stdin.buffer, "<stdin>", allow_text, decoder, close=False)
+            return "<stdin>", _Reader("<stdin>", allow_text, decoder).from_stream(sys.stdin.buffer, close=False)
         try:
-            stream: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by _iter_stream
+            stream: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by the reader
+            size = os.fstat(stream.fileno()).st_size
         except OSError as error:
             raise RecordSourceError(f"cannot read {path}: {error.strerror or error}") from error
-        return _iter_stream(stream, path, allow_text, decoder, close=True)
+        reader = _Reader(path, allow_text, decoder)
+        if size <= WHOLE_READ_BYTES:
+            return path, reader.from_small_file(stream)
+        return path, reader.from_stream(stream, close=True)
     if isinstance(source, io.TextIOBase):
         buffer = getattr(source, "buffer", None)
         if buffer is None:
             raise TypeError("iter_records needs a binary stream; got a text stream without .buffer")
         source = buffer
-    label = getattr(source, "name", None)
-    return _iter_stream(source, str(label) if isinstance(label, str) else "<stream>", allow_text, decoder, close=False)
-
-
-def iter_bytes(data: bytes, source: str, *, allow_text: bool = False, decoder: RecordDecoder | None = None) -> Iterator[Item]:
-    """Records of an in-memory object (an S3 object body), same rules as `iter_records`."""
-    return _iter_stream(io.BytesIO(data), source, allow_text, decoder or DEFAULT_DECODER, close=True)
+    name = getattr(source, "name", None)
+    label = str(name) if isinstance(name, str) else "<stream>"
+    return label, _Reader(label, allow_text, decoder).from_stream(source, close=False)
 
 
 def iter_paths(sources: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -197,14 +238,6 @@ def _files_under(directory: str) -> list[str]:
 # --- reading one stream ---------------------------------------------------------------------
 
 
-def _iter_stream(raw: BinaryIO, source: str, allow_text: bool, decoder: RecordDecoder, *, close: bool) -> Iterator[Item]:
-    try:
-        yield from _Reader(source, allow_text, decoder).read(raw)
-    finally:
-        if close:
-            raw.close()
-
-
 class _GzipError(Exception):
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(detail)
@@ -212,25 +245,52 @@ class _GzipError(Exception):
 
 
 class _Reader:
-    """State for reading one source: its label, the text switch and how many records so far."""
+    """Reads one source. Yields, in order: lists of CloudTrail event dicts, `Rejected` items and
+    (text mode) `(source, event, text)` tuples; `_records` turns those into Records."""
 
     def __init__(self, source: str, allow_text: bool, decoder: RecordDecoder) -> None:
         self.source = source
         self.allow_text = allow_text
         self.decoder = decoder
-        self.index = 0
+        self._loads = decoder.loads
 
-    def read(self, raw: BinaryIO) -> Iterator[Item]:
-        buffered = raw if hasattr(raw, "peek") else io.BufferedReader(_RawAdapter(raw))
-        gzipped = buffered.peek(2)[:2] == GZIP_MAGIC  # type: ignore[attr-defined]
-        stream: IO[bytes] = gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered  # type: ignore[assignment]
-        lines = self._lines(stream, gzipped)
+    # three ways in: a small file read whole, bytes in memory, or a stream read line by line
+
+    def from_small_file(self, stream: BinaryIO) -> Iterator[Any]:
         try:
-            yield from self._dispatch(lines)
-        except _GzipError as error:
-            yield self._reject(error.kind, str(error))
+            with stream:
+                data = stream.read()
+        except OSError as error:
+            yield self._reject(UNREADABLE, str(error))
+            return
+        yield from self.from_bytes(data)
 
-    def _lines(self, stream: IO[bytes], gzipped: bool) -> Iterator[tuple[int, bytes]]:
+    def from_bytes(self, data: bytes) -> Iterator[Any]:
+        failure = None
+        if data[:2] == GZIP_MAGIC:
+            data, failure = _gunzip(data)
+        parts = data.split(b"\n")
+        if failure is not None or parts[-1] == b"":
+            parts.pop()  # the newline's empty tail, or bytes cut off mid-line by a broken gzip
+        yield from self._dispatch(_numbered(parts))
+        if failure is not None:
+            kind, detail = failure
+            yield self._reject(kind, f"{detail}{_after(len(parts))}")
+
+    def from_stream(self, raw: BinaryIO, *, close: bool) -> Iterator[Any]:
+        try:
+            buffered = raw if hasattr(raw, "peek") else io.BufferedReader(_RawAdapter(raw))
+            gzipped = buffered.peek(2)[:2] == GZIP_MAGIC  # type: ignore[attr-defined]
+            stream: IO[bytes] = gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered  # type: ignore[assignment]
+            try:
+                yield from self._dispatch(self._stream_lines(stream, gzipped))
+            except _GzipError as error:
+                yield self._reject(error.kind, str(error))
+        finally:
+            if close:
+                raw.close()
+
+    def _stream_lines(self, stream: IO[bytes], gzipped: bool) -> Iterator[tuple[int, bytes]]:
         """Non-blank lines without their line ending, with 1-based numbers; gzip failures become _GzipError."""
         number = 0
         while True:
@@ -298,56 +358,69 @@ class _Reader:
         else:
             yield from self._items(value, line, f"line {number}")
 
-    def _items(self, value: Any, data: bytes, where: str) -> Iterator[Item]:
-        """Records of one decoded JSON value: an envelope, an array of events or one event."""
-        if isinstance(value, dict):
+    def _items(self, value: Any, data: bytes, where: str) -> Iterator[Any]:
+        """Events of one decoded JSON value: an envelope, an array of events or one event."""
+        if value.__class__ is dict:
             records = value.get("Records")
             if records is None:
-                pretty = where == "document" and len(data) > MAX_EVENT_BYTES
-                yield self._event(value, len(orjson.dumps(value)) if pretty else len(data), where)
-            elif not isinstance(records, list):
+                size = len(data)
+                if where == "document" and size > MAX_EVENT_BYTES:
+                    size = len(orjson.dumps(value))  # pretty-printed: measure the event as CloudTrail sends it
+                if size <= MAX_EVENT_BYTES and (self.allow_text or _is_event(value)):
+                    yield [value]
+                else:
+                    yield self._refuse(value, size, where)
+            elif records.__class__ is not list:
                 yield self._reject(NOT_CLOUDTRAIL, f"{where}: 'Records' is {_a(_json_type(records))}, not an array")
             elif len(data) <= MAX_EVENT_BYTES:
-                for position, item in enumerate(records):
-                    yield self._event(item, 0, f"{where}, Records[{position}]")
+                yield from self._events(records, None, f"{where}, Records")
             else:
-                yield from self._large_envelope(records, data, where)
-        elif isinstance(value, list):
-            oversized = len(data) > MAX_EVENT_BYTES
-            for position, item in enumerate(value):
-                size = len(orjson.dumps(item)) if oversized and isinstance(item, dict) else 0
-                yield self._event(item, size, f"{where}, [{position}]")
+                raws = self.decoder.split_records(data)
+                if raws is None or len(raws) != len(records):
+                    raws = [orjson.dumps(item) for item in records]
+                yield from self._events(records, [len(raw) for raw in raws], f"{where}, Records")
+        elif value.__class__ is list:
+            sizes = None
+            if len(data) > MAX_EVENT_BYTES:
+                sizes = [len(orjson.dumps(item)) if item.__class__ is dict else 0 for item in value]
+            yield from self._events(value, sizes, f"{where}, ")
         elif self.allow_text:
             yield self._text(data)
         else:
             yield self._reject(NOT_CLOUDTRAIL, f"{where}: {_a(_json_type(value))}, not an event object")
 
-    def _large_envelope(self, records: list[Any], data: bytes, where: str) -> Iterator[Item]:
-        """An envelope too big to rule out oversized events: measure each event's JSON."""
-        raws = self.decoder.split_records(data)
-        if raws is None or len(raws) != len(records):
-            raws = [orjson.dumps(item) for item in records]
-        for position, (item, raw) in enumerate(zip(records, raws)):
-            yield self._event(item, len(raw), f"{where}, Records[{position}]")
+    def _events(self, values: list[Any], sizes: list[int] | None, where: str) -> Iterator[Any]:
+        """`values` as batches of acceptable events, with what `_refuse` gives in place of each
+        bad one. `sizes` are the events' JSON sizes, None when all are known to be small."""
+        allow_text = self.allow_text
+        start = 0
+        for position, value in enumerate(values):
+            if (value.__class__ is dict and (allow_text or _is_event(value))
+                    and (sizes is None or sizes[position] <= MAX_EVENT_BYTES)):
+                continue
+            if position > start:
+                yield values[start:position]
+            start = position + 1
+            yield self._refuse(value, sizes[position] if sizes is not None else 0, f"{where}[{position}]")
+        if start == 0:
+            if values:
+                yield values
+        elif start < len(values):
+            yield values[start:]
 
-    def _event(self, value: Any, size: int, where: str) -> Item:
+    def _refuse(self, value: Any, size: int, where: str) -> Any:
+        """What to yield for a value that is not an acceptable event: a Rejected, or in text mode
+        a text record for a JSON value that is not an object."""
         if size > MAX_EVENT_BYTES:
             return self._too_large(where, size)
-        if not isinstance(value, dict):
+        if value.__class__ is not dict:
             if self.allow_text:
                 return self._text(orjson.dumps(value))
             return self._reject(NOT_CLOUDTRAIL, f"{where}: {_a(_json_type(value))}, not an event object")
-        if not self.allow_text and CLOUDTRAIL_KEYS.isdisjoint(value):
-            return self._reject(NOT_CLOUDTRAIL, f"{where}: object has none of {', '.join(sorted(CLOUDTRAIL_KEYS))}")
-        record = Record(value, None, self.source, self.index)
-        self.index += 1
-        return record
+        return self._reject(NOT_CLOUDTRAIL, f"{where}: object has none of {', '.join(sorted(CLOUDTRAIL_KEYS))}")
 
-    def _text(self, line: bytes, event: dict[str, Any] | None = None) -> Record:
-        text = line.decode("utf-8", errors="replace").rstrip("\r\n")
-        record = Record(event, text, self.source, self.index)
-        self.index += 1
-        return record
+    def _text(self, line: bytes, event: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, str]:
+        return event, line.decode("utf-8", errors="replace").rstrip("\r\n")
 
     def _too_large(self, where: str, size: int) -> Rejected:
         return self._reject(EVENT_TOO_LARGE, f"{where}: {size:,} bytes (CloudTrail does not send it to CloudWatch Logs)")
@@ -369,6 +442,38 @@ class _Reader:
 
 
 _FAILED: Any = object()
+
+
+def _is_event(value: dict[str, Any]) -> bool:
+    """Has one of CLOUDTRAIL_KEYS (written out: this runs once per event)."""
+    return "eventName" in value or "eventTime" in value or "eventSource" in value or "eventVersion" in value
+
+
+def _numbered(parts: list[bytes]) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(parts, 1):
+        line = line.rstrip(b"\r")
+        if line.strip():
+            yield number, line
+
+
+def _gunzip(data: bytes) -> tuple[bytes, tuple[str, str] | None]:
+    """Decompress every gzip member; on a cut or corrupt stream, what came out before it and why."""
+    out: list[bytes] = []
+    while data:
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            out.append(decompressor.decompress(data))
+        except zlib.error as error:
+            return b"".join(out), (CORRUPT_GZIP, str(error))
+        if not decompressor.eof:
+            out.append(decompressor.flush())
+            return b"".join(out), (TRUNCATED_GZIP, "Compressed file ended before the end-of-stream marker was reached")
+        data = decompressor.unused_data
+        if data and data[:2] != GZIP_MAGIC:
+            if data.strip(b"\0"):
+                return b"".join(out), (CORRUPT_GZIP, "trailing garbage after the gzip data")
+            break
+    return b"".join(out), None
 
 
 def _json_error(data: bytes) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from trailguard import records
 from trailguard.records import (
     MAX_EVENT_BYTES,
     REASON_KINDS,
@@ -27,6 +28,15 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "backtest"
 EVENTS = json.loads((FIXTURES / "events.json").read_text())
 EVENT_IDS = [event["eventID"] for event in EVENTS]
 SHARED = Path(__file__).parents[2] / ".." / "shared" / "data" / "cloudtrail" / "stratus-red-team"
+
+
+@pytest.fixture(autouse=True, params=["whole", "stream"])
+def read_mode(request, monkeypatch):
+    """Every test runs twice: small files read whole (the fast path) and streamed line by line
+    (the path for files over WHOLE_READ_BYTES); both must give the same items."""
+    if request.param == "stream":
+        monkeypatch.setattr(records, "WHOLE_READ_BYTES", -1)
+    return request.param
 
 
 def split(items):
@@ -149,6 +159,27 @@ def test_truncated_gzip_keeps_the_lines_before_the_cut():
     assert [r.event["eventID"] for r in records] == [f"{n:04d}" for n in range(len(records))]
     assert [r.kind for r in rejected] == ["truncated gzip"]
     assert f"after line {len(records)}" in rejected[0].reason
+
+
+def test_batches_hold_the_same_events_as_records():
+    from trailguard.records import iter_batches
+
+    batches = list(iter_batches(FIXTURES / "sources" / "delivery.json.gz"))
+    assert len(batches) == 1 and [e["eventID"] for e in batches[0]] == EVENT_IDS
+    mixed = list(iter_batches((FIXTURES / "bad" / "mixed.jsonl").read_bytes(), label="mixed"))
+    assert [type(b).__name__ for b in mixed] == ["list", "Rejected", "list", "Rejected"]
+    assert mixed[1].source == "mixed"
+
+
+def test_gzip_members_concatenated_and_trailing_garbage(tmp_path):
+    two = tmp_path / "two.json.gz"
+    two.write_bytes(gzip.compress(orjson.dumps(EVENTS[0]) + b"\n") + gzip.compress(orjson.dumps(EVENTS[1]) + b"\n"))
+    records, rejected = split(iter_records(two))
+    assert rejected == [] and [r.event["eventID"] for r in records] == EVENT_IDS[:2]
+    garbage = tmp_path / "garbage.json.gz"
+    garbage.write_bytes(gzip.compress(orjson.dumps(EVENTS[0]) + b"\n") + b"junk")
+    records, rejected = split(iter_records(garbage))
+    assert len(records) == 1 and [r.kind for r in rejected] == ["corrupt gzip"]
 
 
 def test_corrupt_gzip():

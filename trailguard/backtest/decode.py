@@ -3,27 +3,32 @@
 A delivery file is mostly `requestParameters`, `responseElements`, `tlsDetails` and friends,
 which no CIS pattern looks at. msgspec decodes into a TypedDict that declares only the keys we
 need and skips the rest without building Python objects for it; the result is still a plain
-dict, so the compiled patterns run on it unchanged. The selected keys are the patterns' top-level
-keys (`CompiledPattern.top_level_fields`), the keys that tell a CloudTrail event from other JSON,
-and the who/what/where keys that samples show.
+dict, so the compiled patterns run on it unchanged. What is kept: the key paths the patterns read
+(nested: `$.userIdentity.type` keeps only that member of `userIdentity`), the keys that tell a
+CloudTrail event from other JSON, and the who/what/where that samples show.
 
-When a document does not fit the declared shape (a `Records` item that is not an object), the
-decoder raises and the record reader falls back to orjson for that document: same answer, slower.
+When a document does not fit the declared shape (a `Records` item that is not an object, or a
+member the patterns descend into is neither an object nor null), the decoder raises and the record
+reader falls back to orjson for that document: same answer, slower.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, TypedDict, Union
+from typing import Any, Iterable, Optional, TypedDict, Union
 
 import msgspec
 
+from trailguard.patterns.ast import And, JsonPattern, Key, MatchAll, Or
 from trailguard.records import CLOUDTRAIL_KEYS
 
-SAMPLE_KEYS: tuple[str, ...] = (
-    "eventTime", "eventName", "eventSource", "awsRegion", "recipientAccountId", "sourceIPAddress",
-    "userIdentity", "errorCode", "eventID", "userAgent",
+SAMPLE_PATHS: tuple[tuple[str, ...], ...] = (
+    ("eventTime",), ("eventName",), ("eventSource",), ("awsRegion",), ("recipientAccountId",), ("sourceIPAddress",),
+    ("errorCode",), ("eventID",), ("userIdentity", "arn"), ("userIdentity", "userName"),
+    ("userIdentity", "principalId"), ("userIdentity", "type"), ("userIdentity", "accountId"),
 )
-"""What a sample event shows: when, what, where, who, from where, and how it went."""
+"""What a sample event shows (`scan.sample_of`): when, what, where, who, from where, how it went."""
+
+_WHOLE: Any = object()  # trie leaf: decode this value entirely
 
 
 class _RecordsOnly(TypedDict, total=False):
@@ -31,12 +36,19 @@ class _RecordsOnly(TypedDict, total=False):
 
 
 class PartialDecoder:
-    """A `RecordDecoder` keeping only `keys` of every event (and envelope `Records`)."""
+    """A `RecordDecoder` keeping only the given key paths of every event (and envelope
+    `Records`). A path ends where the patterns stop naming plain keys: `("userIdentity", "type")`
+    keeps that one member of `userIdentity`; `("resources",)` keeps all of `resources`."""
 
-    def __init__(self, keys: Iterable[str]) -> None:
-        self.keys: frozenset[str] = frozenset(keys) | CLOUDTRAIL_KEYS | frozenset(SAMPLE_KEYS)
-        fields = {key: Any for key in sorted(self.keys) if key != "Records"}
-        event = TypedDict("PartialEvent", fields, total=False)  # type: ignore[misc]
+    def __init__(self, paths: Iterable[tuple[str, ...]]) -> None:
+        trie: dict[str, Any] = {}
+        for path in [*paths, *((key,) for key in CLOUDTRAIL_KEYS), *SAMPLE_PATHS]:
+            _insert(trie, path)
+        trie.pop("Records", None)
+        self.trie = trie
+        self.keys: frozenset[str] = frozenset(trie)
+        event = _typed_dict("PartialEvent", trie)
+        fields = {key: _field_type(f"PartialEvent_{key}", sub) for key, sub in trie.items()}
         envelope = TypedDict("PartialEnvelope", {**fields, "Records": list[event]}, total=False)  # type: ignore[misc,valid-type]
         self._decoder = msgspec.json.Decoder(Union[envelope, list[event]])  # type: ignore[valid-type]
         self._records = msgspec.json.Decoder(_RecordsOnly)
@@ -55,12 +67,61 @@ class PartialDecoder:
         return None if records is None else [bytes(raw) for raw in records]
 
 
+def _insert(trie: dict[str, Any], path: tuple[str, ...]) -> None:
+    node = trie
+    for position, key in enumerate(path):
+        last = position == len(path) - 1
+        current = node.get(key)
+        if current is _WHOLE:
+            return
+        if last:
+            node[key] = _WHOLE
+            return
+        if current is None:
+            current = node[key] = {}
+        node = current
+
+
+def _typed_dict(name: str, trie: dict[str, Any]) -> Any:
+    fields = {key: _field_type(f"{name}_{key}", sub) for key, sub in trie.items()}
+    return TypedDict(name, fields, total=False)  # type: ignore[misc]
+
+
+def _field_type(name: str, sub: Any) -> Any:
+    # a member named by the patterns may still be null in real events: Optional keeps it decodable
+    return Any if sub is _WHOLE else Optional[_typed_dict(name, sub)]
+
+
+def selector_paths(tree: Any) -> list[tuple[str, ...]] | None:
+    """Key paths a JSON pattern reads, cut at the first index or wildcard; None for a pattern
+    that reads the whole message (terms, regex, space-delimited) or any top-level key (`$.*`)."""
+    if not isinstance(tree, JsonPattern):
+        return None if not isinstance(tree, MatchAll) else []
+    paths: list[tuple[str, ...]] = []
+    stack = [tree.expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (And, Or)):
+            stack.extend(node.operands)
+            continue
+        path: list[str] = []
+        for part in node.selector.parts:
+            if not isinstance(part, Key):
+                break
+            path.append(part.name)
+        if not path:
+            return None
+        paths.append(tuple(path))
+    return paths
+
+
 def decoder_for(patterns: Iterable[Any]) -> PartialDecoder | None:
     """A partial decoder for compiled patterns, or None when one of them may read any key
     (a `$.*` wildcard, or a text pattern that reads the whole message)."""
-    keys: set[str] = set()
+    paths: list[tuple[str, ...]] = []
     for compiled in patterns:
-        if compiled.top_level_fields is None:
+        found = selector_paths(compiled.tree)
+        if found is None:
             return None
-        keys |= compiled.top_level_fields
-    return PartialDecoder(keys)
+        paths.extend(found)
+    return PartialDecoder(paths)

@@ -1,69 +1,126 @@
-"""Evaluate every enabled pattern on an event by looking at only the ones that can match it.
+"""Evaluate every enabled pattern on an event by running only the ones that can match it.
 
-Almost every CloudTrail pattern requires `$.eventName` to be one of a few names (CIS 4.4 is
-sixteen `||`-ed names, 4.5 five...). Reading that requirement off each pattern's syntax tree once
-gives an index from event name to candidate patterns, so one dict look-up replaces a dozen
-pattern evaluations per event. The answer is the same as evaluating every pattern: a pattern is
-skipped only when its own tree proves it false for the event's name.
+Reading a pattern's syntax tree once tells what any matching event must have: `$.eventName`
+one of a few names (CIS 4.4 is sixteen `||`-ed names), `$.userIdentity.type` equal to `Root`, or
+at least an `$.errorCode`. Patterns that pin `eventName` go into an index from name to candidates,
+so one dict look-up replaces a dozen evaluations; the others get a guard, a single field look-up
+run before the full matcher. The answers are those of running every pattern: a pattern is
+skipped only when its own tree proves it false for the event.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from trailguard.patterns.ast import And, Comparison, JsonPattern, Key, Or
-from trailguard.patterns.semantics import is_exact_string
+from trailguard.patterns.ast import And, Comparison, IsCheck, JsonPattern, Key, Or
+from trailguard.patterns.compiler import compile_getter
+from trailguard.patterns.semantics import MISSING, is_exact_string
 
 DISPATCH_KEY = "eventName"
+PRESENT = "present"
+"""Constraint: the field must exist (every comparison and IS check is false on a missing field)."""
 
+Path = tuple[str, ...]
+Constraint = frozenset[str] | str  # the exact strings allowed, or PRESENT
 Candidates = tuple[tuple[int, Callable[[Any], bool]], ...]
 
 
-def required_values(expr: Any, key: str = DISPATCH_KEY) -> frozenset[str] | None:
-    """Strings `$.<key>` must equal for `expr` to be true, or None if the tree does not say.
+def constraints(expr: Any) -> dict[Path, Constraint]:
+    """Conditions on plain key paths that every event matching `expr` satisfies.
 
-    `=` with an exact string gives that string; `||` needs every operand to constrain (union);
-    `&&` needs one operand to (intersection of those that do). Anything else says nothing.
+    `=` with an exact string allows that string; any other comparison or IS check needs the
+    field present; `&&` combines its operands' conditions, `||` keeps what all branches share.
+    Wildcard and index selectors, and NOT EXISTS, say nothing.
     """
-    if isinstance(expr, Comparison):
+    if isinstance(expr, (Comparison, IsCheck)):
         parts = expr.selector.parts
-        if (expr.op == "=" and len(parts) == 1 and isinstance(parts[0], Key) and parts[0].name == key
-                and is_exact_string(expr.value)):
-            return frozenset({expr.value.text})
-        return None
-    if isinstance(expr, Or):
-        union: set[str] = set()
-        for operand in expr.operands:
-            values = required_values(operand, key)
-            if values is None:
-                return None
-            union |= values
-        return frozenset(union)
+        if not all(isinstance(part, Key) for part in parts):
+            return {}
+        path = tuple(part.name for part in parts)
+        if isinstance(expr, Comparison) and expr.op == "=" and is_exact_string(expr.value):
+            return {path: frozenset({expr.value.text})}
+        return {path: PRESENT}
     if isinstance(expr, And):
-        known = [values for operand in expr.operands if (values := required_values(operand, key)) is not None]
-        if not known:
-            return None
-        return frozenset.intersection(*known)
-    return None
+        combined: dict[Path, Constraint] = {}
+        for operand in expr.operands:
+            for path, allowed in constraints(operand).items():
+                combined[path] = _both(combined.get(path, PRESENT), allowed)
+        return combined
+    if isinstance(expr, Or):
+        branches = [constraints(operand) for operand in expr.operands]
+        shared = set(branches[0]).intersection(*branches[1:]) if branches else set()
+        return {path: _either(*(branch[path] for branch in branches)) for path in shared}
+    return {}
+
+
+def _both(a: Constraint, b: Constraint) -> Constraint:
+    if a == PRESENT:
+        return b
+    if b == PRESENT:
+        return a
+    return a & b  # type: ignore[operator]
+
+
+def _either(*allowed: Constraint) -> Constraint:
+    if any(a == PRESENT for a in allowed):
+        return PRESENT
+    return frozenset().union(*allowed)  # type: ignore[arg-type]
+
+
+def required_values(expr: Any, key: str = DISPATCH_KEY) -> frozenset[str] | None:
+    """The exact strings `$.<key>` must equal for `expr` to match, or None if the tree does not say."""
+    allowed = constraints(expr).get((key,))
+    return allowed if isinstance(allowed, frozenset) else None
+
+
+def _guarded(match: Callable[[Any], bool], conditions: Mapping[Path, Constraint]) -> Callable[[Any], bool]:
+    """`match` behind the cheapest proof that it cannot match: an allowed-values check if the
+    tree gives one, else a presence check; `match` itself when the tree gives neither."""
+    if not conditions:
+        return match
+    path, allowed = min(conditions.items(), key=lambda item: (item[1] == PRESENT, len(item[0])))
+    get = compile_getter(_selector(path))
+    if allowed == PRESENT:
+        return lambda event: get(event) is not MISSING and match(event)
+    values = allowed
+
+    def guarded(event: Any) -> bool:
+        value = get(event)
+        if value.__class__ is str and value not in values:
+            return False  # numbers are left to the matcher (400 equals "400")
+        return value is not MISSING and match(event)
+
+    return guarded
+
+
+def _selector(path: Path) -> Any:
+    from trailguard.patterns.ast import Selector
+
+    return Selector(tuple(Key(name) for name in path))
 
 
 class Dispatcher:
-    """Candidate patterns per event name, in pattern order; `candidates(event)` is what to run."""
+    """Candidate matchers per event name, in pattern order; `candidates(event)` is what to run."""
 
     def __init__(self, patterns: Sequence[Any]) -> None:
         self.everything: Candidates = tuple((i, p.matches) for i, p in enumerate(patterns))
-        constraints = [
-            required_values(p.tree.expr) if isinstance(p.tree, JsonPattern) else None for p in patterns
-        ]
+        conditions = [constraints(p.tree.expr) if isinstance(p.tree, JsonPattern) else {} for p in patterns]
+        names: list[frozenset[str] | None] = []
+        for found in conditions:
+            allowed = found.get((DISPATCH_KEY,))
+            names.append(allowed if isinstance(allowed, frozenset) else None)
         self.unconstrained: Candidates = tuple(
-            (i, match) for (i, match), needed in zip(self.everything, constraints) if needed is None
+            (i, _guarded(p.matches, found)) for i, (p, found, needed) in enumerate(zip(patterns, conditions, names))
+            if needed is None
         )
-        names = sorted({name for needed in constraints if needed for name in needed})
+        guarded = dict(self.unconstrained)
+        index_names = sorted({name for needed in names if needed for name in needed})
         self.by_name: dict[str, Candidates] = {
             name: tuple(
-                (i, match) for (i, match), needed in zip(self.everything, constraints) if needed is None or name in needed
+                (i, guarded.get(i, match)) for (i, match), needed in zip(self.everything, names)
+                if needed is None or name in needed
             )
-            for name in names
+            for name in index_names
         }
 
     def candidates(self, event: dict[str, Any]) -> Candidates:

@@ -137,24 +137,25 @@ class Scanner:
         candidates = self.dispatcher.candidates
         low = high = None
         evaluated = 0
-        for item in read_unit(unit, self.decoder, self.s3):
-            if item.__class__ is Rejected:
-                tally.rejected += item.count
-                tally.rejected_by_kind[reason_kind(item.reason)] += item.count
+        source = unit.label
+        for batch in read_unit(unit, self.decoder, self.s3):
+            if batch.__class__ is Rejected:
+                tally.rejected += batch.count
+                tally.rejected_by_kind[reason_kind(batch.reason)] += batch.count
                 if len(tally.rejections) < REJECTIONS_PER_UNIT:
-                    tally.rejections.append((item.source, item.reason, item.count))
+                    tally.rejections.append((batch.source, batch.reason, batch.count))
                 continue
-            event = item.event
-            evaluated += 1
-            when = event.get("eventTime")
-            if when.__class__ is str:
-                if low is None or when < low:
-                    low = when
-                if high is None or when > high:
-                    high = when
-            for index, match in candidates(event):
-                if match(event):
-                    _count(detections[index], periods[index], event, when, item.source, item.index)
+            for event in batch:
+                when = event.get("eventTime")
+                if when.__class__ is str:
+                    if low is None or when < low:
+                        low = when
+                    if high is None or when > high:
+                        high = when
+                for index, match in candidates(event):
+                    if match(event):
+                        _count(detections[index], periods[index], event, when, source, evaluated)
+                evaluated += 1
         tally.evaluated = evaluated
         tally.read = evaluated + tally.rejected
         tally.first_time, tally.last_time = low, high

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from trailguard.records import UNREADABLE, Item, RecordDecoder, RecordSourceError, Rejected, iter_bytes, iter_paths, iter_records
+from trailguard.records import UNREADABLE, RecordDecoder, RecordSourceError, Rejected, iter_batches, iter_paths
 
 S3_SCHEME = "s3://"
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
@@ -95,22 +95,23 @@ def _size(path: str) -> int:
         return 0
 
 
-def read_unit(unit: Unit, decoder: RecordDecoder | None, s3: Any = None) -> Iterator[Item]:
-    """Items of one unit; a unit that cannot be read at all is one `Rejected` (never raised)."""
+def read_unit(unit: Unit, decoder: RecordDecoder | None, s3: Any = None) -> Iterator[list[dict[str, Any]] | Rejected]:
+    """Event batches and rejections of one unit (see `iter_batches`); a unit that cannot be
+    read at all is one `Rejected` (never raised)."""
     if isinstance(unit, LocalFile):
         try:
-            items = iter_records(unit.path, decoder=decoder)
+            batches = iter_batches(unit.path, decoder=decoder)
         except RecordSourceError as error:
             yield Rejected(unit.label, f"{UNREADABLE}: {error}")
             return
-        yield from items
+        yield from batches
         return
     try:
         body = s3.get_object(Bucket=unit.bucket, Key=unit.key)["Body"].read()
     except Exception as error:  # botocore ClientError, connection errors, throttling after retries
         yield Rejected(unit.label, f"{UNREADABLE}: {_describe(error)}")
         return
-    yield from iter_bytes(body, unit.label, decoder=decoder)
+    yield from iter_batches(body, label=unit.label, decoder=decoder)
 
 
 # --- S3 -------------------------------------------------------------------------------------

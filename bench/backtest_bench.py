@@ -1,0 +1,291 @@
+"""Benchmark of `trailguard backtest` (issue 6).
+
+Builds a corpus of gzipped S3 delivery files (100 records each) from real event shapes
+(`bench/corpus.template_events`: the shared Stratus Red Team events when present, plus the
+catalogue's sample events) and measures in one run, on the same files:
+
+1. the full catalogue back-test (16 detections) on one worker, in-process;
+2. `gzip -dc FILES | jq -c '.Records[] | select(.eventName == "RunInstances")'` (one pattern);
+   target: back-test events/s >= 8x jq's;
+3. decode-only: read, gunzip and fully decode every file with the fastest JSON decoder the project
+   uses (orjson and msgspec are both timed; the faster is the baseline); target: >= 0.75x;
+4. the back-test on 2 workers against 1; target: >= 1.7x;
+5. peak RSS of `python -m trailguard backtest DIR --detections all --json` (a subprocess, one worker)
+   on a separate corpus of at least 1 GB of gzipped files, generated in /tmp and deleted after;
+   target: < 300 MB.
+
+Each timing is the best of `--repeat` runs (the machine is shared). Results go to stdout as JSON
+and, with --out, to a Markdown file.
+
+Usage: python bench/backtest_bench.py [--events 200000] [--big-gb 1.0] [--repeat 3] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.corpus import template_events  # noqa: E402
+
+RECORDS_PER_FILE = 100
+JQ_FILTER = '.Records[] | select(.eventName == "RunInstances")'
+
+
+def write_corpus(directory: Path, events: int, *, seed: int, start: datetime, seconds_per_event: float) -> list[Path]:
+    """Delivery files of RECORDS_PER_FILE events in the AWSLogs layout; eventTime advances by
+    `seconds_per_event` on average (a busy account is ~1-10 events/s)."""
+    rng = random.Random(seed)
+    templates = [orjson.dumps(t) for t in template_events()]
+    account, region = "111122223333", "eu-west-1"
+    files: list[Path] = []
+    moment = start
+    written = 0
+    while written < events:
+        records = []
+        for _ in range(min(RECORDS_PER_FILE, events - written)):
+            moment += timedelta(seconds=rng.random() * 2 * seconds_per_event)
+            event = orjson.loads(rng.choice(templates))
+            event["eventTime"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            event["eventID"] = f"{rng.getrandbits(128):032x}"
+            event["requestID"] = f"{rng.getrandbits(64):016x}"
+            event["sourceIPAddress"] = f"198.51.100.{rng.randint(1, 254)}"
+            event["recipientAccountId"] = account
+            records.append(event)
+        folder = directory / "AWSLogs" / account / "CloudTrail" / region / moment.strftime("%Y/%m/%d")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{account}_CloudTrail_{region}_{moment.strftime('%Y%m%dT%H%MZ')}_{len(files):07d}.json.gz"
+        path.write_bytes(gzip.compress(orjson.dumps({"Records": records}), compresslevel=6))
+        files.append(path)
+        written += len(records)
+    return files
+
+
+def best_of(repeat: int, action: Callable[[], Any]) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = action()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def decode_only(files: list[Path], loads: Callable[[bytes], Any]) -> int:
+    count = 0
+    for path in files:
+        count += len(loads(gzip.decompress(path.read_bytes()))["Records"])
+    return count
+
+
+def backtest(corpus: Path, workers: int) -> dict[str, Any]:
+    from trailguard.backtest import RunOptions, build_report, from_detection_ids, run
+
+    result = run([str(corpus)], from_detection_ids(["all"]), RunOptions(workers=workers))
+    return build_report(result, workers)
+
+
+def jq_run(files: list[Path]) -> int:
+    listing = "\0".join(str(p) for p in files).encode()
+    command = f"xargs -0 gzip -dc | jq -c '{JQ_FILTER}' | wc -l"
+    out = subprocess.run(["bash", "-c", command], input=listing, capture_output=True, check=True).stdout
+    return int(out.strip())
+
+
+def peak_rss(corpus: Path, workers: int) -> dict[str, Any]:
+    """Run the CLI as a child and read its peak RSS (ru_maxrss of the largest waited-for child)."""
+    command = [sys.executable, "-m", "trailguard", "backtest", str(corpus), "--detections", "all", "--json",
+               "--no-progress", "--workers", str(workers)]
+    script = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "out = subprocess.run(sys.argv[1:], capture_output=True)\n"
+        "s = time.perf_counter() - t\n"
+        "assert out.returncode == 0, out.stderr\n"
+        "import json; summary = json.loads(out.stdout)['summary']\n"
+        "print(json.dumps({'seconds': s, 'maxrss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+        " 'events': summary['eventsRead'], 'files': summary['files']}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def machine() -> dict[str, str]:
+    lscpu = subprocess.run(["bash", "-c", "lscpu | head -20"], capture_output=True, text=True).stdout
+    import msgspec
+
+    return {
+        "nproc": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
+        "lscpu": lscpu.strip(),
+        "python": platform.python_version(),
+        "orjson": orjson.__version__,
+        "msgspec": msgspec.__version__,
+        "jq": subprocess.run(["jq", "--version"], capture_output=True, text=True).stdout.strip(),
+        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--big-gb", type=float, default=1.0, help="size of the RSS corpus (gzipped bytes); 0 skips it")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    import msgspec
+
+    results: dict[str, Any] = {"machine": machine(), "events": args.events}
+    root = Path(tempfile.mkdtemp(prefix="trailguard-bench-"))
+    try:
+        corpus = root / "corpus"
+        started = time.perf_counter()
+        files = write_corpus(corpus, args.events, seed=6, start=datetime(2026, 10, 1, tzinfo=timezone.utc),
+                             seconds_per_event=2.0)
+        results["corpus"] = {"files": len(files), "bytes": sum(p.stat().st_size for p in files),
+                             "generate_s": round(time.perf_counter() - started, 1)}
+        decode_only(files, orjson.loads)  # warm the page cache
+
+        decoders = {"orjson": orjson.loads, "msgspec": msgspec.json.Decoder().decode}
+        for name, loads in decoders.items():
+            seconds, count = best_of(args.repeat, lambda loads=loads: decode_only(files, loads))
+            assert count == args.events
+            results[f"decode_{name}_s"] = seconds
+        fastest = min(decoders, key=lambda name: results[f"decode_{name}_s"])
+        results["decode_baseline"] = fastest
+
+        one_s, report = best_of(args.repeat, lambda: backtest(corpus, 1))
+        assert report["summary"]["eventsEvaluated"] == args.events
+        results["backtest_1_worker_s"] = one_s
+        results["matches"] = {d["id"]: d["matches"] for d in report["detections"]}
+        two_s, report2 = best_of(args.repeat, lambda: backtest(corpus, 2))
+        assert [d["matches"] for d in report2["detections"]] == [d["matches"] for d in report["detections"]]
+        results["backtest_2_workers_s"] = two_s
+
+        if shutil.which("jq"):
+            jq_s, jq_matches = best_of(args.repeat, lambda: jq_run(files))
+            results["jq_s"], results["jq_matches"] = jq_s, jq_matches
+
+        events = args.events
+        results["rates"] = {
+            "backtest_1_worker_events_per_s": events / one_s,
+            "backtest_2_workers_events_per_s": events / two_s,
+            "decode_only_events_per_s": events / results[f"decode_{fastest}_s"],
+            "jq_events_per_s": events / results["jq_s"] if "jq_s" in results else None,
+        }
+        results["ratios"] = {
+            "backtest_over_jq": results["jq_s"] / one_s if "jq_s" in results else None,
+            "backtest_over_decode_only": results[f"decode_{fastest}_s"] / one_s,
+            "two_workers_over_one": one_s / two_s,
+        }
+        shutil.rmtree(corpus)
+
+        if args.big_gb > 0:
+            big = root / "big"
+            target = int(args.big_gb * 1024**3)
+            started = time.perf_counter()
+            pool = write_corpus(big / "pool", 50_000, seed=11, start=datetime(2026, 9, 1, tzinfo=timezone.utc),
+                                seconds_per_event=0.5)
+            pool_bytes = [(p, p.read_bytes()) for p in pool]
+            written, copy = sum(len(b) for _, b in pool_bytes), 0
+            while written < target:  # copies of the pool under later days: a month of a busy account
+                copy += 1
+                for path, data in pool_bytes:
+                    rel = path.relative_to(big / "pool")
+                    parts = list(rel.parts)
+                    day = int(parts[-2]) + copy
+                    parts[-2] = f"{(day - 1) % 28 + 1:02d}"
+                    out = big / f"copy{copy:03d}" / Path(*parts)
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(data)
+                    written += len(data)
+                    if written >= target:
+                        break
+            results["big_corpus"] = {"bytes": written, "generate_s": round(time.perf_counter() - started, 1)}
+            rss = peak_rss(big, 1)
+            results["big_corpus"].update(rss)
+            results["big_corpus"]["peak_rss_mb"] = rss["maxrss_kb"] / 1024
+            shutil.rmtree(big)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    results["machine"]["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(json.dumps(results, indent=2))
+    if args.out:
+        args.out.write_text(render_markdown(results, " ".join(sys.argv)))
+
+
+def render_markdown(r: dict[str, Any], command: str) -> str:
+    rates, ratios = r["rates"], r["ratios"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    lines = [
+        "# Back-test benchmark (issue 6)",
+        "",
+        f"Command: `python {command}` (run from the repository root).",
+        "",
+        "## Machine",
+        "",
+        f"- nproc: {r['machine']['nproc']}; Python {r['machine']['python']}; orjson {r['machine']['orjson']}; "
+        f"msgspec {r['machine']['msgspec']}; {r['machine']['jq']}",
+        f"- load average before/after: {r['machine']['load_before']} / {r['machine']['load_after']} "
+        "(the machine is shared by several engineers; timings are best of 3)",
+        "",
+        "```",
+        r["machine"]["lscpu"],
+        "```",
+        "",
+        "## Corpus",
+        "",
+        f"- {r['events']:,} events in {r['corpus']['files']:,} gzipped S3 delivery files of 100 records "
+        f"({r['corpus']['bytes'] / 1e6:.1f} MB gzipped), generated from real event shapes by `bench/corpus.template_events`.",
+        "",
+        "## Results (same files, one run)",
+        "",
+        "| measurement | seconds | events/s |",
+        "| --- | ---: | ---: |",
+        f"| back-test, full catalogue (16 detections), 1 worker | {r['backtest_1_worker_s']:.2f} | {rates['backtest_1_worker_events_per_s']:,.0f} |",
+        f"| back-test, full catalogue, 2 workers | {r['backtest_2_workers_s']:.2f} | {rates['backtest_2_workers_events_per_s']:,.0f} |",
+        f"| decode only, orjson (read + gunzip + full decode) | {r['decode_orjson_s']:.2f} | {r['events'] / r['decode_orjson_s']:,.0f} |",
+        f"| decode only, msgspec (read + gunzip + full decode) | {r['decode_msgspec_s']:.2f} | {r['events'] / r['decode_msgspec_s']:,.0f} |",
+    ]
+    if r.get("jq_s"):
+        lines.append(f"| `gzip -dc \\| jq -c '{JQ_FILTER}'` (one pattern) | {r['jq_s']:.2f} | {rates['jq_events_per_s']:,.0f} |")
+    lines += [
+        "",
+        "| target | figure | verdict |",
+        "| --- | ---: | --- |",
+    ]
+    if ratios["backtest_over_jq"] is not None:
+        lines.append(f"| back-test (16 patterns) >= 8x jq (1 pattern), events/s | {ratios['backtest_over_jq']:.1f}x | {verdict(ratios['backtest_over_jq'] >= 8)} |")
+    lines += [
+        f"| back-test >= 0.75x decode-only with the fastest decoder ({r['decode_baseline']}) | {ratios['backtest_over_decode_only']:.2f}x | {verdict(ratios['backtest_over_decode_only'] >= 0.75)} |",
+        f"| 2 workers >= 1.7x 1 worker | {ratios['two_workers_over_one']:.2f}x | {verdict(ratios['two_workers_over_one'] >= 1.7)} |",
+    ]
+    if "big_corpus" in r:
+        big = r["big_corpus"]
+        lines.append(
+            f"| peak RSS < 300 MB on >= 1 GB of gzipped files ({big['bytes'] / 1024**3:.2f} GiB, {big['events']:,} events, "
+            f"{big['files']:,} files, {big['seconds']:.0f} s, 1 worker) | {big['peak_rss_mb']:.0f} MB | {verdict(big['peak_rss_mb'] < 300)} |"
+        )
+    lines += ["", "Matches per detection on the 200k corpus: " + ", ".join(f"{k} {v:,}" for k, v in r["matches"].items()), ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
