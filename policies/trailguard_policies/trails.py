@@ -88,7 +88,10 @@ def trail_delivers_to_cloudwatch_validator(args: ResourceValidationArgs, report_
 
 
 def _management_event_problems(props: object) -> list[str]:
-    """Basic event selectors must keep read and write management events (absent selectors do)."""
+    """Event selectors must keep read and write management events; a trail without any does."""
+    advanced = read_items(props, "advancedEventSelectors")
+    if advanced is not UNKNOWN and advanced:
+        return _advanced_selector_problems(advanced)
     selectors = read_items(props, "eventSelectors")
     if selectors is UNKNOWN or not selectors:
         return []
@@ -104,6 +107,29 @@ def _management_event_problems(props: object) -> list[str]:
     return [
         "records no read and write management events: no event selector has includeManagementEvents "
         "true with readWriteType All, so the alarms never see the API calls they watch."
+    ]
+
+
+def _advanced_selector_problems(selectors: list[object]) -> list[str]:
+    """An advanced selector on eventCategory Management with no readOnly field keeps reads and writes."""
+    for selector in selectors:
+        if selector is UNKNOWN:
+            return []
+        fields = read_items(selector, "fieldSelectors")
+        if fields is UNKNOWN:
+            return []
+        names = [read(field, "field") for field in fields]
+        if UNKNOWN in names:
+            return []
+        for field, name in zip(fields, names):
+            equals = read_items(field, "equals")
+            if equals is UNKNOWN:
+                return []
+            if name == "eventCategory" and "Management" in equals and "readOnly" not in names:
+                return []
+    return [
+        "records no read and write management events: no advanced event selector selects eventCategory "
+        "Management without a readOnly filter, so the alarms never see the API calls they watch."
     ]
 
 

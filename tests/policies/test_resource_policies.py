@@ -60,6 +60,27 @@ def test_each_broken_trail_property_is_one_violation(changes, expected):
     assert messages[0].startswith(expected)
 
 
+MANAGEMENT = {"field": "eventCategory", "equals": ["Management"]}
+
+
+@pytest.mark.parametrize(
+    ("selectors", "violations"),
+    [
+        ([{"name": "all management", "fieldSelectors": [MANAGEMENT]}], 0),
+        ([{"fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object"]}]},
+          {"fieldSelectors": [MANAGEMENT]}], 0),
+        ([{"fieldSelectors": [MANAGEMENT, {"field": "readOnly", "equals": ["false"]}]}], 1),
+        ([{"fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}]}], 1),
+        ([{"fieldSelectors": [{"field": UNKNOWN_STRING_VALUE, "equals": ["Management"]}]}], 0),
+    ],
+)
+def test_trail_advanced_event_selectors_must_keep_management_reads_and_writes(selectors, violations):
+    messages = trail_messages(advancedEventSelectors=selectors)
+    assert len(messages) == violations
+    if violations:
+        assert messages[0].startswith("trail 'audit-trail' records no read and write management events: no advanced")
+
+
 def test_trail_with_management_event_selector_passes():
     assert trail_messages(eventSelectors=[{"readWriteType": "All", "includeManagementEvents": True}]) == []
 

@@ -27,11 +27,11 @@ SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 100_000), st.float
                                      "GreaterThanOrEqualToThreshold", "{ $.eventName = CreateVpc }", "{"]),
                     SENTINELS)
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                        st.dictionaries(st.sampled_from(["name", "namespace", "value", "defaultValue", "dimensions", "readWriteType", "includeManagementEvents"]), inner, max_size=4)),
+                                                        st.dictionaries(st.sampled_from(["name", "namespace", "value", "defaultValue", "dimensions", "readWriteType", "includeManagementEvents", "fieldSelectors", "field", "equals"]), inner, max_size=4)),
                       max_leaves=8)
 KEYS = {
     TRAIL: ["isMultiRegionTrail", "includeGlobalServiceEvents", "enableLogFileValidation", "enableLogging",
-            "cloudWatchLogsGroupArn", "cloudWatchLogsRoleArn", "eventSelectors"],
+            "cloudWatchLogsGroupArn", "cloudWatchLogsRoleArn", "eventSelectors", "advancedEventSelectors"],
     LOG_GROUP: ["name", "arn", "retentionInDays"],
     METRIC_FILTER: ["pattern", "logGroupName", "metricTransformation"],
     METRIC_ALARM: ["metricName", "namespace", "statistic", "extendedStatistic", "threshold", "comparisonOperator",
