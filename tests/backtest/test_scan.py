@@ -212,3 +212,34 @@ def test_sample_memory_is_bounded_and_independent_of_the_split(tmp_path, events,
     assert len(episodes) == 10 and all(e["matches"] == 1 for e in episodes)
     # the earliest three periods keep their sample, the later ones report counts only
     assert [[s["eventId"] for s in e["samples"]] for e in episodes] == [["0"], ["1"], ["2"]] + [[]] * 7
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-03-04T09:00:10Z", 1741078810),
+        ("2024-02-29T23:59:59Z", 1709251199),
+        ("2025-03-04T09:00:10.123Z", 1741078810),
+        ("2025-03-04T09:00:10+02:00", 1741071610),
+        ("2025-03-04T09:00:10", 1741078810),  # no offset: UTC
+        ("2025-02-29T00:00:00Z", None),
+        ("2025-03-04T25:00:00Z", None),
+        ("2025-03-04T0a:00:10Z", None),
+        ("yesterday", None),
+        (1741078810, None),
+    ],
+)
+def test_event_time_parsing(text, expected):
+    from trailguard.backtest.scan import epoch_seconds
+
+    assert epoch_seconds(text) == expected
+
+
+def test_chunks_cover_every_unit_in_order():
+    from trailguard.backtest.runner import chunked
+
+    units = list(range(1000))
+    chunks = chunked(units, 2)
+    assert [u for chunk in chunks for u in chunk] == units
+    assert max(len(c) for c in chunks) <= 64 and len(chunks) >= 16
+    assert chunked([1, 2, 3], 4) == [[1], [2], [3]]

@@ -9,6 +9,7 @@ the split, so `--workers N` reports exactly what one worker does.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -129,6 +130,17 @@ class Scanner:
         self.s3 = s3
 
     def scan(self, unit: Unit) -> Tally:
+        """Tally one unit. The cyclic garbage collector is paused meanwhile: decoded JSON holds no
+        cycles, and collections triggered by millions of short-lived dicts cost a fifth of the run."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._scan(unit)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _scan(self, unit: Unit) -> Tally:
         tally = Tally.empty(len(self.targets))
         tally.files = 1
         tally.bytes = unit.size
@@ -207,10 +219,31 @@ def sample_dict(sample: Sample) -> dict[str, Any]:
     return {name: value for name, value in zip(SAMPLE_FIELDS, sample) if value is not None}
 
 
+_DAY_STARTS: dict[str, int] = {}
+
+
 def epoch_seconds(event_time: Any) -> int | None:
-    """Epoch seconds of an ISO-8601 eventTime (UTC when no offset is given), None if unusable."""
+    """Epoch seconds of an ISO-8601 eventTime (UTC when no offset is given), None if unusable.
+    CloudTrail's own `YYYY-MM-DDTHH:MM:SSZ` takes a fast path (a cached day plus the clock)."""
     if event_time.__class__ is not str:
         return None
+    if len(event_time) == 20 and event_time[10] == "T" and event_time[19] == "Z":
+        day = event_time[:10]
+        start = _DAY_STARTS.get(day)
+        if start is None:
+            start = _parse_epoch(day + "T00:00:00Z")
+            if start is None or len(_DAY_STARTS) > 100_000:
+                return _parse_epoch(event_time)
+            _DAY_STARTS[day] = start
+        clock = event_time[11:19]
+        if clock[2] == ":" and clock[5] == ":" and clock[:2].isdigit() and clock[3:5].isdigit() and clock[6:].isdigit():
+            hours, minutes, seconds = int(clock[:2]), int(clock[3:5]), int(clock[6:])
+            if hours < 24 and minutes < 60 and seconds < 60:
+                return start + hours * 3600 + minutes * 60 + seconds
+    return _parse_epoch(event_time)
+
+
+def _parse_epoch(event_time: str) -> int | None:
     try:
         parsed = dt.datetime.fromisoformat(event_time)
     except ValueError:
