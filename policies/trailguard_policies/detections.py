@@ -92,6 +92,9 @@ REQUIRED_SCHEMA = PolicyConfigSchema(
     }
 )
 
+DETECTION_TAG = "trailguard:detection"
+"""Tag the program puts on each alarm with its detection id (components/detection.py)."""
+
 PROTECTED_SCHEMA = PolicyConfigSchema(properties={"requiredDetections": required_detections_property()})
 
 
@@ -416,7 +419,8 @@ def _undecidable(message: str) -> UnknownValueError:
 
 
 def detections_protected_validator(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """Filters whose pattern implements, and alarms on the metric of, a required detection are protected."""
+    """Filters whose pattern implements a required detection, and alarms on its catalogue metric or
+    tagged with its id, are protected."""
     if args.resource_type not in (METRIC_FILTER, METRIC_ALARM) or args.opts.protect:
         return
     config = read_config(args.get_config(), PROTECTED_SCHEMA)
@@ -431,7 +435,8 @@ def detections_protected_validator(args: ResourceValidationArgs, report_violatio
         kind = "metric filter"
     else:
         metric = read(args.props, "metricName")
-        implemented = [d for d in detections if metric == d.metric]
+        tagged = read(args.props, "tags", DETECTION_TAG)  # set by the program's Detection component
+        implemented = [d for d in detections if metric == d.metric or tagged == d.id]
         kind = "alarm"
     if implemented:
         report_violation(

@@ -364,6 +364,12 @@ def test_protected_or_unrequired_resources_pass():
     assert protected_messages(metric_filter(), protect=False, config={"requiredDetections": ["vpc-changes"]}) == []
 
 
+def test_alarm_on_a_renamed_metric_is_recognised_by_its_detection_tag():
+    renamed = alarm(metric="RootLogins", tags={"trailguard:detection": "root-usage", "Owner": "sec"})
+    assert len(protected_messages(renamed, protect=False)) == 1
+    assert protected_messages(alarm(metric="RootLogins"), protect=False) == []
+
+
 def test_renamed_metric_filter_is_still_recognised_by_its_pattern():
     renamed = metric_filter(metric="SomethingElse")
     assert len(protected_messages(renamed, protect=False)) == 1
