@@ -28,7 +28,8 @@ from trailguard.config import ConfigError
 @click.pass_context
 def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as_json: bool,
             policy_config: Path | None) -> None:
-    """Check a stack offline: validate its config and show what `pulumi up` would create."""
+    """Check a stack offline: validate its config, show what `pulumi up` would create and run the
+    policy pack on it (exit 1 on a mandatory violation)."""
     try:
         from trailguard.check.policy_pack import (PolicyConfigError, check_policies, format_policy_report,
                                                   policy_report_data)
