@@ -27,6 +27,14 @@ from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Un
 
 import orjson
 
+try:  # ISA-L inflates gzip 2-3x faster than zlib, with the same API; optional (`pip install isal`)
+    from isal import isal_zlib as _inflate
+
+    _INFLATE_ERRORS: tuple[type[BaseException], ...] = (zlib.error, _inflate.error)
+except ImportError:  # pragma: no cover - exercised by the tests through monkeypatching
+    _inflate = zlib  # type: ignore[assignment]
+    _INFLATE_ERRORS = (zlib.error,)
+
 MAX_EVENT_BYTES = 256 * 1024
 """CloudTrail does not send events over 256 KB to CloudWatch Logs, so no metric filter sees them."""
 
@@ -269,9 +277,13 @@ class _Reader:
         failure = None
         if data[:2] == GZIP_MAGIC:
             data, failure = _gunzip(data)
-        parts = data.split(b"\n")
-        if failure is not None or parts[-1] == b"":
-            parts.pop()  # the newline's empty tail, or bytes cut off mid-line by a broken gzip
+        newline = data.find(b"\n")
+        if newline == -1 and failure is None:
+            parts = [data]  # one line, the S3 delivery shape: no copy
+        else:
+            parts = data.split(b"\n")
+            if failure is not None or parts[-1] == b"":
+                parts.pop()  # the newline's empty tail, or bytes cut off mid-line by a broken gzip
         yield from self._dispatch(_numbered(parts))
         if failure is not None:
             kind, detail = failure
@@ -460,10 +472,10 @@ def _gunzip(data: bytes) -> tuple[bytes, tuple[str, str] | None]:
     """Decompress every gzip member; on a cut or corrupt stream, what came out before it and why."""
     out: list[bytes] = []
     while data:
-        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        decompressor = _inflate.decompressobj(zlib.MAX_WBITS | 16)
         try:
             out.append(decompressor.decompress(data))
-        except zlib.error as error:
+        except _INFLATE_ERRORS as error:
             return b"".join(out), (CORRUPT_GZIP, str(error))
         if not decompressor.eof:
             out.append(decompressor.flush())

@@ -82,6 +82,14 @@ def test_bad_stack_config_names_the_key(tmp_path):
     assert "error: stack 'lab': trailguard:overrides.root-usage.period: CloudWatch refuses a period of 90 s" in result.stderr
 
 
+def test_sub_minute_period_cannot_be_replayed(tmp_path):
+    project = _project(tmp_path, "config:\n  trailguard:detections: [seed]\n  trailguard:overrides:\n    root-usage: {period: 30}\n")
+    result = invoke(SOURCES, "--stack", "lab", "--project-dir", str(project), code=1)
+    assert result.stderr.strip() == (
+        "error: detection 'root-usage': period 30 s cannot be replayed; a metric-filter metric has one-minute "
+        "resolution, so allowed: a multiple of 60")
+
+
 def test_missing_stack_file_lists_the_stacks(tmp_path):
     project = _project(tmp_path, "config: {}\n")
     result = invoke(SOURCES, "--stack", "nope", "--project-dir", str(project), code=1)

@@ -230,9 +230,18 @@ def test_sample_memory_is_bounded_and_independent_of_the_split(tmp_path, events,
     ],
 )
 def test_event_time_parsing(text, expected):
-    from trailguard.backtest.scan import epoch_seconds
+    from trailguard.backtest.scan import epoch_seconds, minute_of
 
     assert epoch_seconds(text) == expected
+    for _ in range(2):  # the second call may come from the minute cache
+        assert minute_of(text) == (-1 if expected is None else expected - expected % 60)
+
+
+def test_minute_cache_does_not_accept_bad_seconds():
+    from trailguard.backtest.scan import minute_of
+
+    assert minute_of("2025-03-04T09:00:10Z") == 1741078800
+    assert minute_of("2025-03-04T09:00:99Z") == -1
 
 
 def test_chunks_cover_every_unit_in_order():

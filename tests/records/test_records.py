@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from pathlib import Path
 
 import orjson
@@ -30,12 +31,16 @@ EVENT_IDS = [event["eventID"] for event in EVENTS]
 SHARED = Path(__file__).parents[2] / ".." / "shared" / "data" / "cloudtrail" / "stratus-red-team"
 
 
-@pytest.fixture(autouse=True, params=["whole", "stream"])
+@pytest.fixture(autouse=True, params=["whole", "whole-zlib", "stream"])
 def read_mode(request, monkeypatch):
-    """Every test runs twice: small files read whole (the fast path) and streamed line by line
-    (the path for files over WHOLE_READ_BYTES); both must give the same items."""
+    """Every test runs three ways: small files read whole (the fast path, inflating with ISA-L when
+    installed, and with the standard zlib) and streamed line by line (the path for files over
+    WHOLE_READ_BYTES); all must give the same items."""
     if request.param == "stream":
         monkeypatch.setattr(records, "WHOLE_READ_BYTES", -1)
+    if request.param == "whole-zlib":
+        monkeypatch.setattr(records, "_inflate", zlib)
+        monkeypatch.setattr(records, "_INFLATE_ERRORS", (zlib.error,))
     return request.param
 
 

@@ -67,6 +67,7 @@ def from_detection_ids(spec: Iterable[str], profile: str = "default") -> list[Ta
         targets.append(Target(
             detection.id, detection.title, detection.pattern_for(profile), AlarmSettings(), detection.severity.value, False,
         ))
+    _compile_all(targets)
     return targets
 
 
@@ -80,6 +81,11 @@ def from_pattern(text: str, alarm: AlarmSettings | None = None) -> list[Target]:
 def _compile_all(targets: list[Target], option: str = "") -> list[Any]:
     compiled = []
     for target in targets:
+        if target.alarm.period % 60:
+            raise SelectionError(
+                f"detection {target.id!r}: period {target.alarm.period} s cannot be replayed; a metric-filter "
+                "metric has one-minute resolution, so allowed: a multiple of 60"
+            )
         try:
             compiled.append(compile_pattern(target.pattern))
         except PatternSyntaxError as error:
