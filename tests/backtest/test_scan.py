@@ -252,3 +252,18 @@ def test_chunks_cover_every_unit_in_order():
     assert [u for chunk in chunks for u in chunk] == units
     assert max(len(c) for c in chunks) <= 64 and len(chunks) >= 16
     assert chunked([1, 2, 3], 4) == [[1], [2], [3]]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_reports_add_up_to_the_summary(tmp_path, events, workers):
+    from trailguard.backtest import plan, run_units
+
+    for n in range(5):
+        write_delivery(tmp_path / f"{n}.json.gz", events)
+    (tmp_path / "bad.json").write_text("nope\n")
+    calls: list[tuple[int, int, int]] = []
+    options = RunOptions(workers=workers)
+    result = run_units(plan([str(tmp_path)], options), from_detection_ids(["cis"]), options,
+                       progress=lambda *delta: calls.append(delta))
+    assert [sum(c[i] for c in calls) for i in range(3)] == [result.tally.files, result.tally.bytes, result.tally.read]
+    assert (result.tally.files, result.tally.read, result.tally.rejected) == (6, 5 * len(events) + 1, 1)

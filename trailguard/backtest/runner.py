@@ -16,8 +16,8 @@ from .scan import Scanner, Tally
 from .selection import Target
 from .sources import S3Object, S3Options, Unit, expand_sources, s3_client
 
-Progress = Callable[[Tally], None]
-"""Called in the main process with each unit's tally as it is merged."""
+Progress = Callable[[int, int, int], None]
+"""Called in the main process as work completes, with the files, bytes and events just read."""
 
 
 class BacktestError(RuntimeError):
@@ -59,7 +59,12 @@ def run_units(
         if on_start:
             on_start()
         for unit in units:
-            _merge(total, scanner.scan(unit), options, progress)
+            before = (total.files, total.bytes, total.read, len(total.rejections))
+            scanner.scan(unit, into=total)
+            if options.strict and len(total.rejections) > before[3]:
+                _stop_strict(total.rejections[before[3]])
+            if progress:
+                progress(total.files - before[0], total.bytes - before[1], total.read - before[2])
     else:
         global _WORKER_SCANNER, _WORKER_S3
         _WORKER_SCANNER, _WORKER_S3 = scanner, (options.s3 if needs_s3 else None)
@@ -83,11 +88,15 @@ def chunked(units: Sequence[Unit], workers: int) -> list[Sequence[Unit]]:
 
 def _merge(total: Tally, tally: Tally, options: RunOptions, progress: Progress | None) -> None:
     if options.strict and tally.rejections:
-        source, reason, _ = tally.rejections[0]
-        raise BacktestError(f"{source}: {reason} (--strict stops at the first rejected input)")
+        _stop_strict(tally.rejections[0])
     total.merge(tally)
     if progress:
-        progress(tally)
+        progress(tally.files, tally.bytes, tally.read)
+
+
+def _stop_strict(rejection: tuple[str, str, int]) -> None:
+    source, reason, _ = rejection
+    raise BacktestError(f"{source}: {reason} (--strict stops at the first rejected input)")
 
 
 _WORKER_SCANNER: Scanner | None = None
@@ -104,7 +113,7 @@ def _scan_chunk_in_worker(units: Sequence[Unit]) -> Tally:
     assert _WORKER_SCANNER is not None
     total = Tally.empty(len(_WORKER_SCANNER.targets))
     for unit in units:
-        total.merge(_WORKER_SCANNER.scan(unit))
+        _WORKER_SCANNER.scan(unit, into=total)
     return total
 
 

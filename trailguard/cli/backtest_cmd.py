@@ -130,11 +130,11 @@ def _run_with_progress(units: list[Any], targets: list[Any], options: Any, show:
     task = bar.add_task("backtest", total=sum(unit.size for unit in units) or None, files=f"0/{len(units)}", events=0, rate=0.0)
     state = {"files": 0, "events": 0}
 
-    def advance(tally: Any) -> None:
-        state["files"] += tally.files
-        state["events"] += tally.read
+    def advance(files: int, size: int, events: int) -> None:
+        state["files"] += files
+        state["events"] += events
         elapsed = bar.tasks[0].elapsed or 0
-        bar.update(task, advance=tally.bytes, files=f"{state['files']}/{len(units)}", events=state["events"],
+        bar.update(task, advance=size, files=f"{state['files']}/{len(units)}", events=state["events"],
                    rate=state["events"] / elapsed if elapsed else 0.0)
 
     try:
