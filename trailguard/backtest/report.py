@@ -14,7 +14,7 @@ from trailguard.alarms import AlarmSettings
 
 from .replay import Episode, minute_stats, replay_minutes
 from .runner import RunResult
-from .scan import DetectionTally, epoch_seconds, iso, sample_dict
+from .scan import DetectionTally, epoch_seconds, iso, sample_dict, sample_order
 
 SAMPLES_PER_EPISODE = 3
 SAMPLES_PER_DETECTION = 5
@@ -109,13 +109,13 @@ def _samples_between(found: DetectionTally, buckets: list[int], start: int | Non
     """The earliest samples kept in alarm periods overlapping [start, end)."""
     low = 0 if start is None else bisect.bisect_left(buckets, start // period)
     high = len(buckets) if end is None else bisect.bisect_left(buckets, -(-end // period))
-    chosen: list[tuple[Any, dict[str, Any]]] = []
+    chosen: list[Any] = []
     for bucket in buckets[low:high]:
         chosen.extend(found.samples[bucket])
         if len(chosen) >= limit:
             break  # buckets are in time order: later ones only hold later samples
-    chosen.sort(key=lambda entry: entry[0])
-    return [sample_dict(sample) for _, sample in chosen[:limit]]
+    chosen.sort(key=sample_order)
+    return [sample_dict(sample) for sample in chosen[:limit]]
 
 
 def _hourly(found: DetectionTally) -> list[list[Any]]:

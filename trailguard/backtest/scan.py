@@ -12,6 +12,7 @@ import datetime as dt
 import gc
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Sequence
 
 from trailguard.patterns import compile_pattern
@@ -32,10 +33,11 @@ for a detection that matches all month long; later episodes then report counts w
 REJECTIONS_PER_UNIT = 20
 """Rejection reasons listed per file; the rest are counted by kind only."""
 
-SampleKey = tuple[str, str, int]  # (eventTime, source, index): a total order independent of the split
 Sample = tuple[Any, ...]  # SAMPLE_FIELDS, in order: compact while scanning, a dict in the report
 SAMPLE_FIELDS = ("time", "event", "service", "who", "identityType", "account", "region", "sourceIp", "errorCode",
                  "eventId", "file", "index")
+sample_order = itemgetter(0, 10, 11)
+"""(eventTime, file, index): a total order on samples that does not depend on how units were split."""
 
 
 @dataclass
@@ -48,7 +50,7 @@ class DetectionTally:
     first: str | None = None
     last: str | None = None
     minutes: dict[int, int] = field(default_factory=dict)
-    samples: dict[int, list[tuple[SampleKey, Sample]]] = field(default_factory=dict)
+    samples: dict[int, list[Sample]] = field(default_factory=dict)
     sample_cutoff: float = float("inf")  # periods after this keep no samples (see _keep_earliest)
 
     def merge(self, other: DetectionTally) -> None:
@@ -65,7 +67,7 @@ class DetectionTally:
                 continue
             kept = self.samples.setdefault(bucket, [])
             kept.extend(entries)
-            kept.sort(key=lambda entry: entry[0])
+            kept.sort(key=sample_order)
             del kept[SAMPLES_PER_PERIOD:]
         _keep_earliest(self)
 
@@ -197,17 +199,16 @@ def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: 
     bucket = minute // period  # periods are whole minutes
     if bucket > detection.sample_cutoff:
         return
-    key: SampleKey = (when, source, index)
     kept = detection.samples.get(bucket)
     if kept is None:
-        detection.samples[bucket] = [(key, sample_of(event, source, index))]
+        detection.samples[bucket] = [sample_of(event, source, index)]
         _keep_earliest(detection)
     elif len(kept) < SAMPLES_PER_PERIOD:
-        kept.append((key, sample_of(event, source, index)))
-        kept.sort(key=lambda entry: entry[0])
-    elif key < kept[-1][0]:
-        kept[-1] = (key, sample_of(event, source, index))
-        kept.sort(key=lambda entry: entry[0])
+        kept.append(sample_of(event, source, index))
+        kept.sort(key=sample_order)
+    elif (when, source, index) < sample_order(kept[-1]):
+        kept[-1] = sample_of(event, source, index)
+        kept.sort(key=sample_order)
 
 
 def sample_of(event: dict[str, Any], source: str, index: int) -> Sample:
