@@ -94,6 +94,7 @@ def test_dispatch_on_the_shared_real_events():
 def test_partial_decoding_keeps_every_answer():
     import orjson
 
+    pytest.importorskip("msgspec", reason="msgspec not installed: events are decoded whole (requirements pin it)")
     from trailguard.records import iter_batches
 
     patterns = catalogue_patterns()
@@ -115,6 +116,7 @@ def test_partial_decoding_keeps_every_answer():
 
 
 def test_patterns_reading_any_key_get_the_full_decoder():
+    pytest.importorskip("msgspec", reason="msgspec not installed: events are decoded whole (requirements pin it)")
     assert decoder_for([compile_pattern("{ $.eventName = A }"), compile_pattern("ERROR")]) is None
     assert decoder_for([compile_pattern("{ $.* = A }")]) is None
     assert isinstance(decoder_for([compile_pattern("{ $.eventName = A }")]), PartialDecoder)
@@ -182,6 +184,7 @@ def test_untimed_matches_are_counted_but_not_replayed(tmp_path, events):
     (found,) = build_report(run([str(tmp_path)], [Target("s", "s", "{ $.eventName = StopLogging }", AlarmSettings())]))["detections"]
     assert (found["matches"], found["untimedMatches"], len(found["episodes"])) == (2, 1, 1)
     assert found["episodes"][0]["matches"] == 1
+    assert found["first"] == found["last"] == stop["eventTime"]
 
 
 def test_the_pipeline_agrees_with_plain_evaluation_on_shared_events(tmp_path):

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional, TypedDict, Union
 
-import msgspec
+try:
+    import msgspec
+except ImportError:  # optional: without it every event is decoded whole with orjson (same answers)
+    msgspec = None  # type: ignore[assignment]
 
 from trailguard.patterns.ast import And, JsonPattern, Key, MatchAll, Or
 from trailguard.records import CLOUDTRAIL_KEYS
@@ -29,10 +32,6 @@ SAMPLE_PATHS: tuple[tuple[str, ...], ...] = (
 """What a sample event shows (`scan.sample_of`): when, what, where, who, from where, how it went."""
 
 _WHOLE: Any = object()  # trie leaf: decode this value entirely
-
-
-class _RecordsOnly(TypedDict, total=False):
-    Records: list[msgspec.Raw]
 
 
 class PartialDecoder:
@@ -51,7 +50,7 @@ class PartialDecoder:
         fields = {key: _field_type(f"PartialEvent_{key}", sub) for key, sub in trie.items()}
         envelope = TypedDict("PartialEnvelope", {**fields, "Records": list[event]}, total=False)  # type: ignore[misc,valid-type]
         self._decoder = msgspec.json.Decoder(Union[envelope, list[event]])  # type: ignore[valid-type]
-        self._records = msgspec.json.Decoder(_RecordsOnly)
+        self._records = msgspec.json.Decoder(TypedDict("RecordsOnly", {"Records": list[msgspec.Raw]}, total=False))  # type: ignore[misc]
 
     def loads(self, data: bytes) -> Any:
         try:
@@ -117,7 +116,9 @@ def selector_paths(tree: Any) -> list[tuple[str, ...]] | None:
 
 def decoder_for(patterns: Iterable[Any]) -> PartialDecoder | None:
     """A partial decoder for compiled patterns, or None when one of them may read any key
-    (a `$.*` wildcard, or a text pattern that reads the whole message)."""
+    (a `$.*` wildcard, or a text pattern that reads the whole message) or msgspec is missing."""
+    if msgspec is None:
+        return None
     paths: list[tuple[str, ...]] = []
     for compiled in patterns:
         found = selector_paths(compiled.tree)

@@ -165,7 +165,7 @@ class Scanner:
                 continue
             for event in batch:
                 when = event.get("eventTime")
-                if when.__class__ is str:
+                if when.__class__ is str and when[:1].isdigit():  # ISO times sort as strings
                     if low is None or when < low:
                         low = when
                     if high is None or when > high:

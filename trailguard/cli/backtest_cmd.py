@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import orjson
@@ -143,6 +143,6 @@ def _run_with_progress(units: list[Any], targets: list[Any], options: Any, show:
         bar.stop()
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     sys.stderr.write(f"error: {message}\n")
     sys.exit(code)
