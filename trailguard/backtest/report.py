@@ -53,13 +53,14 @@ def _span(first: str | None, last: str | None) -> tuple[int, int] | None:
 
 def _detection(target: Any, found: DetectionTally, span: tuple[int, int] | None) -> dict[str, Any]:
     alarm: AlarmSettings = target.alarm
-    if span is None and found.minutes:
-        span = (min(found.minutes), max(found.minutes))
-    episodes = replay_minutes(minute_stats(found.minutes), alarm, *span) if span else []
-    minutes = sorted(found.minutes)
+    counts = found.minute_counts()
+    if span is None and counts:
+        span = (min(counts), max(counts))
+    episodes = replay_minutes(minute_stats(counts), alarm, *span) if span else []
+    minutes = list(counts)  # in time order
     cumulative = [0]
     for minute in minutes:
-        cumulative.append(cumulative[-1] + found.minutes[minute])
+        cumulative.append(cumulative[-1] + counts[minute])
     buckets = found.sampled_periods()
     return {
         "id": target.id,
@@ -84,7 +85,7 @@ def _detection(target: Any, found: DetectionTally, span: tuple[int, int] | None)
             _episode(episode, minutes, cumulative, found, buckets, alarm.period) for episode in episodes
         ],
         "samples": _samples_between(found, buckets, None, None, SAMPLES_PER_DETECTION, alarm.period),
-        "hourly": _hourly(found),
+        "hourly": _hourly(counts),
     }
 
 
@@ -118,9 +119,9 @@ def _samples_between(found: DetectionTally, buckets: list[int], start: int | Non
     return [sample_dict(sample) for sample in chosen[:limit]]
 
 
-def _hourly(found: DetectionTally) -> list[list[Any]]:
+def _hourly(counts: dict[int, int]) -> list[list[Any]]:
     hours: dict[int, int] = {}
-    for minute, count in found.minutes.items():
+    for minute, count in counts.items():
         hour = minute - minute % 3600
         hours[hour] = hours.get(hour, 0) + count
     return [[iso(hour), count] for hour, count in sorted(hours.items())]

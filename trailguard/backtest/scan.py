@@ -9,6 +9,7 @@ the split, so `--workers N` reports exactly what one worker does.
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 import gc
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from .decode import decoder_for
 from .dispatch import Dispatcher
 from .selection import Target
 from .sources import Unit, read_unit
+
+MINUTES_PER_DAY = 1440
+_EMPTY_DAY = bytes(4 * MINUTES_PER_DAY)
 
 SAMPLES_PER_PERIOD = 3
 """Samples kept per detection per alarm period: enough to show a few per episode."""
@@ -42,14 +46,18 @@ sample_order = itemgetter(0, 10, 11)
 
 @dataclass
 class DetectionTally:
-    """What one detection matched in the scanned input. `minutes` counts matches per minute (each
-    publishes the metric value 1); `samples` maps alarm periods to their earliest samples."""
+    """What one detection matched in the scanned input. `days` counts matches per minute (each
+    publishes the metric value 1), one array of 1,440 counters per UTC day with matches: memory
+    follows the span of the archive, not how often the detection matches. `samples` maps alarm
+    periods to their earliest samples."""
 
     matches: int = 0
     untimed: int = 0  # matches without a usable eventTime: counted, but not on the metric timeline
     first: str | None = None
     last: str | None = None
-    minutes: dict[int, int] = field(default_factory=dict)
+    days: dict[int, array] = field(default_factory=dict)
+    current_day: int = -1  # the day of `current_counts`, the last array counted into
+    current_counts: Any = field(default=None, repr=False, compare=False)
     samples: dict[int, list[Sample]] = field(default_factory=dict)
     sample_cutoff: float = float("inf")  # periods after this keep no samples (see _keep_earliest)
 
@@ -58,9 +66,14 @@ class DetectionTally:
         self.untimed += other.untimed
         self.first = _min(self.first, other.first)
         self.last = _max(self.last, other.last)
-        minutes = self.minutes
-        for minute, count in other.minutes.items():
-            minutes[minute] = minutes.get(minute, 0) + count
+        for day, counts in other.days.items():
+            mine = self.days.get(day)
+            if mine is None:
+                self.days[day] = array("I", counts)
+            else:
+                for slot, count in enumerate(counts):
+                    if count:
+                        mine[slot] += count
         self.sample_cutoff = min(self.sample_cutoff, other.sample_cutoff)
         for bucket, entries in other.samples.items():
             if bucket > self.sample_cutoff:
@@ -70,6 +83,13 @@ class DetectionTally:
             kept.sort(key=sample_order)
             del kept[SAMPLES_PER_PERIOD:]
         _keep_earliest(self)
+
+    def minute_counts(self) -> dict[int, int]:
+        """Matches per minute (epoch seconds of the minute), minutes without matches left out."""
+        return {
+            (day * MINUTES_PER_DAY + slot) * 60: count
+            for day, counts in sorted(self.days.items()) for slot, count in enumerate(counts) if count
+        }
 
     def sampled_periods(self) -> list[int]:
         """Periods with samples, earliest first, at most SAMPLED_PERIODS (the same whatever the split)."""
@@ -194,8 +214,14 @@ def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: 
         detection.first = when
     if detection.last is None or when > detection.last:
         detection.last = when
-    minutes = detection.minutes
-    minutes[minute] = minutes.get(minute, 0) + 1
+    slot = minute // 60
+    day = slot // MINUTES_PER_DAY
+    if day != detection.current_day:  # most matches fall on the same day as the previous one
+        counts = detection.days.get(day)
+        if counts is None:
+            counts = detection.days[day] = array("I", _EMPTY_DAY)
+        detection.current_day, detection.current_counts = day, counts
+    detection.current_counts[slot - day * MINUTES_PER_DAY] += 1
     bucket = minute // period  # periods are whole minutes
     if bucket > detection.sample_cutoff:
         return
