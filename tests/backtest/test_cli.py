@@ -271,3 +271,11 @@ def test_progress_bar_goes_to_stderr_only():
     result = CliRunner().invoke(main, ["backtest", SOURCES, "--json", "--progress"])
     assert result.exit_code == 0
     json.loads(result.stdout)  # stdout is still exactly the JSON document
+
+
+def test_date_and_account_filters_apply_to_a_local_copy_of_the_bucket(tmp_path, events):
+    for account, day in [("111122223333", "2025/03/04"), ("111122223333", "2025/03/05"), ("444455556666", "2025/03/05")]:
+        write_delivery(tmp_path / "AWSLogs" / account / "CloudTrail" / "us-east-1" / day / "x.json.gz", events[:2])
+    write_delivery(tmp_path / "loose.json.gz", events[:1])  # not in the layout: always read
+    report = as_json(str(tmp_path), "--since", "2025-03-05", "--account", "111122223333", "--detections", "seed")
+    assert (report["summary"]["files"], report["summary"]["eventsRead"]) == (2, 3)

@@ -65,7 +65,9 @@ class S3Options:
 
 
 def expand_sources(sources: Sequence[str], options: S3Options = S3Options()) -> list[Unit]:
-    """Units for every source, in the order given (files sorted within a directory or glob)."""
+    """Units for every source, in the order given (files sorted within a directory or glob).
+    Local files laid out like CloudTrail's bucket (a synced copy) get the same account, region
+    and date filters as S3 keys; other local files are always read."""
     units: list[Unit] = []
     local: list[str] = []
 
@@ -75,7 +77,11 @@ def expand_sources(sources: Sequence[str], options: S3Options = S3Options()) -> 
                 paths = list(iter_paths(local))
             except RecordSourceError as error:
                 raise SourceError(str(error)) from None
-            units.extend(LocalFile(str(p), _size(str(p))) for p in paths)
+            filtered = options.accounts or options.regions or options.since or options.until
+            units.extend(
+                LocalFile(str(p), _size(str(p))) for p in paths
+                if not filtered or not _LAYOUT_RE.search(p.as_posix()) or _key_kept(p.as_posix(), options)
+            )
             local.clear()
 
     for source in sources:

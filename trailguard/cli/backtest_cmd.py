@@ -36,10 +36,10 @@ def _csv(values: tuple[str, ...]) -> frozenset[str]:
 @click.option("--profile", type=click.Choice(["default", "securityhub"]), default="default", show_default=True,
               help="Pattern profile for --detections.")
 @click.option("--pattern", metavar="TEXT", help="Replay one ad-hoc filter pattern with the default alarm.")
-@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="S3: skip day prefixes before this UTC day.")
-@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="S3: skip day prefixes after this UTC day.")
-@click.option("--account", "accounts", multiple=True, metavar="ID,...", help="S3: only these account ids.")
-@click.option("--region", "regions", multiple=True, metavar="NAME,...", help="S3: only these regions.")
+@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Skip S3 day prefixes (and local AWSLogs/ day folders) before this UTC day.")
+@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Skip S3 day prefixes (and local AWSLogs/ day folders) after this UTC day.")
+@click.option("--account", "accounts", multiple=True, metavar="ID,...", help="Only these account ids (S3 and local AWSLogs/ layout).")
+@click.option("--region", "regions", multiple=True, metavar="NAME,...", help="Only these regions (S3 and local AWSLogs/ layout).")
 @click.option("--endpoint-url", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL or AWS's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
