@@ -270,3 +270,19 @@ def test_progress_reports_add_up_to_the_summary(tmp_path, events, workers):
                        progress=lambda *delta: calls.append(delta))
     assert [sum(c[i] for c in calls) for i in range(3)] == [result.tally.files, result.tally.bytes, result.tally.read]
     assert (result.tally.files, result.tally.read, result.tally.rejected) == (6, 5 * len(events) + 1, 1)
+
+
+def test_tallies_pickle_sparse_and_come_back_equal(tmp_path, events):
+    import pickle
+
+    from trailguard.backtest import plan
+    from trailguard.backtest.scan import Scanner
+
+    write_delivery(tmp_path / "x.json.gz", events)
+    (unit,) = plan([str(tmp_path)], RunOptions())
+    tally = Scanner(from_detection_ids(["all"])).scan(unit)
+    copy = pickle.loads(pickle.dumps(tally))
+    assert [d.minute_counts() for d in copy.detections] == [d.minute_counts() for d in tally.detections]
+    assert [d.samples for d in copy.detections] == [d.samples for d in tally.detections]
+    assert sum(sum(d.minute_counts().values()) for d in copy.detections) == sum(d.matches for d in tally.detections) > 0
+    assert len(pickle.dumps(tally)) < 16 * 1440  # far below one dense day per detection

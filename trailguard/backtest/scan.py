@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 import gc
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -84,6 +85,18 @@ class DetectionTally:
             del kept[SAMPLES_PER_PERIOD:]
         _keep_earliest(self)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled sparse (workers send tallies back): a worker's run of files covers a few hours,
+        so most of each day's 1,440 counters are zero."""
+        state = dict(self.__dict__)
+        state["days"] = {day: _sparse(counts) for day, counts in self.days.items()}
+        state["current_day"], state["current_counts"] = -1, None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["days"] = {day: _dense(slots, counts) for day, (slots, counts) in state["days"].items()}
+        self.__dict__.update(state)
+
     def minute_counts(self) -> dict[int, int]:
         """Matches per minute (epoch seconds of the minute), minutes without matches left out."""
         return {
@@ -94,6 +107,18 @@ class DetectionTally:
     def sampled_periods(self) -> list[int]:
         """Periods with samples, earliest first, at most SAMPLED_PERIODS (the same whatever the split)."""
         return sorted(self.samples)[:SAMPLED_PERIODS]
+
+
+def _sparse(counts: array) -> tuple[array, array]:
+    slots = array("H", (slot for slot, count in enumerate(counts) if count))
+    return slots, array("I", (counts[slot] for slot in slots))
+
+
+def _dense(slots: array, values: array) -> array:
+    counts = array("I", _EMPTY_DAY)
+    for slot, count in zip(slots, values):
+        counts[slot] = count
+    return counts
 
 
 def _keep_earliest(detection: DetectionTally) -> None:
@@ -238,15 +263,22 @@ def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: 
 
 
 def sample_of(event: dict[str, Any], source: str, index: int) -> Sample:
-    """Who did what, where and from where: the fields a responder reads first (SAMPLE_FIELDS)."""
+    """Who did what, where and from where: the fields a responder reads first (SAMPLE_FIELDS).
+    Values that repeat across samples (names, accounts, regions, principals) are interned, so
+    the tallies workers send back pickle each of them once."""
     identity = event.get("userIdentity")
     identity = identity if isinstance(identity, dict) else {}
     who = identity.get("arn") or identity.get("userName") or identity.get("principalId") or identity.get("type")
     return (
-        event.get("eventTime"), event.get("eventName"), event.get("eventSource"), who, identity.get("type"),
-        event.get("recipientAccountId") or identity.get("accountId"), event.get("awsRegion"),
-        event.get("sourceIPAddress"), event.get("errorCode"), event.get("eventID"), source, index,
+        event.get("eventTime"), _shared(event.get("eventName")), _shared(event.get("eventSource")), _shared(who),
+        _shared(identity.get("type")), _shared(event.get("recipientAccountId") or identity.get("accountId")),
+        _shared(event.get("awsRegion")), event.get("sourceIPAddress"), _shared(event.get("errorCode")),
+        event.get("eventID"), source, index,
     )
+
+
+def _shared(value: Any) -> Any:
+    return sys.intern(value) if value.__class__ is str else value
 
 
 def sample_dict(sample: Sample) -> dict[str, Any]:
