@@ -257,7 +257,7 @@ def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: 
     elif len(kept) < SAMPLES_PER_PERIOD:
         kept.append(sample_of(event, source, index))
         kept.sort(key=sample_order)
-    elif (when, source, index) < sample_order(kept[-1]):
+    elif when <= kept[-1][0] and (when, source, index) < sample_order(kept[-1]):  # usually later: skip
         kept[-1] = sample_of(event, source, index)
         kept.sort(key=sample_order)
 
