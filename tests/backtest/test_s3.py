@@ -227,3 +227,9 @@ def test_cli_missing_bucket_exits_1(endpoint, archive):
     result = CliRunner().invoke(main, ["backtest", "s3://no-such-trail-bucket", "--endpoint-url", endpoint])
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: s3://no-such-trail-bucket: bucket 'no-such-trail-bucket' does not exist"
+
+
+def test_one_object_with_several_workers(endpoint, archive):
+    options = RunOptions(workers=2, s3=S3Options(endpoint_url=endpoint))
+    summary = build_report(run([f"s3://{BUCKET}/{archive['other'][0]}"], from_detection_ids(["cis"]), options))["summary"]
+    assert (summary["files"], summary["eventsEvaluated"], summary["eventsRejected"]) == (1, 1, 0)

@@ -53,9 +53,10 @@ def run_units(
     """Scan `units` with `targets`. `on_start` runs after workers exist (start progress threads there)."""
     started = time.perf_counter()
     needs_s3 = any(isinstance(unit, S3Object) for unit in units)
-    scanner = Scanner(targets, s3_client(options.s3) if needs_s3 and options.workers <= 1 else None)
+    serial = options.workers <= 1 or len(units) <= 1
+    scanner = Scanner(targets, s3_client(options.s3) if needs_s3 and serial else None)
     total = Tally.empty(len(targets))
-    if options.workers <= 1 or len(units) <= 1:
+    if serial:
         if on_start:
             on_start()
         for unit in units:
@@ -68,13 +69,15 @@ def run_units(
     else:
         global _WORKER_SCANNER, _WORKER_S3
         _WORKER_SCANNER, _WORKER_S3 = scanner, (options.s3 if needs_s3 else None)
-        context = multiprocessing.get_context("fork")
-        with context.Pool(options.workers, initializer=_init_worker) as pool:
-            if on_start:
-                on_start()
-            for tally in pool.imap(_scan_chunk_in_worker, chunked(units, options.workers)):
-                _merge(total, tally, options, progress)
-        _WORKER_SCANNER = _WORKER_S3 = None
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(options.workers, initializer=_init_worker) as pool:
+                if on_start:
+                    on_start()
+                for tally in pool.imap(_scan_chunk_in_worker, chunked(units, options.workers)):
+                    _merge(total, tally, options, progress)
+        finally:
+            _WORKER_SCANNER = _WORKER_S3 = None
     return RunResult(tuple(targets), total, time.perf_counter() - started)
 
 
