@@ -238,6 +238,9 @@ def test_html_report_is_valid_and_self_contained(tmp_path):
     assert "<script" not in text
     assert text.count("<svg") == 16  # one timeline per detection
     assert "arn:aws:iam::111122223333:root" in text  # samples are shown
+    # cloudtrail-config-changes: StopLogging at 09:02:30 -> ALARM for the 09:05 evaluation only
+    assert '<title>ALARM 2025-03-04T09:05:00Z to 2025-03-04T09:10:00Z</title>' in text
+    assert '<title>2025-03-04T09:00Z: 1 match(es)</title>' in text
 
 
 def test_html_escapes_event_content(tmp_path, events):

@@ -214,3 +214,54 @@ def test_bad_settings_name_what_is_allowed(call, message):
     with pytest.raises(ValueError) as caught:
         call()
     assert str(caught.value) == message
+
+
+# --- the replay's shortcut (visiting only evaluations near data) against evaluating every period ---
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+from trailguard.alarms import COMPARISONS, MISSING_DATA  # noqa: E402
+
+
+def replay_every_period(datapoints, alarm, first, last):
+    """Reference: evaluate after every single period, no skipping."""
+    start = first
+    if alarm.treat_missing_data == "breaching" and last - first + 1 >= alarm.evaluation_periods:
+        start = first + alarm.evaluation_periods - 1
+    window, period = alarm.evaluation_periods, alarm.period
+    episodes, state, opened, last_alarm, count = [], INSUFFICIENT_DATA, None, 0, 0
+    for index in range(start, last + 1):
+        new = evaluate_window([datapoints.get(i) for i in range(index - window + 1, index + 1)], alarm)
+        if new is not None:
+            if new == ALARM and state != ALARM:
+                opened, count = index, 0
+            elif new != ALARM and state == ALARM:
+                episodes.append(Episode((opened + 1) * period, (index + 1) * period, False,
+                                        (opened - window + 1) * period, (last_alarm + 1) * period, count))
+            state = new
+        if state == ALARM:
+            count += 1
+            last_alarm = index
+    if state == ALARM:
+        episodes.append(Episode((opened + 1) * period, (last + 1) * period, True,
+                                (opened - window + 1) * period, (last_alarm + 1) * period, count))
+    return episodes
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    points=st.dictionaries(st.integers(0, 60), st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0]), max_size=12),
+    window=st.integers(1, 5),
+    data=st.data(),
+    threshold=st.sampled_from([0.0, 1.0, 2.0, 3.0]),
+    comparison=st.sampled_from(COMPARISONS),
+    treatment=st.sampled_from(MISSING_DATA),
+    span=st.integers(0, 80),
+)
+def test_replay_equals_evaluating_every_period(points, window, data, threshold, comparison, treatment, span):
+    needed = data.draw(st.integers(1, window))
+    alarm = AlarmSettings(period=300, evaluation_periods=window, datapoints_to_alarm=needed, threshold=threshold,
+                          comparison=comparison, treat_missing_data=treatment)
+    base = ORIGIN // 300
+    datapoints = {base + i: v for i, v in points.items() if i <= span}
+    assert replay(datapoints, alarm, base, base + span) == replay_every_period(datapoints, alarm, base, base + span)

@@ -54,7 +54,8 @@ Unit = LocalFile | S3Object
 
 @dataclass(frozen=True, slots=True)
 class S3Options:
-    """How to reach S3 and which part of the layout to keep. Dates are inclusive, UTC days."""
+    """How to reach S3, and which part of CloudTrail's layout to keep (S3 keys and local copies of
+    it). Dates are inclusive UTC days."""
 
     endpoint_url: str | None = None
     region: str | None = None
