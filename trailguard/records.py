@@ -7,10 +7,12 @@ and, for non-CloudTrail logs, plain text lines. `iter_records` hides the shape: 
 because one corrupt object in a month of archive must not stop a back-test. Only a source that
 cannot be opened at all raises `RecordSourceError`.
 
-Memory stays flat: JSON lines and text are streamed line by line; a multi-line document (a
-delivery file or a pretty-printed array) is parsed whole, which is fine because they are small.
-The JSON decoder is pluggable (`RecordDecoder`) so the back-test can decode only the fields its
-patterns read; the default decodes everything with orjson.
+Memory stays flat: a file up to WHOLE_READ_BYTES (delivery files are kilobytes to a few
+megabytes) is read and inflated in one go, larger files are streamed line by line, and a
+multi-line document (a pretty-printed array) is parsed whole up to MAX_DOCUMENT_BYTES. The JSON
+decoder is pluggable (`RecordDecoder`) so the back-test can decode only the fields its patterns
+read, and `iter_batches` hands it lists of events without a `Record` per event; the default
+decodes everything with orjson.
 """
 
 from __future__ import annotations
@@ -407,7 +409,9 @@ class _Reader:
         allow_text = self.allow_text
         start = 0
         for position, value in enumerate(values):
-            if (value.__class__ is dict and (allow_text or _is_event(value))
+            if (value.__class__ is dict  # _is_event, inlined: this runs once per event
+                    and (allow_text or "eventName" in value or "eventTime" in value or "eventSource" in value
+                         or "eventVersion" in value)
                     and (sizes is None or sizes[position] <= MAX_EVENT_BYTES)):
                 continue
             if position > start:
