@@ -282,3 +282,13 @@ def test_date_and_account_filters_apply_to_a_local_copy_of_the_bucket(tmp_path, 
     write_delivery(tmp_path / "loose.json.gz", events[:1])  # not in the layout: always read
     report = as_json(str(tmp_path), "--since", "2025-03-05", "--account", "111122223333", "--detections", "seed")
     assert (report["summary"]["files"], report["summary"]["eventsRead"]) == (2, 3)
+
+
+def test_standard_input(events):
+    lines = "".join(json.dumps(e) + "\n" for e in events) + "garbage\n"
+    result = CliRunner().invoke(main, ["backtest", "-", "--detections", "cloudtrail-config-changes", "--json"], input=lines)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["summary"]["eventsRead"], report["summary"]["eventsRejected"]) == (len(events) + 1, 1)
+    assert report["summary"]["rejections"][0]["source"] == "<stdin>"
+    assert report["detections"][0]["samples"][0]["file"] == "<stdin>"

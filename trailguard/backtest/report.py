@@ -14,6 +14,7 @@ from trailguard.alarms import AlarmSettings
 
 from .replay import Episode, minute_stats, replay_minutes
 from .runner import RunResult
+from .selection import Target
 from .scan import DetectionTally, epoch_seconds, iso, sample_dict, sample_order
 
 SAMPLES_PER_EPISODE = 3
@@ -51,7 +52,7 @@ def _span(first: str | None, last: str | None) -> tuple[int, int] | None:
     return start, end
 
 
-def _detection(target: Any, found: DetectionTally, span: tuple[int, int] | None) -> dict[str, Any]:
+def _detection(target: Target, found: DetectionTally, span: tuple[int, int] | None) -> dict[str, Any]:
     alarm: AlarmSettings = target.alarm
     counts = found.minute_counts()
     if span is None and counts:

@@ -30,12 +30,12 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class LocalFile:
-    path: str
+    path: str  # or "-" for standard input
     size: int
 
     @property
     def label(self) -> str:
-        return self.path
+        return "<stdin>" if self.path == "-" else self.path
 
 
 @dataclass(frozen=True, slots=True)

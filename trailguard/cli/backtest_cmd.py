@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 import orjson
 
 from trailguard.cli import EXIT_ERROR, EXIT_FAIL
+
+if TYPE_CHECKING:
+    from trailguard.backtest import RunOptions, RunResult, Target
+    from trailguard.backtest.sources import Unit
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -114,7 +118,7 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         console.print(format_summary(report), markup=False)
 
 
-def _run_with_progress(units: list[Any], targets: list[Any], options: Any, show: bool) -> Any:
+def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOptions, show: bool) -> RunResult:
     from trailguard import backtest
 
     if not show:
