@@ -147,7 +147,7 @@ def backtest(corpus: Path, workers: int) -> dict[str, Any]:
     from trailguard.backtest import RunOptions, build_report, from_detection_ids, run
 
     result = run([str(corpus)], from_detection_ids(["all"]), RunOptions(workers=workers))
-    return build_report(result, workers)
+    return build_report(result)
 
 
 def jq_run(files: list[Path]) -> int:

@@ -21,7 +21,7 @@ SAMPLES_PER_EPISODE = 3
 SAMPLES_PER_DETECTION = 5
 
 
-def build_report(result: RunResult, workers: int = 1) -> dict[str, Any]:
+def build_report(result: RunResult) -> dict[str, Any]:
     """The whole report as data: `detections` (one entry per target, in order) and `summary`."""
     tally = result.tally
     span = _span(tally.first_time, tally.last_time)
@@ -40,7 +40,7 @@ def build_report(result: RunResult, workers: int = 1) -> dict[str, Any]:
         "lastEvent": tally.last_time,
         "seconds": round(result.seconds, 3),
         "eventsPerSecond": round(tally.read / result.seconds) if result.seconds > 0 else None,
-        "workers": workers,
+        "workers": result.workers,
     }
     return {"detections": detections, "summary": summary}
 

@@ -36,6 +36,7 @@ class RunResult:
     targets: tuple[Target, ...]
     tally: Tally
     seconds: float
+    workers: int = 1
 
 
 def plan(sources: Sequence[str], options: RunOptions) -> list[Unit]:
@@ -78,7 +79,7 @@ def run_units(
                     _merge(total, tally, options, progress)
         finally:
             _WORKER_SCANNER = _WORKER_S3 = None
-    return RunResult(tuple(targets), total, time.perf_counter() - started)
+    return RunResult(tuple(targets), total, time.perf_counter() - started, 1 if serial else options.workers)
 
 
 def chunked(units: Sequence[Unit], workers: int) -> list[Sequence[Unit]]:

@@ -96,7 +96,7 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         result = _run_with_progress(units, targets, options, show_progress)
     except backtest.BacktestError as error:
         _fail(str(error), EXIT_FAIL)
-    report = backtest.build_report(result, workers)
+    report = backtest.build_report(result)
     if html_path is not None:
         from trailguard.backtest.html import render_html
 
