@@ -140,6 +140,11 @@ def test_bad_date_says_the_format():
     assert "'March' is not a date; expected YYYY-MM-DD" in result.stderr
 
 
+def test_bad_account_says_the_format():
+    result = invoke(SOURCES, "--account", "111122223333,prod", code=2)
+    assert "--account" in result.stderr and "'prod' is not an AWS account id; expected 12 digits" in result.stderr
+
+
 def test_missing_source_names_it(tmp_path):
     result = invoke(str(tmp_path / "nope"), code=1)
     assert result.stderr.strip() == f"error: {tmp_path / 'nope'}: no such file or directory (give a file, a directory or a glob)"

@@ -30,6 +30,14 @@ def _csv(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
+def _accounts(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> frozenset[str]:
+    accounts = _csv(values)
+    for account in sorted(accounts):
+        if not (len(account) == 12 and account.isdigit()):
+            raise click.BadParameter(f"{account!r} is not an AWS account id; expected 12 digits")
+    return accounts
+
+
 @click.command("backtest")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("--stack", metavar="NAME", help="Replay exactly what Pulumi.NAME.yaml enables (patterns, profile, alarm settings).")
@@ -42,7 +50,7 @@ def _csv(values: tuple[str, ...]) -> frozenset[str]:
 @click.option("--pattern", metavar="TEXT", help="Replay one ad-hoc filter pattern with the default alarm.")
 @click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Skip S3 day prefixes (and local AWSLogs/ day folders) before this UTC day.")
 @click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Skip S3 day prefixes (and local AWSLogs/ day folders) after this UTC day.")
-@click.option("--account", "accounts", multiple=True, metavar="ID,...", help="Only these account ids (S3 and local AWSLogs/ layout).")
+@click.option("--account", "accounts", multiple=True, callback=_accounts, metavar="ID,...", help="Only these account ids (S3 and local AWSLogs/ layout).")
 @click.option("--region", "regions", multiple=True, metavar="NAME,...", help="Only these regions (S3 and local AWSLogs/ layout).")
 @click.option("--endpoint-url", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL or AWS's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
@@ -52,7 +60,7 @@ def _csv(values: tuple[str, ...]) -> frozenset[str]:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes scanning files in parallel.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
 def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, detection_ids: tuple[str, ...], profile: str,
-            pattern: str | None, since: dt.date | None, until: dt.date | None, accounts: tuple[str, ...],
+            pattern: str | None, since: dt.date | None, until: dt.date | None, accounts: frozenset[str],
             regions: tuple[str, ...], endpoint_url: str | None, as_json: bool, html_path: Path | None, strict: bool,
             workers: int, progress: bool | None) -> None:
     """Replay CloudTrail archives through the alarms: matches, ALARM episodes, samples.
@@ -85,7 +93,7 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
     options = backtest.RunOptions(
         workers=workers,
         strict=strict,
-        s3=S3Options(endpoint_url=endpoint_url, accounts=_csv(accounts), regions=_csv(regions), since=since, until=until),
+        s3=S3Options(endpoint_url=endpoint_url, accounts=accounts, regions=_csv(regions), since=since, until=until),
     )
     try:
         units = backtest.plan(sources, options)
