@@ -286,3 +286,18 @@ def test_tallies_pickle_sparse_and_come_back_equal(tmp_path, events):
     assert [d.samples for d in copy.detections] == [d.samples for d in tally.detections]
     assert sum(sum(d.minute_counts().values()) for d in copy.detections) == sum(d.matches for d in tally.detections) > 0
     assert len(pickle.dumps(tally)) < 16 * 1440  # far below one dense day per detection
+
+
+def test_partial_decoder_measures_oversized_events_in_a_large_envelope(events):
+    import orjson
+
+    from trailguard.records import MAX_EVENT_BYTES, Rejected, iter_batches
+
+    pytest.importorskip("msgspec", reason="msgspec not installed: events are decoded whole (requirements pin it)")
+    big = dict(events[3], requestParameters={"userData": "A" * (MAX_EVENT_BYTES + 10)})
+    data = orjson.dumps({"Records": [events[0], big, events[1]]})
+    items = list(iter_batches(data, label="big.json", decoder=decoder_for(catalogue_patterns())))
+    assert [type(i).__name__ for i in items] == ["list", "Rejected", "list"]
+    assert items[1].kind == "event over 256 KB" and "Records[1]" in items[1].reason
+    assert [e["eventName"] for batch in (items[0], items[2]) for e in batch] == ["ConsoleLogin", "StopLogging"]
+    assert "requestParameters" not in items[0][0]  # still the partial decoder's events
