@@ -291,7 +291,7 @@ def test_tallies_pickle_sparse_and_come_back_equal(tmp_path, events):
 def test_partial_decoder_measures_oversized_events_in_a_large_envelope(events):
     import orjson
 
-    from trailguard.records import MAX_EVENT_BYTES, Rejected, iter_batches
+    from trailguard.records import MAX_EVENT_BYTES, iter_batches
 
     pytest.importorskip("msgspec", reason="msgspec not installed: events are decoded whole (requirements pin it)")
     big = dict(events[3], requestParameters={"userData": "A" * (MAX_EVENT_BYTES + 10)})
