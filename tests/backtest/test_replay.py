@@ -265,3 +265,20 @@ def test_replay_equals_evaluating_every_period(points, window, data, threshold, 
     base = ORIGIN // 300
     datapoints = {base + i: v for i, v in points.items() if i <= span}
     assert replay(datapoints, alarm, base, base + span) == replay_every_period(datapoints, alarm, base, base + span)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    counts=st.dictionaries(st.integers(0, 600).map(lambda m: ORIGIN + 60 * m), st.integers(1, 4), max_size=20),
+    statistic=st.sampled_from(["Sum", "SampleCount", "Average", "Minimum", "Maximum"]),
+    period=st.sampled_from([60, 300, 600, 3600]),
+    threshold=st.sampled_from([1.0, 2.0, 3.0]),
+    treatment=st.sampled_from(MISSING_DATA),
+)
+def test_replaying_counts_equals_replaying_minute_aggregates(counts, statistic, period, threshold, treatment):
+    from trailguard.backtest.replay import count_datapoints, minute_stats, replay_counts
+
+    alarm = AlarmSettings(statistic=statistic, period=period, threshold=threshold, treat_missing_data=treatment)
+    assert count_datapoints(counts, period, statistic) == period_datapoints(minute_stats(counts), period, statistic)
+    span = (ORIGIN, ORIGIN + 600 * 60)
+    assert replay_counts(counts, alarm, *span) == replay_minutes(minute_stats(counts), alarm, *span)

@@ -114,8 +114,13 @@ def evaluate_window(values: Iterable[float | None], settings: AlarmSettings) -> 
 
     Returns ALARM, OK or INSUFFICIENT_DATA, or None when the state is kept (`ignore`, no data).
     """
-    present = [value for value in values if value is not None]
     window = settings.evaluation_periods
+    if window == 1:  # the common case, without the list
+        (value,) = values
+        if value is not None:
+            return ALARM if settings.breaches(value) and settings.datapoints_to_alarm <= 1 else OK
+        values = [None]
+    present = [value for value in values if value is not None]
     missing = window - len(present)
     breaching = sum(1 for value in present if settings.breaches(value))
     needed = settings.datapoints_to_alarm
@@ -188,6 +193,29 @@ def _episode(opened: int, last_alarm: int, closed: int, still_open: bool, evalua
         window_end=(last_alarm + 1) * period,
         evaluations=evaluations,
     )
+
+
+def count_datapoints(counts: Mapping[int, int], period: int, statistic: str) -> dict[int, float]:
+    """`period_datapoints` for minutes where `counts[minute]` events each published 1, without
+    building per-minute aggregates (the back-test's case: every match publishes 1)."""
+    if period < 60 or period % 60:
+        raise ValueError(f"period {period} s: a metric-filter metric has one-minute resolution; allowed: a multiple of 60")
+    totals: dict[int, int] = {}
+    for minute, count in counts.items():
+        index = minute // period
+        totals[index] = totals.get(index, 0) + count
+    if statistic in ("Sum", "SampleCount"):
+        return {index: float(total) for index, total in totals.items()}
+    _statistic(statistic, 1.0, 1, 1.0, 1.0)  # validates the name
+    return {index: 1.0 for index in totals}  # Average, Minimum and Maximum of ones
+
+
+def replay_counts(counts: Mapping[int, int], settings: AlarmSettings, span_start: int, span_end: int) -> list[Episode]:
+    """`replay_minutes` for per-minute match counts (each match publishes 1)."""
+    if not counts and settings.treat_missing_data != "breaching":
+        return []
+    datapoints = count_datapoints(counts, settings.period, settings.statistic)
+    return replay(datapoints, settings, span_start // settings.period, span_end // settings.period)
 
 
 def replay_minutes(

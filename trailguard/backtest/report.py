@@ -12,7 +12,7 @@ from typing import Any
 
 from trailguard.alarms import AlarmSettings
 
-from .replay import Episode, minute_stats, replay_minutes
+from .replay import Episode, replay_counts
 from .runner import RunResult
 from .selection import Target
 from .scan import DetectionTally, epoch_seconds, iso, sample_dict, sample_order
@@ -57,7 +57,7 @@ def _detection(target: Target, found: DetectionTally, span: tuple[int, int] | No
     counts = found.minute_counts()
     if span is None and counts:
         span = (min(counts), max(counts))
-    episodes = replay_minutes(minute_stats(counts), alarm, *span) if span else []
+    episodes = replay_counts(counts, alarm, *span) if span else []
     minutes = list(counts)  # in time order
     cumulative = [0]
     for minute in minutes:

@@ -12,6 +12,7 @@ import datetime as dt
 from array import array
 import gc
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -342,7 +343,7 @@ def _parse_epoch(event_time: str) -> int | None:
 
 def iso(epoch: int) -> str:
     """Epoch seconds as an eventTime-style UTC timestamp."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _min(a: str | None, b: str | None) -> str | None:
