@@ -41,8 +41,8 @@ REJECTIONS_PER_UNIT = 20
 
 Sample = tuple[Any, ...]  # SAMPLE_FIELDS, in order: compact while scanning, a dict in the report
 SAMPLE_FIELDS = ("time", "event", "service", "who", "identityType", "account", "region", "sourceIp", "errorCode",
-                 "eventId", "file", "index")
-sample_order = itemgetter(0, 10, 11)
+                 "file", "index")
+sample_order = itemgetter(0, 9, 10)
 """(eventTime, file, index): a total order on samples that does not depend on how units were split."""
 
 
@@ -269,12 +269,11 @@ def sample_of(event: dict[str, Any], source: str, index: int) -> Sample:
     the tallies workers send back pickle each of them once."""
     identity = event.get("userIdentity")
     identity = identity if isinstance(identity, dict) else {}
-    who = identity.get("arn") or identity.get("userName") or identity.get("principalId") or identity.get("type")
+    who = identity.get("arn") or identity.get("invokedBy") or identity.get("type")
     return (
         event.get("eventTime"), _shared(event.get("eventName")), _shared(event.get("eventSource")), _shared(who),
-        _shared(identity.get("type")), _shared(event.get("recipientAccountId") or identity.get("accountId")),
-        _shared(event.get("awsRegion")), event.get("sourceIPAddress"), _shared(event.get("errorCode")),
-        event.get("eventID"), source, index,
+        _shared(identity.get("type")), _shared(event.get("recipientAccountId")), _shared(event.get("awsRegion")),
+        event.get("sourceIPAddress"), _shared(event.get("errorCode")), source, index,
     )
 
 
