@@ -180,9 +180,11 @@ def test_strict_stops_at_the_first_rejection():
 
 def test_untimed_matches_are_counted_but_not_replayed(tmp_path, events):
     stop = next(e for e in events if e["eventName"] == "StopLogging")
-    write_delivery(tmp_path / "x.json.gz", [dict(stop, eventTime="yesterday"), stop])
-    (found,) = build_report(run([str(tmp_path)], [Target("s", "s", "{ $.eventName = StopLogging }", AlarmSettings())]))["detections"]
-    assert (found["matches"], found["untimedMatches"], len(found["episodes"])) == (2, 1, 1)
+    write_delivery(tmp_path / "x.json.gz", [dict(stop, eventTime="yesterday"), stop, dict(stop, eventTime=" 1999")])
+    report = build_report(run([str(tmp_path)], [Target("s", "s", "{ $.eventName = StopLogging }", AlarmSettings())]))
+    (found,) = report["detections"]
+    assert (found["matches"], found["untimedMatches"], len(found["episodes"])) == (3, 2, 1)
+    assert report["summary"]["firstEvent"] == report["summary"]["lastEvent"] == stop["eventTime"]
     assert found["episodes"][0]["matches"] == 1
     assert found["first"] == found["last"] == stop["eventTime"]
 

@@ -199,7 +199,7 @@ class Scanner:
         detections = tally.detections
         periods = self.periods
         by_name, unconstrained, everything = self.dispatcher.by_name, self.dispatcher.unconstrained, self.dispatcher.everything
-        low = high = None
+        low, high = ":", ""  # bounds for digit-first strings: an unset bound is never one
         evaluated = 0
         source = unit.label
         for batch in read_unit(unit, self.decoder, self.s3):
@@ -211,10 +211,10 @@ class Scanner:
                 continue
             for event in batch:
                 when = event.get("eventTime")
-                if when.__class__ is str and when[:1].isdigit():  # ISO times sort as strings
-                    if low is None or when < low:
+                if when.__class__ is str:  # ISO times sort as strings; ":" sorts after every digit
+                    if "0" <= when < low:
                         low = when
-                    if high is None or when > high:
+                    if high < when < ":":
                         high = when
                 name = event.get("eventName")  # Dispatcher.candidates, inlined: this runs per event
                 minute = None
@@ -226,8 +226,8 @@ class Scanner:
                 evaluated += 1
         tally.evaluated += evaluated
         tally.read += evaluated + tally.rejected - rejected_before
-        tally.first_time = _min(tally.first_time, low)
-        tally.last_time = _max(tally.last_time, high)
+        tally.first_time = _min(tally.first_time, low if low != ":" else None)
+        tally.last_time = _max(tally.last_time, high or None)
 
 
 def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: Any, minute: int, source: str,
