@@ -297,3 +297,8 @@ def test_standard_input(events):
     assert (report["summary"]["eventsRead"], report["summary"]["eventsRejected"]) == (len(events) + 1, 1)
     assert report["summary"]["rejections"][0]["source"] == "<stdin>"
     assert report["detections"][0]["samples"][0]["file"] == "<stdin>"
+
+
+def test_s3_url_without_a_bucket():
+    result = invoke("s3://", code=1)
+    assert result.stderr.strip() == "error: s3://: no bucket name; expected s3://BUCKET[/PREFIX]"
