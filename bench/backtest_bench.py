@@ -48,11 +48,16 @@ RECORDS_PER_FILE = 100
 JQ_FILTER = '.Records[] | select(.eventName == "RunInstances")'
 
 
-def write_corpus(directory: Path, events: int, *, seed: int, start: datetime, seconds_per_event: float) -> list[Path]:
+def write_corpus(directory: Path, events: int, *, seed: int, start: datetime, seconds_per_event: float,
+                 quiet: bool = False) -> list[Path]:
     """Delivery files of RECORDS_PER_FILE events in the AWSLogs layout; eventTime advances by
-    `seconds_per_event` on average (a busy account is ~1-10 events/s)."""
+    `seconds_per_event` on average (a busy account is ~1-10 events/s). `quiet` keeps only the
+    templates no catalogue detection matches (an ordinary day of an account)."""
     rng = random.Random(seed)
-    templates = [orjson.dumps(t) for t in template_events()]
+    shapes = template_events()
+    if quiet:
+        shapes = [t for t in shapes if not any(p.matches(t) for p in catalogue_patterns())]
+    templates = [orjson.dumps(t) for t in shapes]
     account, region = "111122223333", "eu-west-1"
     files: list[Path] = []
     moment = start
@@ -75,6 +80,13 @@ def write_corpus(directory: Path, events: int, *, seed: int, start: datetime, se
         files.append(path)
         written += len(records)
     return files
+
+
+def catalogue_patterns() -> list[Any]:
+    from trailguard.catalog import load_catalog
+    from trailguard.patterns import compile_pattern
+
+    return [compile_pattern(d.pattern_for("default")) for d in load_catalog().detections.values()]
 
 
 def write_big_corpus(directory: Path, target_bytes: int) -> tuple[int, int]:
@@ -258,6 +270,22 @@ def main() -> None:
         }
         shutil.rmtree(corpus)
 
+        # the same measurement on an ordinary day: events no detection matches (the corpus above
+        # is dense with matches because half its templates are the catalogue's own samples)
+        quiet = root / "quiet"
+        quiet_files = write_corpus(quiet, args.events, seed=8, start=datetime(2026, 10, 1, tzinfo=timezone.utc),
+                                   seconds_per_event=2.0, quiet=True)
+        inflate = inflaters()["isal" if used == "isal" else "zlib"]
+        quiet_decode_s, _ = best_of(args.repeat, lambda: decode_only(quiet_files, orjson.loads, inflate))
+        quiet_one_s, quiet_report = best_of(args.repeat, lambda: backtest(quiet, 1))
+        results["quiet"] = {"decode_s": quiet_decode_s, "backtest_1_worker_s": quiet_one_s,
+                            "matches": sum(d["matches"] for d in quiet_report["detections"]),
+                            "ratio": quiet_decode_s / quiet_one_s}
+        if shutil.which("jq"):
+            quiet_jq_s, _ = best_of(args.repeat, lambda: jq_run(quiet_files))
+            results["quiet"].update(jq_s=quiet_jq_s, over_jq=quiet_jq_s / quiet_one_s)
+        shutil.rmtree(quiet)
+
         if args.big_gb > 0:
             big = root / "big"
             started = time.perf_counter()
@@ -328,6 +356,12 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
     if "big_corpus" in r:
         peak = r["big_corpus"]["workers_1"]["peak_rss_mb"]
         lines.append(f"| peak RSS < 300 MB on >= 1 GB of gzipped files (1 worker) | {peak:.0f} MB | {verdict(peak < 300)} |")
+    quiet = r.get("quiet")
+    if quiet:
+        lines += ["", f"Same size, an ordinary day ({quiet['matches']:,} matching events, templates no detection matches): "
+                  f"back-test 1 worker {quiet['backtest_1_worker_s']:.2f} s ({r['events'] / quiet['backtest_1_worker_s']:,.0f} events/s), "
+                  f"decode-only ({r['decode_baseline']}) {quiet['decode_s']:.2f} s: {quiet['ratio']:.2f}x"
+                  + (f"; jq {quiet['jq_s']:.2f} s: {quiet['over_jq']:.1f}x." if "jq_s" in quiet else ".")]
     if "big_corpus" in r:
         big = r["big_corpus"]
         lines += ["", f"Peak-RSS corpus: {big['bytes'] / 1024**3:.2f} GiB of gzipped delivery files, {big['events_written']:,} events "
