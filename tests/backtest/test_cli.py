@@ -302,3 +302,13 @@ def test_standard_input(events):
 def test_s3_url_without_a_bucket():
     result = invoke("s3://", code=1)
     assert result.stderr.strip() == "error: s3://: no bucket name; expected s3://BUCKET[/PREFIX]"
+
+
+def test_profile_picks_the_security_hub_strings():
+    from trailguard.catalog import load_catalog
+
+    report = as_json(SOURCES, "--detections", "cis", "--profile", "securityhub")
+    catalog = load_catalog()
+    assert [d["pattern"] for d in report["detections"]] == [
+        catalog.get(d["id"]).pattern_for("securityhub") for d in report["detections"]]
+    assert any(d["pattern"] != catalog.get(d["id"]).pattern_for("default") for d in report["detections"])
