@@ -312,3 +312,12 @@ def test_profile_picks_the_security_hub_strings():
     assert [d["pattern"] for d in report["detections"]] == [
         catalog.get(d["id"]).pattern_for("securityhub") for d in report["detections"]]
     assert any(d["pattern"] != catalog.get(d["id"]).pattern_for("default") for d in report["detections"])
+
+
+def test_terminal_lists_at_most_twenty_rejections(tmp_path):
+    for n in range(25):
+        (tmp_path / f"bad{n:02d}.json").write_text("not json\n")
+    result = invoke(str(tmp_path), "--detections", "seed")
+    assert "rejected, not JSON: 25" in result.stdout
+    assert result.stdout.count(": not JSON: ") == 20
+    assert "... and 5 more (all of them with --json)" in result.stdout

@@ -6,6 +6,9 @@ from typing import Any
 
 from rich.table import Table
 
+SHOWN_REJECTIONS = 20
+"""Rejection lines printed; `--json` lists them all (up to 20 per file)."""
+
 
 def format_table(report: dict[str, Any]) -> Table:
     table = Table(title="Back-test", title_justify="left", show_lines=False)
@@ -37,6 +40,9 @@ def format_summary(report: dict[str, Any]) -> str:
         lines.append(f"events from {summary['firstEvent']} to {summary['lastEvent']}")
     for kind, count in summary["rejectedByReason"].items():
         lines.append(f"rejected, {kind}: {count:,}")
-    for rejection in summary["rejections"]:
+    rejections = summary["rejections"]
+    for rejection in rejections[:SHOWN_REJECTIONS]:
         lines.append(f"  {rejection['source']}: {rejection['reason']}")
+    if len(rejections) > SHOWN_REJECTIONS:
+        lines.append(f"  ... and {len(rejections) - SHOWN_REJECTIONS:,} more (all of them with --json)")
     return "\n".join(lines)
