@@ -27,7 +27,6 @@ import gzip
 import json
 import os
 import platform
-import random
 import shutil
 import subprocess
 import sys
@@ -42,6 +41,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import corpus  # noqa: E402
 from bench.corpus import template_events  # noqa: E402
 
 RECORDS_PER_FILE = 100
@@ -50,36 +50,13 @@ JQ_FILTER = '.Records[] | select(.eventName == "RunInstances")'
 
 def write_corpus(directory: Path, events: int, *, seed: int, start: datetime, seconds_per_event: float,
                  quiet: bool = False) -> list[Path]:
-    """Delivery files of RECORDS_PER_FILE events in the AWSLogs layout; eventTime advances by
-    `seconds_per_event` on average (a busy account is ~1-10 events/s). `quiet` keeps only the
-    templates no catalogue detection matches (an ordinary day of an account)."""
-    rng = random.Random(seed)
+    """`bench.corpus.write_corpus` in files of RECORDS_PER_FILE; `quiet` keeps only the templates no
+    catalogue detection matches (an ordinary day of an account)."""
     shapes = template_events()
     if quiet:
         shapes = [t for t in shapes if not any(p.matches(t) for p in catalogue_patterns())]
-    templates = [orjson.dumps(t) for t in shapes]
-    account, region = "111122223333", "eu-west-1"
-    files: list[Path] = []
-    moment = start
-    written = 0
-    while written < events:
-        records = []
-        for _ in range(min(RECORDS_PER_FILE, events - written)):
-            moment += timedelta(seconds=rng.random() * 2 * seconds_per_event)
-            event = orjson.loads(rng.choice(templates))
-            event["eventTime"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-            event["eventID"] = f"{rng.getrandbits(128):032x}"
-            event["requestID"] = f"{rng.getrandbits(64):016x}"
-            event["sourceIPAddress"] = f"198.51.100.{rng.randint(1, 254)}"
-            event["recipientAccountId"] = account
-            records.append(event)
-        folder = directory / "AWSLogs" / account / "CloudTrail" / region / moment.strftime("%Y/%m/%d")
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{account}_CloudTrail_{region}_{moment.strftime('%Y%m%dT%H%MZ')}_{len(files):07d}.json.gz"
-        path.write_bytes(gzip.compress(orjson.dumps({"Records": records}), compresslevel=6))
-        files.append(path)
-        written += len(records)
-    return files
+    return corpus.write_corpus(directory, events, records_per_file=RECORDS_PER_FILE, seed=seed, start=start,
+                               seconds_per_event=seconds_per_event, templates=shapes)
 
 
 def catalogue_patterns() -> list[Any]:

@@ -40,10 +40,14 @@ def template_events() -> list[dict[str, Any]]:
 
 def write_corpus(directory: Path, events: int, *, records_per_file: int = 100, seed: int = 7,
                  account: str = "111122223333", region: str = "eu-west-1",
-                 start: datetime = datetime(2026, 10, 1, tzinfo=timezone.utc)) -> list[Path]:
-    """Write `events` events as gzipped delivery files under `directory`; returns the file paths."""
+                 start: datetime = datetime(2026, 10, 1, tzinfo=timezone.utc), seconds_per_event: float = 20.0,
+                 templates: list[dict[str, Any]] | None = None) -> list[Path]:
+    """Write `events` events as gzipped delivery files under `directory`; returns the file paths.
+
+    eventTime advances by `seconds_per_event` on average (a busy account logs ~1-10 events/s);
+    `templates` defaults to `template_events()`."""
     rng = random.Random(seed)
-    templates = [orjson.dumps(t) for t in template_events()]
+    encoded = [orjson.dumps(t) for t in (templates if templates is not None else template_events())]
     files: list[Path] = []
     moment = start
     written = 0
@@ -51,8 +55,8 @@ def write_corpus(directory: Path, events: int, *, records_per_file: int = 100, s
         batch = min(records_per_file, events - written)
         records = []
         for _ in range(batch):
-            moment += timedelta(seconds=rng.randint(1, 40))
-            event = orjson.loads(rng.choice(templates))
+            moment += timedelta(seconds=rng.random() * 2 * seconds_per_event)
+            event = orjson.loads(rng.choice(encoded))
             event["eventTime"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
             event["eventID"] = f"{rng.getrandbits(128):032x}"
             event["requestID"] = f"{rng.getrandbits(64):016x}"
@@ -62,7 +66,7 @@ def write_corpus(directory: Path, events: int, *, records_per_file: int = 100, s
         day = moment.strftime("%Y/%m/%d")
         folder = directory / "AWSLogs" / account / "CloudTrail" / region / day
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{account}_CloudTrail_{region}_{moment.strftime('%Y%m%dT%H%MZ')}_{len(files):06d}.json.gz"
+        path = folder / f"{account}_CloudTrail_{region}_{moment.strftime('%Y%m%dT%H%MZ')}_{len(files):07d}.json.gz"
         path.write_bytes(gzip.compress(orjson.dumps({"Records": records}), compresslevel=6))
         files.append(path)
         written += batch
