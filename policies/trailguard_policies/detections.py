@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -163,15 +163,7 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
             text += f"; closest is metric filter '{metric_filter.name}', which {describe_verdict(verdict)}"
             return [Problem(text, metric_filter.urn)]
         return [Problem(text + "; add it to the stack's trailguard:detections")]
-    best: list[Problem] | None = None
-    for metric_filter in candidates:
-        problems = chain_problems(metric_filter, stack, config)
-        if not problems:
-            return []
-        if best is None or _rank(problems) < _rank(best):
-            best = problems
-    assert best is not None
-    return best
+    return _fewest_problems(chain_problems(metric_filter, stack, config) for metric_filter in candidates)
 
 
 def chain_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any]) -> list[Problem]:
@@ -291,18 +283,15 @@ def _alarm_problems(metric_filter: PolicyResource, stack: StackView, config: dic
         )]
     value = _as_number(read(metric_filter.props, "metricTransformation", "value"))
     default_value = _as_number(read(metric_filter.props, "metricTransformation", "defaultValue"))
-    best: list[Problem] | None = None
-    for alarm in watching:
+
+    def alarm_problems(alarm: PolicyResource) -> list[Problem]:
         problems = _alarm_settings_problems(alarm, value, default_value, config)
         notifies, reason = alarm_notifies(alarm, stack.topics, config["externalTopicArns"])
         if notifies is not Link.YES:
             problems.append(Problem(f"alarm '{alarm.name}' notifies nobody: {reason}", alarm.urn, notifies is Link.NO))
-        if not problems:
-            return []
-        if best is None or _rank(problems) < _rank(best):
-            best = problems
-    assert best is not None
-    return best
+        return problems
+
+    return _fewest_problems(alarm_problems(alarm) for alarm in watching)
 
 
 def _alarm_settings_problems(
@@ -396,6 +385,19 @@ def _near_alarms_hint(metric_filter: PolicyResource, metric: str, namespace: str
 
 def _rank(problems: Sequence[Problem]) -> tuple[int, int]:
     return (sum(p.decided for p in problems), len(problems))
+
+
+def _fewest_problems(candidates: Iterable[list[Problem]]) -> list[Problem]:
+    """The least broken of several candidate chains (fewest decided problems, then fewest problems);
+    [] as soon as one candidate is whole."""
+    best: list[Problem] | None = None
+    for problems in candidates:
+        if not problems:
+            return []
+        if best is None or _rank(problems) < _rank(best):
+            best = problems
+    assert best is not None, "no candidate to judge"
+    return best
 
 
 def _as_number(value: Any) -> float | None:
