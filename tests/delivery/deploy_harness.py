@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
-import runpy
 import sys
-from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
-
-import pulumi
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor, Mocks
 
 from tests.delivery.iam_eval import ROOT
+from trailguard.check.harness import MockedResource, run_project
 
 DEPLOY_DIR = ROOT / "deploy"
 PROJECT = "trailguard-deploy"
@@ -35,62 +29,11 @@ def load_delivery_settings() -> ModuleType:
     return load_module("delivery_settings")
 
 
-@dataclass(frozen=True)
-class Registered:
-    urn: str
-    type: str
-    name: str
-    inputs: dict[str, Any]
-    parent: str
-    dependencies: list[str]
-
-
-class _Mocks(Mocks):
-    def new_resource(self, args):
-        return (f"{args.name}-id" if args.custom else ""), dict(args.inputs)
-
-    def call(self, args):
-        raise NotImplementedError(f"deploy/ makes no invokes, got {args.token}")
-
-
-class _RecordingMonitor(MockMonitor):
-    """Keeps parent and dependencies, which `MockResourceArgs` does not carry."""
-
-    def __init__(self) -> None:
-        super().__init__(_Mocks())
-        self.registered: list[Registered] = []
-
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.registered.append(Registered(
-                urn=response.urn, type=request.type, name=request.name,
-                inputs=rpc.deserialize_properties(request.object), parent=request.parent,
-                dependencies=list(request.dependencies)))
-        return response
-
-
 def run_deploy_program(config: dict[str, str], *, stack: str = "ops", preview: bool = False,
-                       raise_errors: bool = True) -> tuple[list[Registered], BaseException | None]:
+                       raise_errors: bool = True) -> tuple[list[MockedResource], BaseException | None]:
     """What the program registered and the error it raised (re-raised unless `raise_errors`
-    is False); config keys without the `trailguard-deploy:` namespace."""
-    monitor = _RecordingMonitor()
-    for module in PROGRAM_MODULES:
-        sys.modules.pop(module, None)
-    pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=preview)
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview,
-                             monitor=monitor)
-    pulumi.runtime.set_all_config({f"{PROJECT}:{key}": value for key, value in config.items()})
-    error: BaseException | None = None
-    try:
-        pulumi.runtime.test(lambda: runpy.run_path(str(DEPLOY_DIR), run_name="__main__"))()
-    except Exception as exc:  # the program's own error is the result
-        error = exc
-    finally:
-        pulumi.runtime.set_all_config({})
-        pulumi.runtime.reset_options()
-        for module in PROGRAM_MODULES:
-            sys.modules.pop(module, None)
-    if error is not None and raise_errors:
-        raise error
-    return monitor.registered, error
+    is False); config keys without the `trailguard-deploy:` namespace. Runs under the same
+    mocks as the main program (`trailguard.check.harness.run_project`)."""
+    run = run_project(DEPLOY_DIR, stack, {f"{PROJECT}:{key}": value for key, value in config.items()},
+                      project=PROJECT, preview=preview, modules=PROGRAM_MODULES, raise_errors=raise_errors)
+    return run.resources, run.error

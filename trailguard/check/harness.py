@@ -97,11 +97,22 @@ def run_program(project_dir: Path, stack: str, *, preview: bool = False,
         else:
             settings[full] = value
     region = str(settings.get("aws:region") or DEFAULT_REGION)
+    return run_project(project_dir, stack, encode_for_engine(settings), preview=preview, region=region,
+                       raise_errors=raise_errors)
+
+
+def run_project(project_dir: Path, stack: str, config: Mapping[str, str], *, project: str = NAMESPACE,
+                preview: bool = False, region: str = DEFAULT_REGION,
+                modules: tuple[str, ...] = ("components",), raise_errors: bool = True) -> ProgramRun:
+    """Run any Pulumi Python project's `__main__.py` under these mocks with exactly `config`
+    (`ns:key` -> engine string). `modules` are the project's own packages, dropped from
+    `sys.modules` before and after so each run imports the directory it is pointed at."""
+    project_dir = Path(project_dir).resolve()
     mocks = _ProgramMocks(region, preview)
     monitor = _RecordingMonitor(mocks)
     mocks.monitor = monitor
     run = ProgramRun(stack=stack, preview=preview)
-    with _fresh_runtime(project_dir, stack, preview, monitor, encode_for_engine(settings)):
+    with _fresh_runtime(project_dir, project, stack, preview, monitor, dict(config), modules):
         program = pulumi.runtime.test(lambda: runpy.run_path(str(project_dir / "__main__.py"),
                                                              run_name="__main__"))
         try:
@@ -122,12 +133,12 @@ def run_program(project_dir: Path, stack: str, *, preview: bool = False,
 
 
 @contextmanager
-def _fresh_runtime(project_dir: Path, stack: str, preview: bool, monitor: MockMonitor,
-                   config: dict[str, str]) -> Iterator[None]:
+def _fresh_runtime(project_dir: Path, project: str, stack: str, preview: bool, monitor: MockMonitor,
+                   config: dict[str, str], modules: tuple[str, ...]) -> Iterator[None]:
     saved_path = list(sys.path)
-    _forget_project_modules()
-    pulumi.runtime.reset_options(project=NAMESPACE, stack=stack, preview=preview)
-    pulumi.runtime.set_mocks(monitor.mocks, project=NAMESPACE, stack=stack, preview=preview,
+    _forget_project_modules(modules)
+    pulumi.runtime.reset_options(project=project, stack=stack, preview=preview)
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview,
                              monitor=monitor)
     pulumi.runtime.set_all_config(config)
     sys.path.insert(0, str(project_dir))
@@ -135,14 +146,14 @@ def _fresh_runtime(project_dir: Path, stack: str, preview: bool, monitor: MockMo
         yield
     finally:
         sys.path[:] = saved_path
-        _forget_project_modules()
+        _forget_project_modules(modules)
         pulumi.runtime.set_all_config({})
         pulumi.runtime.reset_options()
 
 
-def _forget_project_modules() -> None:
-    """Drop `components` so the next run imports the project directory it is pointed at."""
-    for module in [m for m in sys.modules if m == "components" or m.startswith("components.")]:
+def _forget_project_modules(modules: tuple[str, ...]) -> None:
+    """Drop the project's own packages so the next run imports the directory it is pointed at."""
+    for module in [m for m in sys.modules if m in modules or m.split(".", 1)[0] in modules]:
         del sys.modules[module]
 
 
