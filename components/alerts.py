@@ -16,9 +16,8 @@ import pulumi_aws as aws
 
 from components import documents
 from components.environment import aws_environment
+from components.keys import customer_key
 from trailguard.config import Subscription, TopicConfig
-
-KEY_DELETION_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -43,16 +42,10 @@ class AlertTopic(pulumi.ComponentResource):
 
         tags = dict(args.tags)
         env = aws_environment(self)
-        key = aws.kms.Key(
-            f"{name}-key",
-            description=f"SNS topic {args.topic.name} for trailguard alarms",
-            enable_key_rotation=True,
-            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=env.apply(lambda e: json.dumps(
-                documents.topic_key_policy(e["partition"], e["region"], e["account"]))),
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        key = customer_key(
+            f"{name}-key", f"SNS topic {args.topic.name} for trailguard alarms",
+            env.apply(lambda e: json.dumps(documents.topic_key_policy(e["partition"], e["region"], e["account"]))),
+            tags, pulumi.ResourceOptions(parent=self))
         topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key.arn, tags=tags,
                               opts=pulumi.ResourceOptions(parent=self))
         aws.sns.TopicPolicy(

@@ -14,9 +14,8 @@ import pulumi_aws as aws
 
 from components import documents
 from components.environment import aws_environment
+from components.keys import customer_key
 from trailguard.config import TrailConfig
-
-KEY_DELETION_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -96,15 +95,9 @@ class AuditTrail(pulumi.ComponentResource):
                                             values[0]["account"], *values[1:])))
 
     def _create_trail_key(self, env, trail_name: str) -> aws.kms.Key:
-        return aws.kms.Key(
-            f"{self._name}-key",
-            description=f"CloudTrail log files of trail {trail_name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=self._json(env, documents.trail_key_policy, trail_name),
-            tags=self._tags,
-            opts=self._child_opts(protect=True),
-        )
+        return customer_key(f"{self._name}-key", f"CloudTrail log files of trail {trail_name}",
+                            self._json(env, documents.trail_key_policy, trail_name), self._tags,
+                            self._child_opts(protect=True))
 
     def _create_bucket(self, env, trail_name: str, key: Optional[aws.kms.Key],
                        org_id: Optional[str]) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
@@ -144,15 +137,9 @@ class AuditTrail(pulumi.ComponentResource):
                           encrypt: bool) -> aws.cloudwatch.LogGroup:
         key = None
         if encrypt:
-            key = aws.kms.Key(
-                f"{self._name}-logs-key",
-                description=f"CloudWatch Logs group {log_group_name}",
-                enable_key_rotation=True,
-                deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-                policy=self._json(env, documents.log_group_key_policy, log_group_name),
-                tags=self._tags,
-                opts=self._child_opts(protect=True),
-            )
+            key = customer_key(f"{self._name}-logs-key", f"CloudWatch Logs group {log_group_name}",
+                               self._json(env, documents.log_group_key_policy, log_group_name), self._tags,
+                               self._child_opts(protect=True))
         return aws.cloudwatch.LogGroup(
             f"{self._name}-logs",
             name=log_group_name,
