@@ -9,7 +9,7 @@ import pytest
 from trailguard.alarms import AlarmSettings
 from trailguard.backtest import BacktestError, RunOptions, Target, build_report, from_detection_ids, run
 from trailguard.backtest.decode import PartialDecoder, decoder_for
-from trailguard.backtest.dispatch import PRESENT, Dispatcher, constraints, required_values
+from trailguard.backtest.dispatch import PRESENT, Dispatcher, constraints, required_values, specialize
 from trailguard.catalog import load_catalog
 from trailguard.patterns import compile_pattern
 
@@ -64,6 +64,25 @@ def test_constraints_give_guards_for_patterns_without_an_event_name():
     assert found("{ ($.a = x || $.a = y) && $.a = y }") == {("a",): frozenset({"y"})}
     assert found("{ $.a[0] = x && $.b.* = y }") == {}
     assert found("{ $.a IS NULL }") == {("a",): PRESENT}
+
+
+def test_specialize_decides_the_conditions_on_the_known_name():
+    from trailguard.patterns import render
+
+    def folded(text, name):
+        result = specialize(compile_pattern(text).tree.expr, ("eventName",), name)
+        return result if isinstance(result, bool) else render(result)
+
+    ct = "{ ($.eventSource = cloudtrail.amazonaws.com) && ($.eventName = StopLogging || $.eventName = DeleteTrail) }"
+    assert folded(ct, "StopLogging") == "$.eventSource = cloudtrail.amazonaws.com"
+    assert folded(ct, "CreateTrail") is False
+    assert folded("{ $.eventName = Delete* && $.errorCode NOT EXISTS }", "DeleteTrail") == "$.errorCode NOT EXISTS"
+    assert folded("{ $.eventName = Delete* && $.errorCode NOT EXISTS }", "PutTrail") is False
+    assert folded("{ $.eventName = A || $.errorCode = X }", "A") is True
+    assert folded("{ $.eventName = A || $.errorCode = X }", "B") == "$.errorCode = X"
+    assert folded("{ $.eventName != A && $.x = 1 }", "B") == "$.x = 1"
+    assert folded("{ $.eventName != A && $.x = 1 }", "A") is False
+    assert folded("{ $.requestParameters.eventName = A && $.x = 1 }", "B") == "$.requestParameters.eventName = A && $.x = 1"
 
 
 def test_dispatch_gives_the_same_answers_as_running_every_pattern():

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from trailguard.patterns.ast import And, Comparison, IsCheck, JsonPattern, Key, Or
-from trailguard.patterns.compiler import compile_getter
+from trailguard.patterns.ast import And, Comparison, IsCheck, JsonPattern, Key, NotExists, Or
+from trailguard.patterns.compiler import compile_expr, compile_getter
 from trailguard.patterns.semantics import MISSING, is_exact_string
 
 DISPATCH_KEY = "eventName"
@@ -75,14 +75,32 @@ def required_values(expr: Any, key: str = DISPATCH_KEY) -> frozenset[str] | None
 
 def _guarded(match: Callable[[Any], bool], conditions: Mapping[Path, Constraint]) -> Callable[[Any], bool]:
     """`match` behind the cheapest proof that it cannot match: an allowed-values check if the
-    tree gives one, else a presence check; `match` itself when the tree gives neither."""
+    tree gives one, else a presence check; `match` itself when the tree gives neither. The guard
+    runs on every event, so one- and two-key paths read the dict directly."""
     if not conditions:
         return match
     path, allowed = min(conditions.items(), key=lambda item: (item[1] == PRESENT, len(item[0])))
-    get = compile_getter(_selector(path))
     if allowed == PRESENT:
+        if len(path) == 1:
+            (key,) = path
+            return lambda event: key in event and match(event)
+        get = compile_getter(_selector(path))
         return lambda event: get(event) is not MISSING and match(event)
     values = allowed
+    if len(path) == 2:
+        outer, inner = path
+
+        def guarded_pair(event: Any) -> bool:
+            value = event.get(outer)
+            if value.__class__ is not dict or inner not in value:
+                return False
+            value = value[inner]
+            if value.__class__ is str and value not in values:
+                return False  # numbers are left to the matcher (400 equals "400")
+            return match(event)
+
+        return guarded_pair
+    get = compile_getter(_selector(path))
 
     def guarded(event: Any) -> bool:
         value = get(event)
@@ -99,29 +117,83 @@ def _selector(path: Path) -> Any:
     return Selector(tuple(Key(name) for name in path))
 
 
+def specialize(expr: Any, path: Path, value: str) -> Any:
+    """`expr` for events whose `path` holds the string `value`: every condition on exactly that
+    path is decided (True or False) and the rest kept, so `&&`/`||` fold around it. Once the index
+    has picked the patterns for an event name, they need not test the name again."""
+    if isinstance(expr, (Comparison, IsCheck, NotExists)):
+        parts = expr.selector.parts
+        if len(parts) != len(path) or not all(isinstance(p, Key) and p.name == k for p, k in zip(parts, path)):
+            return expr
+        probe: Any = value
+        for key in reversed(path):
+            probe = {key: probe}
+        return compile_expr(expr)(probe)
+    if isinstance(expr, (And, Or)):
+        decisive = isinstance(expr, Or)  # the operand value that decides the whole: True for ||, False for &&
+        kept = []
+        for operand in expr.operands:
+            folded = specialize(operand, path, value)
+            if folded is decisive:
+                return decisive
+            if folded is not (not decisive):
+                kept.append(folded)
+        if not kept:
+            return not decisive
+        return kept[0] if len(kept) == 1 else type(expr)(tuple(kept))
+    return expr
+
+
+def _always(event: Any) -> bool:
+    return True
+
+
+def _never(event: Any) -> bool:
+    return False
+
+
+def _predicate(expr: Any) -> Callable[[Any], bool]:
+    if expr is True:
+        return _always
+    if expr is False:
+        return _never
+    return compile_expr(expr)
+
+
+def _event_matcher(pattern: Any) -> Callable[[Any], bool]:
+    """The pattern's test for a decoded event: the compiled JSON predicate itself when there is
+    one (no per-call type checks), else `matches`."""
+    if isinstance(pattern.tree, JsonPattern):
+        return compile_expr(pattern.tree.expr)
+    return pattern.matches
+
+
 class Dispatcher:
-    """Candidate matchers per event name, in pattern order; `candidates(event)` is what to run."""
+    """Candidate matchers per event name, in pattern order; `candidates(event)` is what to run,
+    and each matcher it gives answers exactly for that event."""
 
     def __init__(self, patterns: Sequence[Any]) -> None:
-        self.everything: Candidates = tuple((i, p.matches) for i, p in enumerate(patterns))
+        self.everything: Candidates = tuple((i, _event_matcher(p)) for i, p in enumerate(patterns))
         conditions = [constraints(p.tree.expr) if isinstance(p.tree, JsonPattern) else {} for p in patterns]
         names: list[frozenset[str] | None] = []
         for found in conditions:
             allowed = found.get((DISPATCH_KEY,))
             names.append(allowed if isinstance(allowed, frozenset) else None)
         self.unconstrained: Candidates = tuple(
-            (i, _guarded(p.matches, found)) for i, (p, found, needed) in enumerate(zip(patterns, conditions, names))
+            (i, _guarded(match, found)) for (i, match), found, needed in zip(self.everything, conditions, names)
             if needed is None
         )
         guarded = dict(self.unconstrained)
         index_names = sorted({name for needed in names if needed for name in needed})
-        self.by_name: dict[str, Candidates] = {
-            name: tuple(
-                (i, guarded.get(i, match)) for (i, match), needed in zip(self.everything, names)
-                if needed is None or name in needed
-            )
-            for name in index_names
-        }
+        self.by_name: dict[str, Candidates] = {}
+        for name in index_names:
+            candidates = []
+            for (i, match), pattern, needed in zip(self.everything, patterns, names):
+                if needed is None:
+                    candidates.append((i, guarded[i]))
+                elif name in needed:
+                    candidates.append((i, _predicate(specialize(pattern.tree.expr, (DISPATCH_KEY,), name))))
+            self.by_name[name] = tuple(candidates)
 
     def candidates(self, event: dict[str, Any]) -> Candidates:
         name = event.get(DISPATCH_KEY)

@@ -7,6 +7,7 @@ come back through `imap` in unit order, so the merged tally does not depend on s
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import time
 from dataclasses import dataclass, field
@@ -70,15 +71,20 @@ def run_units(
     else:
         global _WORKER_SCANNER, _WORKER_S3
         _WORKER_SCANNER, _WORKER_S3 = scanner, (options.s3 if needs_s3 else None)
+        collecting = gc.isenabled()
         try:
             context = multiprocessing.get_context("fork")
             with context.Pool(options.workers, initializer=_init_worker) as pool:
                 if on_start:
                     on_start()
+                # unpickled tallies hold no cycles: collections here would only take CPU from the workers
+                gc.disable()
                 for tally in pool.imap(_scan_chunk_in_worker, chunked(units, options.workers)):
                     _merge(total, tally, options, progress)
         finally:
             _WORKER_SCANNER = _WORKER_S3 = None
+            if collecting:
+                gc.enable()
     return RunResult(tuple(targets), total, time.perf_counter() - started, 1 if serial else options.workers)
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import itemgetter
 from typing import Any, Sequence
 
@@ -28,6 +29,7 @@ from .sources import Unit, read_unit
 
 MINUTES_PER_DAY = 1440
 _EMPTY_DAY = bytes(4 * MINUTES_PER_DAY)
+_SLOTS = range(MINUTES_PER_DAY)
 
 SAMPLES_PER_PERIOD = 3
 """Samples kept per detection per alarm period: enough to show a few per episode."""
@@ -73,14 +75,16 @@ class DetectionTally:
             if mine is None:
                 self.days[day] = array("I", counts)
             else:
-                for slot, count in enumerate(counts):
-                    if count:
-                        mine[slot] += count
+                for slot in compress(_SLOTS, counts):  # the minutes with matches, found in C
+                    mine[slot] += counts[slot]
         self.sample_cutoff = min(self.sample_cutoff, other.sample_cutoff)
         for bucket, entries in other.samples.items():
             if bucket > self.sample_cutoff:
                 continue
-            kept = self.samples.setdefault(bucket, [])
+            kept = self.samples.get(bucket)
+            if kept is None:  # the usual case: units are split into runs of consecutive files
+                self.samples[bucket] = list(entries)
+                continue
             kept.extend(entries)
             kept.sort(key=sample_order)
             del kept[SAMPLES_PER_PERIOD:]
@@ -111,8 +115,7 @@ class DetectionTally:
 
 
 def _sparse(counts: array) -> tuple[array, array]:
-    slots = array("H", (slot for slot, count in enumerate(counts) if count))
-    return slots, array("I", (counts[slot] for slot in slots))
+    return array("H", compress(_SLOTS, counts)), array("I", filter(None, counts))
 
 
 def _dense(slots: array, values: array) -> array:
@@ -268,17 +271,19 @@ def sample_of(event: dict[str, Any], source: str, index: int) -> Sample:
     Values that repeat across samples (names, accounts, regions, principals) are interned, so
     the tallies workers send back pickle each of them once."""
     identity = event.get("userIdentity")
-    identity = identity if isinstance(identity, dict) else {}
-    who = identity.get("arn") or identity.get("invokedBy") or identity.get("type")
+    if identity.__class__ is not dict:
+        identity = {}
+    get = event.get
     return (
-        event.get("eventTime"), _shared(event.get("eventName")), _shared(event.get("eventSource")), _shared(who),
-        _shared(identity.get("type")), _shared(event.get("recipientAccountId")), _shared(event.get("awsRegion")),
-        event.get("sourceIPAddress"), _shared(event.get("errorCode")), source, index,
+        get("eventTime"), _shared(get("eventName")), _shared(get("eventSource")),
+        _shared(identity.get("arn") or identity.get("invokedBy") or identity.get("type")), _shared(identity.get("type")),
+        _shared(get("recipientAccountId")), _shared(get("awsRegion")), get("sourceIPAddress"), _shared(get("errorCode")),
+        source, index,
     )
 
 
-def _shared(value: Any) -> Any:
-    return sys.intern(value) if value.__class__ is str else value
+def _shared(value: Any, intern: Any = sys.intern) -> Any:
+    return intern(value) if value.__class__ is str else value
 
 
 def sample_dict(sample: Sample) -> dict[str, Any]:
