@@ -321,3 +321,11 @@ def test_terminal_lists_at_most_twenty_rejections(tmp_path):
     assert "rejected, not JSON: 25" in result.stdout
     assert result.stdout.count(": not JSON: ") == 20
     assert "... and 5 more (all of them with --json)" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["0", "65", "many"])
+def test_fetch_threads_out_of_range_is_a_usage_error(value, tmp_path):
+    (tmp_path / "a.json").write_text('{"Records": []}')
+    result = CliRunner().invoke(main, ["backtest", str(tmp_path), "--fetch-threads", value])
+    assert result.exit_code == 2
+    assert "--fetch-threads" in result.output

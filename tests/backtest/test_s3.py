@@ -233,3 +233,47 @@ def test_one_object_with_several_workers(endpoint, archive):
     options = RunOptions(workers=2, s3=S3Options(endpoint_url=endpoint))
     summary = build_report(run([f"s3://{BUCKET}/{archive['other'][0]}"], from_detection_ids(["cis"]), options))["summary"]
     assert (summary["files"], summary["eventsEvaluated"], summary["eventsRejected"]) == (1, 1, 0)
+
+
+def _without_timing(report: dict) -> dict:
+    summary = {k: v for k, v in report["summary"].items() if k not in ("seconds", "eventsPerSecond", "workers")}
+    return {"detections": report["detections"], "summary": summary}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_fetching_ahead_reports_exactly_what_one_get_at_a_time_does(endpoint, archive, workers):
+    def report(threads: int) -> dict:
+        options = RunOptions(workers=workers, s3=S3Options(endpoint_url=endpoint, fetch_threads=threads))
+        return build_report(run([f"s3://{BUCKET}"], from_detection_ids(["all"]), options))
+
+    one_at_a_time, ahead = report(1), report(16)
+    assert _without_timing(ahead) == _without_timing(one_at_a_time)
+    assert ahead["summary"]["eventsRejected"] == 1  # the GLACIER object, reported in its place
+    assert ahead["summary"]["files"] > 1000
+
+
+def test_fetching_ahead_overlaps_gets(endpoint, archive):
+    """The look-ahead really issues concurrent GETs against the server (counted in the client)."""
+    import threading
+
+    from trailguard.backtest.fetch import ahead
+    from trailguard.backtest.sources import list_s3
+
+    client = s3_client(S3Options(endpoint_url=endpoint, fetch_threads=8))
+    lock, state = threading.Lock(), {"now": 0, "most": 0}
+
+    def before(**_):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+
+    def after(**_):
+        with lock:
+            state["now"] -= 1
+
+    client.meta.events.register("before-call.s3.GetObject", before)
+    client.meta.events.register("after-call.s3.GetObject", after)
+    units = list_s3(f"s3://{BUCKET}/AWSLogs/{A}/CloudTrail/us-east-1/2025/03/04/", S3Options(endpoint_url=endpoint))[:200]
+    bodies = [body for _, body in ahead(units, client, 8)]
+    assert all(isinstance(body, bytes) and body[:2] == b"\x1f\x8b" for body in bodies)
+    assert state["most"] >= 2

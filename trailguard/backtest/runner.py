@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from .fetch import ahead
 from .scan import Scanner, Tally
 from .selection import Target
 from .sources import S3Object, S3Options, Unit, expand_sources, s3_client
@@ -61,9 +62,9 @@ def run_units(
     if serial:
         if on_start:
             on_start()
-        for unit in units:
+        for unit, body in ahead(units, scanner.s3, options.s3.fetch_threads):
             before = (total.files, total.bytes, total.read, len(total.rejections))
-            scanner.scan(unit, into=total)
+            scanner.scan(unit, into=total, body=body)
             if options.strict and len(total.rejections) > before[3]:
                 _stop_strict(total.rejections[before[3]])
             if progress:
@@ -122,8 +123,9 @@ def _init_worker() -> None:
 def _scan_chunk_in_worker(units: Sequence[Unit]) -> Tally:
     assert _WORKER_SCANNER is not None
     total = Tally.empty(len(_WORKER_SCANNER.targets))
-    for unit in units:
-        _WORKER_SCANNER.scan(unit, into=total)
+    threads = _WORKER_S3.fetch_threads if _WORKER_S3 is not None else 1
+    for unit, body in ahead(units, _WORKER_SCANNER.s3, threads):
+        _WORKER_SCANNER.scan(unit, into=total, body=body)
     return total
 
 

@@ -63,6 +63,12 @@ class S3Options:
     regions: frozenset[str] = frozenset()
     since: dt.date | None = None
     until: dt.date | None = None
+    fetch_threads: int = 8
+    """Objects downloaded at once by each scanning process (see `fetch.ahead`)."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.fetch_threads <= 64:
+            raise ValueError(f"fetch threads {self.fetch_threads}: allowed 1 to 64 objects downloaded at once")
 
 
 def expand_sources(sources: Sequence[str], options: S3Options = S3Options()) -> list[Unit]:
@@ -102,9 +108,11 @@ def _size(path: str) -> int:
         return 0
 
 
-def read_unit(unit: Unit, decoder: RecordDecoder | None, s3: Any = None) -> Iterator[list[dict[str, Any]] | Rejected]:
+def read_unit(unit: Unit, decoder: RecordDecoder | None, s3: Any = None,
+              body: bytes | BaseException | None = None) -> Iterator[list[dict[str, Any]] | Rejected]:
     """Event batches and rejections of one unit (see `iter_batches`); a unit that cannot be
-    read at all is one `Rejected` (never raised)."""
+    read at all is one `Rejected` (never raised). `body` is an S3 object already fetched (or
+    the error its GET met, see `fetch.ahead`); without it the object is fetched here."""
     if isinstance(unit, LocalFile):
         try:
             batches = iter_batches(unit.path, decoder=decoder)
@@ -113,12 +121,20 @@ def read_unit(unit: Unit, decoder: RecordDecoder | None, s3: Any = None) -> Iter
             return
         yield from batches
         return
-    try:
-        body = s3.get_object(Bucket=unit.bucket, Key=unit.key)["Body"].read()
-    except Exception as error:  # botocore ClientError, connection errors, throttling after retries
-        yield Rejected(unit.label, f"{UNREADABLE}: {_describe(error)}")
+    if body is None:
+        body = get_body(s3, unit)
+    if isinstance(body, BaseException):
+        yield Rejected(unit.label, f"{UNREADABLE}: {_describe(body)}")
         return
     yield from iter_batches(body, label=unit.label, decoder=decoder)
+
+
+def get_body(s3: Any, unit: S3Object) -> bytes | BaseException:
+    """The whole body of one object, or the exception that stopped the GET (returned, never raised)."""
+    try:
+        return s3.get_object(Bucket=unit.bucket, Key=unit.key)["Body"].read()
+    except Exception as error:  # botocore ClientError, connection errors, throttling after retries
+        return error
 
 
 # --- S3 -------------------------------------------------------------------------------------
@@ -137,10 +153,13 @@ def s3_client(options: S3Options) -> Any:
     """A boto3 S3 client from the standard credential and region chain (`AWS_ENDPOINT_URL` is
     honoured by boto3 itself; `endpoint_url` overrides it)."""
     import boto3
+    from botocore.config import Config
 
     session = boto3.session.Session()
     region = options.region or session.region_name or "us-east-1"
-    return session.client("s3", endpoint_url=options.endpoint_url, region_name=region)
+    # one pooled connection per concurrent GET (botocore's default pool holds 10)
+    config = Config(max_pool_connections=max(10, options.fetch_threads))
+    return session.client("s3", endpoint_url=options.endpoint_url, region_name=region, config=config)
 
 
 def list_s3(url: str, options: S3Options, client: Any = None) -> list[S3Object]:

@@ -58,11 +58,13 @@ def _accounts(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
               help="Also write a self-contained HTML report with a timeline per detection.")
 @click.option("--strict", is_flag=True, help="Stop with exit status 1 at the first rejected input.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes scanning files in parallel.")
+@click.option("--fetch-threads", type=click.IntRange(min=1, max=64), default=8, show_default=True,
+              help="S3 objects each worker downloads at once, ahead of scanning (1: one GET at a time).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
 def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, detection_ids: tuple[str, ...], profile: str,
             pattern: str | None, since: dt.date | None, until: dt.date | None, accounts: frozenset[str],
             regions: tuple[str, ...], endpoint_url: str | None, as_json: bool, html_path: Path | None, strict: bool,
-            workers: int, progress: bool | None) -> None:
+            workers: int, fetch_threads: int, progress: bool | None) -> None:
     """Replay CloudTrail archives through the alarms: matches, ALARM episodes, samples.
 
     SOURCE is a file (S3 delivery file .json/.json.gz, JSON array, JSON lines), a directory (read
@@ -93,7 +95,8 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
     options = backtest.RunOptions(
         workers=workers,
         strict=strict,
-        s3=S3Options(endpoint_url=endpoint_url, accounts=accounts, regions=_csv(regions), since=since, until=until),
+        s3=S3Options(endpoint_url=endpoint_url, accounts=accounts, regions=_csv(regions), since=since, until=until,
+                     fetch_threads=fetch_threads),
     )
     try:
         units = backtest.plan(sources, options)
