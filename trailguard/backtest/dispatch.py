@@ -74,39 +74,21 @@ def required_values(expr: Any, key: str = DISPATCH_KEY) -> frozenset[str] | None
 
 
 def _guarded(match: Callable[[Any], bool], conditions: Mapping[Path, Constraint]) -> Callable[[Any], bool]:
-    """`match` behind the cheapest proof that it cannot match: an allowed-values check if the
-    tree gives one, else a presence check; `match` itself when the tree gives neither. The guard
-    runs on every event, so one- and two-key paths read the dict directly."""
+    """`match` behind the cheapest condition the tree gives on a longer path (see `_guard_of` for
+    the usual one- and two-key ones); `match` itself when the tree gives none."""
     if not conditions:
         return match
     path, allowed = min(conditions.items(), key=lambda item: (item[1] == PRESENT, len(item[0])))
-    if allowed == PRESENT:
-        if len(path) == 1:
-            (key,) = path
-            return lambda event: key in event and match(event)
-        get = compile_getter(_selector(path))
-        return lambda event: get(event) is not MISSING and match(event)
-    values = allowed
-    if len(path) == 2:
-        outer, inner = path
-
-        def guarded_pair(event: Any) -> bool:
-            value = event.get(outer)
-            if value.__class__ is not dict or inner not in value:
-                return False
-            value = value[inner]
-            if value.__class__ is str and value not in values:
-                return False  # numbers are left to the matcher (400 equals "400")
-            return match(event)
-
-        return guarded_pair
     get = compile_getter(_selector(path))
+    values = allowed
 
     def guarded(event: Any) -> bool:
         value = get(event)
-        if value.__class__ is str and value not in values:
+        if value is MISSING:
+            return False
+        if values != PRESENT and value.__class__ is str and value not in values:
             return False  # numbers are left to the matcher (400 equals "400")
-        return value is not MISSING and match(event)
+        return match(event)
 
     return guarded
 
@@ -168,9 +150,37 @@ def _event_matcher(pattern: Any) -> Callable[[Any], bool]:
     return pattern.matches
 
 
+Guard = tuple[str, "str | None", "frozenset[str] | None", Candidates]
+"""(first key, second key or None, the strings allowed there or None for "present", the patterns
+behind it): a condition on one or two plain keys that patterns without an event name need."""
+
+
+def _guard_of(conditions: Mapping[Path, Constraint]) -> tuple[str, str | None, frozenset[str] | None] | None:
+    """The cheapest condition as a Guard head (allowed values before presence, short paths first),
+    or None when there is none on a path of one or two keys."""
+    usable = [(path, allowed) for path, allowed in conditions.items() if len(path) <= 2]
+    if not usable:
+        return None
+    path, allowed = min(usable, key=lambda item: (item[1] == PRESENT, len(item[0])))
+    return path[0], (path[1] if len(path) == 2 else None), (None if allowed == PRESENT else allowed)  # type: ignore[return-value]
+
+
+def passes(event: dict[str, Any], first: str, second: str | None, allowed: frozenset[str] | None) -> bool:
+    """Whether an event can satisfy a guard: the field exists and, when values are given, is one
+    of them (a number is left to the matcher: 400 equals "400"). The scan loop inlines this."""
+    value = event.get(first, MISSING)
+    if second is not None:
+        value = value.get(second, MISSING) if value.__class__ is dict else MISSING
+    if value is MISSING:
+        return False
+    return allowed is None or value.__class__ is not str or value in allowed
+
+
 class Dispatcher:
-    """Candidate matchers per event name, in pattern order; `candidates(event)` is what to run,
-    and each matcher it gives answers exactly for that event."""
+    """What to run on an event. Patterns that pin `$.eventName` are found through `by_name`, as
+    copies specialized to that name; the others sit behind `guards` (one field look-up decides
+    whether they run) or, with no usable condition, in `always`. `candidates(event)` puts the
+    three together; each matcher it gives answers exactly for that event."""
 
     def __init__(self, patterns: Sequence[Any]) -> None:
         self.everything: Candidates = tuple((i, _event_matcher(p)) for i, p in enumerate(patterns))
@@ -179,24 +189,33 @@ class Dispatcher:
         for found in conditions:
             allowed = found.get((DISPATCH_KEY,))
             names.append(allowed if isinstance(allowed, frozenset) else None)
-        self.unconstrained: Candidates = tuple(
-            (i, _guarded(match, found)) for (i, match), found, needed in zip(self.everything, conditions, names)
-            if needed is None
-        )
-        guarded = dict(self.unconstrained)
-        index_names = sorted({name for needed in names if needed for name in needed})
-        self.by_name: dict[str, Candidates] = {}
-        for name in index_names:
-            candidates = []
-            for (i, match), pattern, needed in zip(self.everything, patterns, names):
-                if needed is None:
-                    candidates.append((i, guarded[i]))
-                elif name in needed:
-                    candidates.append((i, _predicate(specialize(pattern.tree.expr, (DISPATCH_KEY,), name))))
-            self.by_name[name] = tuple(candidates)
+        guarded: dict[tuple[str, str | None, frozenset[str] | None], list[tuple[int, Callable[[Any], bool]]]] = {}
+        always: list[tuple[int, Callable[[Any], bool]]] = []
+        for (i, match), found, needed in zip(self.everything, conditions, names):
+            if needed is not None:
+                continue
+            head = _guard_of(found)
+            if head is None:
+                always.append((i, _guarded(match, found)))
+            else:
+                guarded.setdefault(head, []).append((i, match))
+        self.guards: tuple[Guard, ...] = tuple((*head, tuple(behind)) for head, behind in guarded.items())
+        self.always: Candidates = tuple(always)
+        self.by_name: dict[str, Candidates] = {
+            name: tuple(
+                (i, _predicate(specialize(pattern.tree.expr, (DISPATCH_KEY,), name)))
+                for i, pattern, needed in zip(range(len(patterns)), patterns, names) if needed and name in needed
+            )
+            for name in sorted({name for needed in names if needed for name in needed})
+        }
 
     def candidates(self, event: dict[str, Any]) -> Candidates:
         name = event.get(DISPATCH_KEY)
-        if name.__class__ is str:
-            return self.by_name.get(name, self.unconstrained)
-        return self.everything  # a numeric or missing name: let every pattern decide
+        if name.__class__ is not str:
+            return self.everything  # a numeric or missing name: let every pattern decide
+        found = list(self.by_name.get(name, ()))
+        for first, second, allowed, behind in self.guards:
+            if passes(event, first, second, allowed):
+                found.extend(behind)
+        found.extend(self.always)
+        return tuple(found)

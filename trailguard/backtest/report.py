@@ -86,7 +86,7 @@ def _detection(target: Target, found: DetectionTally, span: tuple[int, int] | No
             _episode(episode, minutes, cumulative, found, buckets, alarm.period) for episode in episodes
         ],
         "samples": _samples_between(found, buckets, None, None, SAMPLES_PER_DETECTION, alarm.period),
-        "hourly": _hourly(counts),
+        "hourly": [[iso(hour), count] for hour, count in found.hour_counts().items()],
     }
 
 
@@ -118,12 +118,3 @@ def _samples_between(found: DetectionTally, buckets: list[int], start: int | Non
             break  # buckets are in time order: later ones only hold later samples
     chosen.sort(key=sample_order)
     return [sample_dict(sample) for sample in chosen[:limit]]
-
-
-def _hourly(counts: dict[int, int]) -> list[list[Any]]:
-    hours: dict[int, int] = {}
-    for minute, count in counts.items():
-        hour = minute - minute % 3600
-        hours[hour] = hours.get(hour, 0) + count
-    return [[iso(hour), count] for hour, count in sorted(hours.items())]
-

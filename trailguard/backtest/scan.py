@@ -20,6 +20,7 @@ from operator import itemgetter
 from typing import Any, Sequence
 
 from trailguard.patterns import compile_pattern
+from trailguard.patterns.semantics import MISSING
 from trailguard.records import Rejected, RecordDecoder, reason_kind
 
 from .decode import decoder_for
@@ -104,10 +105,22 @@ class DetectionTally:
 
     def minute_counts(self) -> dict[int, int]:
         """Matches per minute (epoch seconds of the minute), minutes without matches left out."""
-        return {
-            (day * MINUTES_PER_DAY + slot) * 60: count
-            for day, counts in sorted(self.days.items()) for slot, count in enumerate(counts) if count
-        }
+        found: dict[int, int] = {}
+        for day, counts in sorted(self.days.items()):
+            start = day * MINUTES_PER_DAY
+            for slot in compress(_SLOTS, counts):  # the minutes with matches, found in C
+                found[(start + slot) * 60] = counts[slot]
+        return found
+
+    def hour_counts(self) -> dict[int, int]:
+        """Matches per hour (epoch seconds of the hour), hours without matches left out."""
+        found: dict[int, int] = {}
+        for day, counts in sorted(self.days.items()):
+            for hour in range(24):
+                total = sum(counts[hour * 60:hour * 60 + 60])
+                if total:
+                    found[(day * 24 + hour) * 3600] = total
+        return found
 
     def sampled_periods(self) -> list[int]:
         """Periods with samples, earliest first, at most SAMPLED_PERIODS (the same whatever the split)."""
@@ -202,7 +215,8 @@ class Scanner:
         rejections_before = len(tally.rejections)
         detections = tally.detections
         periods = self.periods
-        by_name, unconstrained, everything = self.dispatcher.by_name, self.dispatcher.unconstrained, self.dispatcher.everything
+        dispatcher = self.dispatcher
+        by_name, guards, always, everything = dispatcher.by_name, dispatcher.guards, dispatcher.always, dispatcher.everything
         low, high = ":", ""  # bounds for digit-first strings: an unset bound is never one
         evaluated = 0
         source = unit.label
@@ -220,13 +234,28 @@ class Scanner:
                         low = when
                     if high < when < ":":
                         high = when
-                name = event.get("eventName")  # Dispatcher.candidates, inlined: this runs per event
-                minute = None
-                for index, match in (by_name.get(name, unconstrained) if name.__class__ is str else everything):
-                    if match(event):
-                        if minute is None:
-                            minute = minute_of(when)
-                        _count(detections[index], periods[index], event, when, minute, source, evaluated)
+                # Dispatcher.candidates, inlined (this runs per event): the event name's own
+                # candidates, then the patterns behind each guard the event passes (`passes`)
+                name = event.get("eventName")
+                if name.__class__ is str:
+                    for index, match in by_name.get(name, ()):
+                        if match(event):
+                            _count(detections[index], periods[index], event, when, source, evaluated)
+                    for first, second, allowed, behind in guards:
+                        value = event.get(first, MISSING)
+                        if second is not None:
+                            value = value.get(second, MISSING) if value.__class__ is dict else MISSING
+                        if value is not MISSING and (allowed is None or value.__class__ is not str or value in allowed):
+                            for index, match in behind:
+                                if match(event):
+                                    _count(detections[index], periods[index], event, when, source, evaluated)
+                    for index, match in always:
+                        if match(event):
+                            _count(detections[index], periods[index], event, when, source, evaluated)
+                else:  # a numeric or missing name: every pattern decides for itself
+                    for index, match in everything:
+                        if match(event):
+                            _count(detections[index], periods[index], event, when, source, evaluated)
                 evaluated += 1
         tally.evaluated += evaluated
         tally.read += evaluated + tally.rejected - rejected_before
@@ -234,9 +263,10 @@ class Scanner:
         tally.last_time = _max(tally.last_time, high or None)
 
 
-def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: Any, minute: int, source: str,
-           index: int) -> None:
+def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: Any, source: str, index: int) -> None:
+    """One match: the counter of its minute, first/last, and a sample if its alarm period keeps one."""
     detection.matches += 1
+    minute = minute_of(when)
     if minute < 0:
         detection.untimed += 1
         return

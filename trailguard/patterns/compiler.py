@@ -9,6 +9,7 @@ equalities on one selector becomes a single frozenset membership test.
 from __future__ import annotations
 
 import re
+from operator import methodcaller
 from typing import Any, Callable
 
 import orjson
@@ -16,10 +17,10 @@ import orjson
 from . import rules
 from .ast import (
     And, Comparison, DelimitedPattern, Ellipsis_, FieldCondition, IsCheck, JsonPattern, Key, MatchAll,
-    NotExists, Or, RegexPattern, Selector, TermPattern,
+    NotExists, Or, RegexPattern, Selector, StringValue, TermPattern,
 )
 from ._regex import compile_regex
-from .semantics import MISSING, is_exact_string, number_text, resolve, scalar_view, token_view, view_test
+from .semantics import MISSING, is_exact_string, number_text, resolve, scalar_view, token_view, view_test, wildcard_form
 
 Predicate = Callable[[Any], bool]
 
@@ -62,6 +63,19 @@ def compile_getter(selector: Selector) -> Callable[[Any], Any]:
     return get_generic
 
 
+def _plain_keys(selector: Selector) -> tuple[str, ...] | None:
+    """The keys of a selector made of plain keys only (`$.userIdentity.type`), else None."""
+    if not all(isinstance(p, Key) for p in selector.parts):
+        return None
+    return tuple(p.name for p in selector.parts)
+
+
+def _top_key(selector: Selector) -> str | None:
+    """The key of a one-key selector (`$.errorCode`), whose look-up closures inline."""
+    keys = _plain_keys(selector)
+    return keys[0] if keys is not None and len(keys) == 1 else None
+
+
 def compile_values(selector: Selector) -> Callable[[Any], list[Any]]:
     """All values a selector with wildcards reaches (existential semantics, rule A15)."""
     parts = selector.parts
@@ -72,6 +86,10 @@ def compile_values(selector: Selector) -> Callable[[Any], list[Any]]:
 
 
 def compile_comparison(node: Comparison) -> Predicate:
+    if node.op in ("=", "!=") and isinstance(node.value, StringValue):
+        keys = _plain_keys(node.selector)
+        if keys is not None and len(keys) <= 2:
+            return _string_comparison(keys, _string_test(node.value.text), node.op == "=")
     test = view_test(node.op, node.value)
     if node.selector.wildcards:
         values_of = compile_values(node.selector)
@@ -86,7 +104,6 @@ def compile_comparison(node: Comparison) -> Predicate:
     get = compile_getter(node.selector)
     if node.op == "=" and is_exact_string(node.value):
         literal = node.value.text
-
         def equals(e: Any) -> bool:
             v = get(e)
             cls = v.__class__
@@ -103,6 +120,54 @@ def compile_comparison(node: Comparison) -> Predicate:
     return compare
 
 
+def _string_test(pattern_text: str) -> Callable[[str], bool]:
+    """`semantics.string_predicate` as a built-in callable: no Python frame per test. The
+    reference evaluator keeps the plain version, and the property tests hold the two equal."""
+    kind, core = wildcard_form(pattern_text)
+    if kind == "any":
+        return _any_string
+    if kind == "contains":
+        return methodcaller("__contains__", core)
+    if kind == "suffix":
+        return methodcaller("endswith", core)
+    if kind == "prefix":
+        return methodcaller("startswith", core)
+    return core.__eq__
+
+
+def _any_string(text: str) -> bool:
+    return True
+
+
+def _string_comparison(keys: tuple[str, ...], test: Callable[[str], bool], positive: bool) -> Predicate:
+    """`$.a = "x"` / `$.a.b != "x*"` in one closure: the look-up, the scalar view (numbers compare
+    as their JSON text) and the string test. A missing field or a non-scalar is never a match."""
+    if len(keys) == 1:
+        (k0,) = keys
+
+        def string_1(e: Any) -> bool:
+            v = e.get(k0) if e.__class__ is dict else None
+            cls = v.__class__
+            if cls is str:
+                return test(v) is positive
+            if cls is int or cls is float:
+                return test(number_text(v)) is positive
+            return False
+        return string_1
+    k0, k1 = keys
+
+    def string_2(e: Any) -> bool:
+        v = e.get(k0) if e.__class__ is dict else None
+        v = v.get(k1) if v.__class__ is dict else None
+        cls = v.__class__
+        if cls is str:
+            return test(v) is positive
+        if cls is int or cls is float:
+            return test(number_text(v)) is positive
+        return False
+    return string_2
+
+
 def compile_is_check(node: IsCheck) -> Predicate:
     expected = {"NULL": None, "TRUE": True, "FALSE": False}[node.what]
     values_of = compile_values(node.selector)
@@ -113,6 +178,9 @@ def compile_not_exists(node: NotExists) -> Predicate:
     if node.selector.wildcards:
         values_of = compile_values(node.selector)
         return lambda e: not values_of(e)
+    key = _top_key(node.selector)
+    if key is not None:
+        return lambda e: e.__class__ is not dict or key not in e
     get = compile_getter(node.selector)
     return lambda e: get(e) is MISSING
 
@@ -171,6 +239,18 @@ def _grouped_equalities(operands: tuple) -> list[Predicate]:
 
 
 def _membership(selector: Selector, allowed: frozenset[str]) -> Predicate:
+    key = _top_key(selector)
+    if key is not None:
+
+        def member_top(e: Any) -> bool:
+            v = e.get(key) if e.__class__ is dict else None
+            cls = v.__class__
+            if cls is str:
+                return v in allowed
+            if cls is int or cls is float:
+                return number_text(v) in allowed
+            return False
+        return member_top
     get = compile_getter(selector)
 
     def member(e: Any) -> bool:

@@ -45,18 +45,33 @@ def token_view(token: str) -> tuple[str, float | None]:
     return token, float(token) if NUMBER_TEXT_RE.match(token) else None
 
 
-def string_predicate(pattern_text: str) -> Callable[[str], bool]:
-    """Equality with a string value: a leading and/or trailing `*` is a wildcard (rule A17)."""
+def wildcard_form(pattern_text: str) -> tuple[str, str]:
+    """(kind, core) of a string value (rule A17): a leading and/or trailing `*` is a wildcard.
+    kind is "any" (only stars), "contains", "suffix", "prefix" or "exact"."""
     if pattern_text and set(pattern_text) == {"*"}:
-        return lambda s: True
+        return "any", ""
     lead = pattern_text.startswith("*")
     trail = len(pattern_text) > 1 and pattern_text.endswith("*")
     core = pattern_text[1 if lead else 0:len(pattern_text) - 1 if trail else len(pattern_text)]
     if lead and trail:
-        return lambda s: core in s
+        return "contains", core
     if lead:
-        return lambda s: s.endswith(core)
+        return "suffix", core
     if trail:
+        return "prefix", core
+    return "exact", core
+
+
+def string_predicate(pattern_text: str) -> Callable[[str], bool]:
+    """Equality with a string value: a leading and/or trailing `*` is a wildcard (rule A17)."""
+    kind, core = wildcard_form(pattern_text)
+    if kind == "any":
+        return lambda s: True
+    if kind == "contains":
+        return lambda s: core in s
+    if kind == "suffix":
+        return lambda s: s.endswith(core)
+    if kind == "prefix":
         return lambda s: s.startswith(core)
     return lambda s: s == core
 
