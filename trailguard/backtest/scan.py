@@ -322,14 +322,16 @@ def sample_dict(sample: Sample) -> dict[str, Any]:
 
 
 _MINUTES: dict[str, int] = {}
+_SECONDS_Z = frozenset(f":{second:02d}Z" for second in range(60))
 
 
 def minute_of(event_time: Any) -> int:
     """Epoch seconds of the minute an eventTime falls in, or -1 if it has no usable time. Cached by
-    `YYYY-MM-DDTHH:MM`: a busy archive has dozens of events per minute."""
-    if event_time.__class__ is str and len(event_time) == 20 and event_time[19] == "Z":
+    `YYYY-MM-DDTHH:MM` (a busy archive has dozens of events per minute); a cached minute is used
+    only for CloudTrail's own `YYYY-MM-DDTHH:MM:SSZ` with valid seconds."""
+    if event_time.__class__ is str:
         minute = _MINUTES.get(event_time[:16])
-        if minute is not None and event_time[16] == ":" and event_time[17] in "012345" and event_time[18].isdigit():
+        if minute is not None and event_time[16:] in _SECONDS_Z:
             return minute
     epoch = epoch_seconds(event_time)
     if epoch is None:
