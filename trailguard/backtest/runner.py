@@ -73,17 +73,21 @@ def run_units(
         global _WORKER_SCANNER, _WORKER_S3
         _WORKER_SCANNER, _WORKER_S3 = scanner, (options.s3 if needs_s3 else None)
         collecting = gc.isenabled()
+        # Tallies and decoded events hold no reference cycles, so neither side needs the cyclic
+        # collector while scanning. Freezing the parent's objects first keeps forked workers from
+        # touching (and so copying) every inherited page when a collection would walk them.
+        gc.disable()
+        gc.freeze()
         try:
             context = multiprocessing.get_context("fork")
             with context.Pool(options.workers, initializer=_init_worker) as pool:
                 if on_start:
                     on_start()
-                # unpickled tallies hold no cycles: collections here would only take CPU from the workers
-                gc.disable()
                 for tally in pool.imap(_scan_chunk_in_worker, chunked(units, options.workers)):
                     _merge(total, tally, options, progress)
         finally:
             _WORKER_SCANNER = _WORKER_S3 = None
+            gc.unfreeze()
             if collecting:
                 gc.enable()
     return RunResult(tuple(targets), total, time.perf_counter() - started, 1 if serial else options.workers)
@@ -115,6 +119,7 @@ _WORKER_S3: S3Options | None = None
 
 
 def _init_worker() -> None:
+    gc.disable()  # for good: a worker's objects are acyclic and freed by reference counting
     # boto3 clients must not cross a fork: each worker makes its own
     if _WORKER_SCANNER is not None and _WORKER_S3 is not None:
         _WORKER_SCANNER.s3 = s3_client(_WORKER_S3)
