@@ -339,3 +339,27 @@ def test_hour_counts_add_up_the_minute_counts(tmp_path, events):
             hours[minute - minute % 3600] = hours.get(minute - minute % 3600, 0) + count
         assert detection.hour_counts() == hours
     assert sum(len(d.hour_counts()) for d in tally.detections) > 10
+
+
+def test_keeping_freed_memory_is_applied_on_glibc_and_skipped_elsewhere(monkeypatch):
+    import ctypes.util
+    import platform
+
+    from trailguard.backtest import allocator
+
+    allocator.keep_freed_memory.cache_clear()
+    applied = allocator.keep_freed_memory()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert applied is True
+    allocator.keep_freed_memory.cache_clear()
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert allocator.keep_freed_memory() is False  # no C library found: nothing is changed
+    allocator.keep_freed_memory.cache_clear()
+
+
+def test_reports_do_not_depend_on_the_allocator_setting(tmp_path, events):
+    write_delivery(tmp_path / "x.json.gz", events * 3)
+    reports = [build_report(run([str(tmp_path)], from_detection_ids(["all"]), RunOptions(keep_freed_memory=keep)))
+               for keep in (True, False)]
+    assert _strip_timing(reports[0]) == _strip_timing(reports[1])
+    assert sum(d["matches"] for d in reports[0]["detections"]) > 0
