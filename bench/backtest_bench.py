@@ -14,15 +14,25 @@ catalogue's sample events) and measures in one run, on the same files:
    on a separate corpus of at least 1 GB of gzipped files, generated in /tmp and deleted after;
    target: < 300 MB.
 
+Reference points measured in the same run, to read the targets against:
+
+- floors: read + inflate only, and read + inflate + the back-test's own partial decoder with no
+  pattern run, in one process (what any single-process reader of these files pays first);
+- the machine's parallel ceiling: two independent processes (spawned, not forked), each running
+  the whole back-test on half the files at the same time, against one worker on all of them;
+- S3: the same back-test over `--s3-objects` objects served by moto's server on 127.0.0.1 (a
+  separate process), with one GET at a time and with the default look-ahead of 8.
+
 Each timing is the best of `--repeat` runs (the machine is shared). Results go to stdout as JSON
 and, with --out, to a Markdown file.
 
-Usage: python bench/backtest_bench.py [--events 200000] [--big-gb 1.0] [--repeat 3] [--out FILE]
+Usage: python bench/backtest_bench.py [--events 200000] [--big-gb 1.0] [--repeat 3] [--s3-objects 500] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -35,7 +45,7 @@ import time
 import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import orjson
 
@@ -139,6 +149,126 @@ def backtest(corpus: Path, workers: int) -> dict[str, Any]:
     return build_report(result)
 
 
+def floors(files: list[Path], inflate: Callable[[bytes], bytes]) -> dict[str, Callable[[], int]]:
+    """What reading the files costs before any pattern runs, in one process."""
+    from trailguard.backtest.scan import Scanner
+    from trailguard.backtest.selection import from_detection_ids
+
+    partial = Scanner(from_detection_ids(["all"])).decoder
+
+    def inflate_only() -> int:
+        return sum(len(inflate(path.read_bytes())) > 0 for path in files)
+
+    def partial_decode() -> int:
+        return sum(len(partial.loads(inflate(path.read_bytes()))["Records"]) for path in files)
+
+    return {"read + inflate": inflate_only, "read + inflate + partial decode (the back-test's decoder)": partial_decode}
+
+
+def _half_in_own_process(args: tuple[list[str], Any]) -> float:
+    """Child of a spawn pool: wait for the sibling, then back-test these files; seconds taken."""
+    paths, barrier = args
+    from trailguard.backtest import RunOptions, build_report, from_detection_ids, run
+
+    targets = from_detection_ids(["all"])
+    build_report(run(paths[:1], targets, RunOptions(workers=1)))  # warm, as the in-process runs are
+    barrier.wait()
+    started = time.perf_counter()
+    build_report(run(paths, targets, RunOptions(workers=1)))
+    return time.perf_counter() - started
+
+
+def independent_halves(files: list[Path]) -> float:
+    """Two independent processes back-test one half each at the same time: the slower one's seconds."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(2) as pool:
+        barrier = manager.Barrier(2)
+        half = len(files) // 2
+        parts = [[str(p) for p in files[:half]], [str(p) for p in files[half:]]]
+        return max(pool.map(_half_in_own_process, [(part, barrier) for part in parts]))
+
+
+def s3_fetching(files: list[Path], objects: int, repeat: int) -> dict[str, Any]:
+    """The back-test over `objects` of the files served by moto's server (a separate process on
+    127.0.0.1), one GET at a time and with the default look-ahead."""
+    import socket
+
+    from trailguard.backtest import RunOptions, S3Options, from_detection_ids, run
+    from trailguard.backtest.sources import s3_client
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
+               AWS_EC2_METADATA_DISABLED="true")
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    saved = dict(os.environ)
+    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+                                           "AWS_EC2_METADATA_DISABLED")})
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto server did not start on {endpoint}") from None
+                time.sleep(0.1)
+        client = s3_client(S3Options(endpoint_url=endpoint))
+        client.create_bucket(Bucket="bench-trail")
+        chosen = files[:objects]
+        for path in chosen:
+            key = "AWSLogs/" + str(path).split("/AWSLogs/", 1)[1]
+            client.put_object(Bucket="bench-trail", Key=key, Body=path.read_bytes())
+        targets = from_detection_ids(["all"])
+        found: dict[str, Any] = {"objects": len(chosen), "latency_ms": LATENCY_MS}
+        for latency in (0, LATENCY_MS):
+            for threads in (1, 8):
+                options = RunOptions(s3=S3Options(endpoint_url=endpoint, fetch_threads=threads))
+                with added_latency(latency):
+                    seconds, result = best_of(repeat, lambda options=options: run(["s3://bench-trail"], targets, options))
+                assert result.tally.files == len(chosen) and result.tally.rejected == 0
+                found[f"latency_{latency}_threads_{threads}_s"] = seconds
+                found["events"] = result.tally.read
+        return found
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        server.terminate()
+        server.wait(timeout=10)
+
+
+LATENCY_MS = 20
+"""Added to each GET in the second S3 measurement: a stand-in for the network round trip and first
+byte of a real S3 GET, which a server on 127.0.0.1 does not have."""
+
+
+@contextlib.contextmanager
+def added_latency(milliseconds: int) -> Iterator[None]:
+    """Make the back-test's S3 clients wait `milliseconds` before sending each GetObject (the wait
+    releases the GIL, as waiting on a socket does)."""
+    from trailguard.backtest import runner
+
+    make_client = runner.s3_client
+
+    def slow_client(options: Any) -> Any:
+        client = make_client(options)
+        if milliseconds:
+            client.meta.events.register("before-send.s3.GetObject", lambda **_: time.sleep(milliseconds / 1000))
+        return client
+
+    runner.s3_client = slow_client
+    try:
+        yield
+    finally:
+        runner.s3_client = make_client
+
+
 def jq_run(files: list[Path]) -> int:
     listing = "\0".join(str(p) for p in files).encode()
     command = f"xargs -0 gzip -dc | jq -c '{JQ_FILTER}' | wc -l"
@@ -191,6 +321,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--big-gb", type=float, default=1.0, help="size of the RSS corpus (gzipped bytes); 0 skips it")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--s3-objects", type=int, default=500, help="objects for the S3 measurement; 0 skips it")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     import msgspec
@@ -228,6 +359,16 @@ def main() -> None:
         two_s, report2 = best_of(args.repeat, lambda: backtest(corpus, 2))
         assert [d["matches"] for d in report2["detections"]] == [d["matches"] for d in report["detections"]]
         results["backtest_2_workers_s"] = two_s
+        # timed inside the children (after start-up and a warm-up file), best of the repeats
+        halves_s = min(independent_halves(files) for _ in range(args.repeat))
+        results["independent_halves_s"] = halves_s
+
+        inflate = inflaters()[used]
+        results["floors"] = {}
+        for name, action in floors(files, inflate).items():
+            results["floors"][name], _ = best_of(args.repeat, action)
+        if args.s3_objects > 0:
+            results["s3"] = s3_fetching(files, args.s3_objects, args.repeat)
 
         if shutil.which("jq"):
             jq_s, jq_matches = best_of(args.repeat, lambda: jq_run(files))
@@ -244,6 +385,7 @@ def main() -> None:
             "backtest_over_jq": results["jq_s"] / one_s if "jq_s" in results else None,
             "backtest_over_decode_only": results["decode_baseline_s"] / one_s,
             "two_workers_over_one": one_s / two_s,
+            "independent_halves_over_one": one_s / halves_s,
         }
         shutil.rmtree(corpus)
 
@@ -252,7 +394,6 @@ def main() -> None:
         quiet = root / "quiet"
         quiet_files = write_corpus(quiet, args.events, seed=8, start=datetime(2026, 10, 1, tzinfo=timezone.utc),
                                    seconds_per_event=2.0, quiet=True)
-        inflate = inflaters()["isal" if used == "isal" else "zlib"]
         quiet_decode_s, _ = best_of(args.repeat, lambda: decode_only(quiet_files, orjson.loads, inflate))
         quiet_one_s, quiet_report = best_of(args.repeat, lambda: backtest(quiet, 1))
         results["quiet"] = {"decode_s": quiet_decode_s, "backtest_1_worker_s": quiet_one_s,
@@ -319,6 +460,11 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
         lines.append(f"| decode only, {name} (read + gunzip + full decode) | {seconds:.2f} | {r['events'] / seconds:,.0f} |")
     if r.get("jq_s"):
         lines.append(f"| `gzip -dc \\| jq -c '{JQ_FILTER}'` (one pattern) | {r['jq_s']:.2f} | {rates['jq_events_per_s']:,.0f} |")
+    for name, seconds in r.get("floors", {}).items():
+        lines.append(f"| floor: {name}, no pattern run | {seconds:.2f} | {r['events'] / seconds:,.0f} |")
+    if "independent_halves_s" in r:
+        lines.append(f"| ceiling: two independent processes, half the files each, at once (the slower) | "
+                     f"{r['independent_halves_s']:.2f} | {r['events'] / r['independent_halves_s']:,.0f} |")
     lines += [
         "",
         "| target | figure | verdict |",
@@ -333,6 +479,26 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
     if "big_corpus" in r:
         peak = r["big_corpus"]["workers_1"]["peak_rss_mb"]
         lines.append(f"| peak RSS < 300 MB on >= 1 GB of gzipped files (1 worker) | {peak:.0f} MB | {verdict(peak < 300)} |")
+    if "independent_halves_over_one" in ratios:
+        lines += ["", f"Parallel ceiling of this machine for this workload: two independent processes reach "
+                  f"{ratios['independent_halves_over_one']:.2f}x one worker; the 2-worker back-test reaches "
+                  f"{ratios['two_workers_over_one']:.2f}x."]
+    if r.get("floors"):
+        floor = min(r["floors"].values())
+        lines += ["", f"Eight times jq is {8 * rates['jq_events_per_s']:,.0f} events/s, "
+                  f"{r['events'] / (8 * rates['jq_events_per_s']):.2f} s for this corpus; reading and inflating "
+                  f"alone take {floor:.2f} s in one process."]
+    s3 = r.get("s3")
+    if s3:
+        latency = s3["latency_ms"]
+        lines += ["", f"S3 through moto's server on 127.0.0.1 (a separate process; {s3['objects']:,} objects, "
+                  f"{s3['events']:,} events), back-test seconds:", "",
+                  "| GETs | one at a time | `--fetch-threads 8` | ratio |", "| --- | ---: | ---: | ---: |"]
+        for label, added in (("as the local server answers", 0), (f"with {latency} ms added to each GET", latency)):
+            one, eight = s3[f"latency_{added}_threads_1_s"], s3[f"latency_{added}_threads_8_s"]
+            lines.append(f"| {label} | {one:.2f} | {eight:.2f} | {one / eight:.1f}x |")
+        lines += ["", f"The {latency} ms are a stand-in for a real GET's round trip and first byte, injected in the "
+                  "client; real S3 latency was not measured here."]
     quiet = r.get("quiet")
     if quiet:
         lines += ["", f"Same size, an ordinary day ({quiet['matches']:,} matching events, templates no detection matches): "
