@@ -193,54 +193,41 @@ def independent_halves(files: list[Path]) -> float:
 def s3_fetching(files: list[Path], objects: int, repeat: int) -> dict[str, Any]:
     """The back-test over `objects` of the files served by moto's server (a separate process on
     127.0.0.1), one GET at a time and with the default look-ahead."""
-    import socket
+    from bench.local_s3 import moto_server
 
-    from trailguard.backtest import RunOptions, S3Options, from_detection_ids, run
-    from trailguard.backtest.sources import s3_client
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-               AWS_EC2_METADATA_DISABLED="true")
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    credentials = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+                   "AWS_EC2_METADATA_DISABLED": "true"}
     saved = dict(os.environ)
-    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-                                           "AWS_EC2_METADATA_DISABLED")})
-    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.update(credentials)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on {endpoint}") from None
-                time.sleep(0.1)
-        client = s3_client(S3Options(endpoint_url=endpoint))
-        client.create_bucket(Bucket="bench-trail")
-        chosen = files[:objects]
-        for path in chosen:
-            key = "AWSLogs/" + str(path).split("/AWSLogs/", 1)[1]
-            client.put_object(Bucket="bench-trail", Key=key, Body=path.read_bytes())
-        targets = from_detection_ids(["all"])
-        found: dict[str, Any] = {"objects": len(chosen), "latency_ms": LATENCY_MS}
-        for latency in (0, LATENCY_MS):
-            for threads in (1, 8):
-                options = RunOptions(s3=S3Options(endpoint_url=endpoint, fetch_threads=threads))
-                with added_latency(latency):
-                    seconds, result = best_of(repeat, lambda options=options: run(["s3://bench-trail"], targets, options))
-                assert result.tally.files == len(chosen) and result.tally.rejected == 0
-                found[f"latency_{latency}_threads_{threads}_s"] = seconds
-                found["events"] = result.tally.read
-        return found
+        with moto_server() as endpoint:
+            return _s3_runs(endpoint, files, objects, repeat)
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        server.terminate()
-        server.wait(timeout=10)
+
+
+def _s3_runs(endpoint: str, files: list[Path], objects: int, repeat: int) -> dict[str, Any]:
+    from trailguard.backtest import RunOptions, S3Options, from_detection_ids, run
+    from trailguard.backtest.sources import s3_client
+
+    client = s3_client(S3Options(endpoint_url=endpoint))
+    client.create_bucket(Bucket="bench-trail")
+    chosen = files[:objects]
+    for path in chosen:
+        key = "AWSLogs/" + str(path).split("/AWSLogs/", 1)[1]
+        client.put_object(Bucket="bench-trail", Key=key, Body=path.read_bytes())
+    targets = from_detection_ids(["all"])
+    found: dict[str, Any] = {"objects": len(chosen), "latency_ms": LATENCY_MS}
+    for latency in (0, LATENCY_MS):
+        for threads in (1, 8):
+            options = RunOptions(s3=S3Options(endpoint_url=endpoint, fetch_threads=threads))
+            with added_latency(latency):
+                seconds, result = best_of(repeat, lambda options=options: run(["s3://bench-trail"], targets, options))
+            assert result.tally.files == len(chosen) and result.tally.rejected == 0
+            found[f"latency_{latency}_threads_{threads}_s"] = seconds
+            found["events"] = result.tally.read
+    return found
 
 
 LATENCY_MS = 20

@@ -11,10 +11,6 @@ import datetime as dt
 import gzip
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import orjson
 import pytest
@@ -24,6 +20,8 @@ from trailguard.backtest import RunOptions, S3Options, SourceError, build_report
 from trailguard.backtest.sources import list_s3, s3_client
 from trailguard.cli import main
 
+from bench.local_s3 import moto_server
+
 from .conftest import fixture_events
 
 A, B, ORG_MEMBER = "111122223333", "444455556666", "777788889999"
@@ -31,34 +29,10 @@ BUCKET = "trail-archive"
 BUSY_DAY_OBJECTS = 1_050
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def endpoint():
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start on {url}") from None
-                time.sleep(0.1)
+    with moto_server() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

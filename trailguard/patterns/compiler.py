@@ -142,30 +142,19 @@ def _any_string(text: str) -> bool:
 def _string_comparison(keys: tuple[str, ...], test: Callable[[str], bool], positive: bool) -> Predicate:
     """`$.a = "x"` / `$.a.b != "x*"` in one closure: the look-up, the scalar view (numbers compare
     as their JSON text) and the string test. A missing field or a non-scalar is never a match."""
-    if len(keys) == 1:
-        (k0,) = keys
+    k0, k1 = keys[0], (keys[1] if len(keys) == 2 else None)
 
-        def string_1(e: Any) -> bool:
-            v = e.get(k0) if e.__class__ is dict else None
-            cls = v.__class__
-            if cls is str:
-                return test(v) is positive
-            if cls is int or cls is float:
-                return test(number_text(v)) is positive
-            return False
-        return string_1
-    k0, k1 = keys
-
-    def string_2(e: Any) -> bool:
+    def string_at(e: Any) -> bool:
         v = e.get(k0) if e.__class__ is dict else None
-        v = v.get(k1) if v.__class__ is dict else None
+        if k1 is not None:
+            v = v.get(k1) if v.__class__ is dict else None
         cls = v.__class__
         if cls is str:
             return test(v) is positive
         if cls is int or cls is float:
             return test(number_text(v)) is positive
         return False
-    return string_2
+    return string_at
 
 
 def compile_is_check(node: IsCheck) -> Predicate:
@@ -239,18 +228,9 @@ def _grouped_equalities(operands: tuple) -> list[Predicate]:
 
 
 def _membership(selector: Selector, allowed: frozenset[str]) -> Predicate:
-    key = _top_key(selector)
-    if key is not None:
-
-        def member_top(e: Any) -> bool:
-            v = e.get(key) if e.__class__ is dict else None
-            cls = v.__class__
-            if cls is str:
-                return v in allowed
-            if cls is int or cls is float:
-                return number_text(v) in allowed
-            return False
-        return member_top
+    keys = _plain_keys(selector)
+    if keys is not None and len(keys) <= 2:
+        return _string_comparison(keys, allowed.__contains__, True)
     get = compile_getter(selector)
 
     def member(e: Any) -> bool:
