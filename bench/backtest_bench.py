@@ -143,10 +143,25 @@ def inflaters() -> dict[str, Callable[[bytes], bytes]]:
 
 
 def backtest(corpus: Path, workers: int) -> dict[str, Any]:
+    return backtest_paths([str(corpus)], workers)
+
+
+def backtest_paths(paths: list[str], workers: int = 1) -> dict[str, Any]:
     from trailguard.backtest import RunOptions, build_report, from_detection_ids, run
 
-    result = run([str(corpus)], from_detection_ids(["all"]), RunOptions(workers=workers))
-    return build_report(result)
+    return build_report(run(paths, from_detection_ids(["all"]), RunOptions(workers=workers)))
+
+
+def serial_parts(corpus: Path, repeat: int) -> dict[str, float]:
+    """The parts of a back-test no number of workers shares: listing the files, and replaying the
+    merged per-minute counts into one report (best of `repeat`)."""
+    from trailguard.backtest import RunOptions, build_report, from_detection_ids, plan, run_units
+
+    targets = from_detection_ids(["all"])
+    listing_s, units = best_of(repeat, lambda: plan([str(corpus)], RunOptions()))
+    result = run_units(units, targets, RunOptions())
+    report_s, _ = best_of(repeat, lambda: build_report(result))
+    return {"listing_s": listing_s, "report_s": report_s}
 
 
 def floors(files: list[Path], inflate: Callable[[bytes], bytes]) -> dict[str, Callable[[], int]]:
@@ -349,6 +364,9 @@ def main() -> None:
         # timed inside the children (after start-up and a warm-up file), best of the repeats
         halves_s = min(independent_halves(files) for _ in range(args.repeat))
         results["independent_halves_s"] = halves_s
+        results["serial_parts"] = serial_parts(corpus, args.repeat)
+        half = [str(p) for p in files[:len(files) // 2]]
+        results["half_alone_s"], _ = best_of(args.repeat, lambda: backtest_paths(half))
 
         inflate = inflaters()[used]
         results["floors"] = {}
@@ -470,6 +488,17 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
         lines += ["", f"Parallel ceiling of this machine for this workload: two independent processes reach "
                   f"{ratios['independent_halves_over_one']:.2f}x one worker; the 2-worker back-test reaches "
                   f"{ratios['two_workers_over_one']:.2f}x."]
+    if "serial_parts" in r and "half_alone_s" in r:
+        serial = r["serial_parts"]["listing_s"] + r["serial_parts"]["report_s"]
+        slowdown = r["independent_halves_s"] / r["half_alone_s"]
+        one = r["backtest_1_worker_s"]
+        bound = one / (serial + (one - serial) / 2 * slowdown)
+        lines += ["", f"What bounds 2 workers here: listing the files ({r['serial_parts']['listing_s']:.2f} s) and "
+                  f"replaying the merged counts into one report ({r['serial_parts']['report_s']:.2f} s) happen once "
+                  f"whatever the workers; half the files take {r['half_alone_s']:.2f} s alone and "
+                  f"{r['independent_halves_s']:.2f} s with the other half running beside them ({slowdown:.2f}x). "
+                  f"Even with nothing spent on forking and sending tallies back, two workers could reach at most "
+                  f"{one:.2f} / ({serial:.2f} + ({one:.2f} - {serial:.2f}) / 2 x {slowdown:.2f}) = {bound:.2f}x."]
     if r.get("floors"):
         floor = min(r["floors"].values())
         lines += ["", f"Eight times jq is {8 * rates['jq_events_per_s']:,.0f} events/s, "

@@ -165,7 +165,7 @@ def replay(datapoints: Mapping[int, float], settings: AlarmSettings, first_perio
             # the windows between two visited steps are empty and kept the state of `previous`
             evaluations += index - previous - 1
             last_alarm = index - 1
-        values = [datapoints.get(i) for i in range(index - window + 1, index + 1)]
+        values = (datapoints.get(index),) if window == 1 else [datapoints.get(i) for i in range(index - window + 1, index + 1)]
         new_state = evaluate_window(values, settings)
         if new_state is not None:
             state_before = state
