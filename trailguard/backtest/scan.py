@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any, Sequence
 
@@ -92,16 +92,11 @@ class DetectionTally:
         _keep_earliest(self)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled sparse (workers send tallies back): a worker's run of files covers a few hours,
-        so most of each day's 1,440 counters are zero."""
+        """Pickled as is, day arrays dense (workers send tallies back): an array pickles as one
+        block of bytes, cheaper to write and read than listing the minutes with matches."""
         state = dict(self.__dict__)
-        state["days"] = {day: _sparse(counts) for day, counts in self.days.items()}
         state["current_day"], state["current_counts"] = -1, None
         return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state["days"] = {day: _dense(slots, counts) for day, (slots, counts) in state["days"].items()}
-        self.__dict__.update(state)
 
     def minute_counts(self) -> dict[int, int]:
         """Matches per minute (epoch seconds of the minute), minutes without matches left out."""
@@ -125,17 +120,6 @@ class DetectionTally:
     def sampled_periods(self) -> list[int]:
         """Periods with samples, earliest first, at most SAMPLED_PERIODS (the same whatever the split)."""
         return sorted(self.samples)[:SAMPLED_PERIODS]
-
-
-def _sparse(counts: array) -> tuple[array, array]:
-    return array("H", compress(_SLOTS, counts)), array("I", filter(None, counts))
-
-
-def _dense(slots: array, values: array) -> array:
-    counts = array("I", _EMPTY_DAY)
-    for slot, count in zip(slots, values):
-        counts[slot] = count
-    return counts
 
 
 def _keep_earliest(detection: DetectionTally) -> None:
@@ -213,13 +197,8 @@ class Scanner:
         tally.bytes += unit.size
         rejected_before = tally.rejected
         rejections_before = len(tally.rejections)
-        detections = tally.detections
-        periods = self.periods
-        dispatcher = self.dispatcher
-        by_name, guards, always, everything = dispatcher.by_name, dispatcher.guards, dispatcher.always, dispatcher.everything
         low, high = ":", ""  # bounds for digit-first strings: an unset bound is never one
         evaluated = 0
-        source = unit.label
         for batch in read_unit(unit, self.decoder, self.s3, body):
             if batch.__class__ is Rejected:
                 tally.rejected += batch.count
@@ -227,40 +206,81 @@ class Scanner:
                 if len(tally.rejections) - rejections_before < REJECTIONS_PER_UNIT:
                     tally.rejections.append((batch.source, batch.reason, batch.count))
                 continue
-            for event in batch:
-                when = event.get("eventTime")
-                if when.__class__ is str:  # ISO times sort as strings; ":" sorts after every digit
-                    if "0" <= when < low:
-                        low = when
-                    if high < when < ":":
-                        high = when
-                # Dispatcher.candidates, inlined (this runs per event): the event name's own
-                # candidates, then the patterns behind each guard the event passes (`passes`)
-                name = event.get("eventName")
-                if name.__class__ is str:
-                    for index, match in by_name.get(name, ()):
-                        if match(event):
-                            _count(detections[index], periods[index], event, when, source, evaluated)
-                    for first, second, allowed, behind in guards:
-                        value = event.get(first, MISSING)
-                        if second is not None:
-                            value = value.get(second, MISSING) if value.__class__ is dict else MISSING
-                        if value is not MISSING and (allowed is None or value.__class__ is not str or value in allowed):
-                            for index, match in behind:
-                                if match(event):
-                                    _count(detections[index], periods[index], event, when, source, evaluated)
-                    for index, match in always:
-                        if match(event):
-                            _count(detections[index], periods[index], event, when, source, evaluated)
-                else:  # a numeric or missing name: every pattern decides for itself
-                    for index, match in everything:
-                        if match(event):
-                            _count(detections[index], periods[index], event, when, source, evaluated)
-                evaluated += 1
+            times = list(map(dict.get, batch, repeat("eventTime")))
+            first, last = _time_bounds(times)
+            if first is not None:
+                low, high = min(low, first), max(high, last)
+            self._match_batch(batch, times, tally.detections, unit.label, evaluated)
+            evaluated += len(batch)
         tally.evaluated += evaluated
         tally.read += evaluated + tally.rejected - rejected_before
         tally.first_time = _min(tally.first_time, low if low != ":" else None)
         tally.last_time = _max(tally.last_time, high or None)
+
+    def _match_batch(self, batch: list[dict[str, Any]], times: list[Any], detections: list[DetectionTally],
+                     source: str, base: int) -> None:
+        """Run the candidate patterns of every event of a batch (`Dispatcher.candidates`, batch at a
+        time): the look-ups that pick candidates run in C over the whole batch, so Python steps
+        through only the events that have some."""
+        dispatcher, periods = self.dispatcher, self.periods
+        names = list(map(dict.get, batch, repeat("eventName")))
+        if not set(map(type, names)) <= _STR:  # a numeric or missing name: event by event
+            self._match_events(batch, names, times, detections, source, base)
+            return
+        size = len(batch)
+        pinned = list(map(dispatcher.by_name.get, names))
+        for position in compress(range(size), pinned):
+            event = batch[position]
+            for index, match in pinned[position]:
+                if match(event):
+                    _count(detections[index], periods[index], event, times[position], source, base + position)
+        for first, second, allowed, behind in dispatcher.guards:
+            for position in _passing(batch, first, second, allowed):
+                event = batch[position]
+                for index, match in behind:
+                    if match(event):
+                        _count(detections[index], periods[index], event, times[position], source, base + position)
+        for index, match in dispatcher.always:
+            for position, event in enumerate(batch):
+                if match(event):
+                    _count(detections[index], periods[index], event, times[position], source, base + position)
+
+    def _match_events(self, batch: list[dict[str, Any]], names: list[Any], times: list[Any],
+                      detections: list[DetectionTally], source: str, base: int) -> None:
+        """`_match_batch` one event at a time, for a batch where some eventName is not a string."""
+        periods = self.periods
+        for position, (event, name) in enumerate(zip(batch, names)):
+            candidates = self.dispatcher.candidates(event) if name.__class__ is str else self.dispatcher.everything
+            for index, match in candidates:
+                if match(event):
+                    _count(detections[index], periods[index], event, times[position], source, base + position)
+
+
+_STR = frozenset({str})
+
+
+def _passing(batch: list[dict[str, Any]], first: str, second: str | None, allowed: frozenset[str] | None) -> Any:
+    """Positions of the events that pass a guard (`dispatch.passes`, over a whole batch)."""
+    if second is None and allowed is None:  # a top-level key must exist: all in C
+        return compress(range(len(batch)), map(dict.__contains__, batch, repeat(first)))
+    values: Any = map(dict.get, batch, repeat(first), repeat(MISSING))
+    if second is not None:
+        values = [value.get(second, MISSING) if value.__class__ is dict else MISSING for value in values]
+    return [
+        position for position, value in enumerate(values)
+        if value is not MISSING and (allowed is None or value.__class__ is not str or value in allowed)
+    ]
+
+
+def _time_bounds(times: list[Any]) -> tuple[str | None, str | None]:
+    """Earliest and latest eventTime among digit-first strings (ISO times sort as strings; ":"
+    sorts after every digit), or (None, None)."""
+    if times and set(map(type, times)) <= _STR:
+        first, last = min(times), max(times)
+        if "0" <= first and last < ":":
+            return first, last
+    usable = [t for t in times if t.__class__ is str and "0" <= t < ":"]
+    return (min(usable), max(usable)) if usable else (None, None)
 
 
 def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: Any, source: str, index: int) -> None:
@@ -285,13 +305,16 @@ def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: 
     bucket = minute // period  # periods are whole minutes
     if bucket > detection.sample_cutoff:
         return
-    kept = detection.samples.get(bucket)
+    samples = detection.samples
+    kept = samples.get(bucket)
     if kept is None:
-        detection.samples[bucket] = [sample_of(event, source, index)]
-        _keep_earliest(detection)
+        samples[bucket] = [sample_of(event, source, index)]
+        if len(samples) >= 2 * SAMPLED_PERIODS:
+            _keep_earliest(detection)
     elif len(kept) < SAMPLES_PER_PERIOD:
         kept.append(sample_of(event, source, index))
-        kept.sort(key=sample_order)
+        if sample_order(kept[-2]) > (when, source, index):  # usually in order: no sort needed
+            kept.sort(key=sample_order)
     elif when <= kept[-1][0] and (when, source, index) < sample_order(kept[-1]):  # usually later: skip
         kept[-1] = sample_of(event, source, index)
         kept.sort(key=sample_order)
@@ -299,22 +322,27 @@ def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: 
 
 def sample_of(event: dict[str, Any], source: str, index: int) -> Sample:
     """Who did what, where and from where: the fields a responder reads first (SAMPLE_FIELDS).
-    Values that repeat across samples (names, accounts, regions, principals) are interned, so
-    the tallies workers send back pickle each of them once."""
+    Values that repeat across samples (names, accounts, regions, principals) are made one shared
+    object each, so the tallies workers send back pickle each of them once."""
     identity = event.get("userIdentity")
     if identity.__class__ is not dict:
         identity = {}
     get = event.get
-    return (
-        get("eventTime"), _shared(get("eventName")), _shared(get("eventSource")),
-        _shared(identity.get("arn") or identity.get("invokedBy") or identity.get("type")), _shared(identity.get("type")),
-        _shared(get("recipientAccountId")), _shared(get("awsRegion")), get("sourceIPAddress"), _shared(get("errorCode")),
-        source, index,
-    )
+    fields = (get("eventName"), get("eventSource"),
+              identity.get("arn") or identity.get("invokedBy") or identity.get("type"), identity.get("type"),
+              get("recipientAccountId"), get("awsRegion"), get("errorCode"))
+    if len(_SHARED) > 100_000:
+        _SHARED.clear()
+    try:
+        name, service, who, kind, account, region, error = map(_SHARED.setdefault, fields, fields)
+    except TypeError:  # an unhashable value (an object where a string belongs): keep them as they are
+        name, service, who, kind, account, region, error = fields
+    return (get("eventTime"), name, service, who, kind, account, region, get("sourceIPAddress"), error, source, index)
 
 
-def _shared(value: Any, intern: Any = sys.intern) -> Any:
-    return intern(value) if value.__class__ is str else value
+_SHARED: dict[Any, Any] = {}
+"""One object per distinct repeating sample value (what sys.intern does for strings, for any
+hashable value and in one C call per field)."""
 
 
 def sample_dict(sample: Sample) -> dict[str, Any]:
