@@ -381,3 +381,17 @@ def test_batch_matching_counts_what_plain_evaluation_does(tmp_path):
         assert {d["id"]: d["matches"] for d in report["detections"]} == expected
         assert sum(expected.values()) > 30 and report["summary"]["eventsEvaluated"] == len(sample)
     assert len(named) < len(events)  # the mixed file really holds names that are not strings
+
+
+def test_batch_guards_pick_the_events_passes_accepts():
+    from trailguard.backtest.dispatch import passes
+    from trailguard.backtest.scan import _passing
+
+    batch = [e for e in probe_events() if isinstance(e, dict)]
+    guards = [guard[:3] for guard in Dispatcher(catalogue_patterns()).guards]
+    guards += [("errorCode", None, frozenset({"AccessDenied"})), ("userIdentity", "arn", None), ("eventName", None, None)]
+    assert ("errorCode", None, None) in guards and ("userIdentity", "type", frozenset({"Root"})) in guards
+    for guard in guards:
+        expected = [position for position, event in enumerate(batch) if passes(event, *guard)]
+        assert list(_passing(batch, *guard)) == expected, guard
+        assert 0 < len(expected) < len(batch), guard  # each guard keeps some events and drops others

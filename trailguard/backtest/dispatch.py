@@ -167,7 +167,8 @@ def _guard_of(conditions: Mapping[Path, Constraint]) -> tuple[str, str | None, f
 
 def passes(event: dict[str, Any], first: str, second: str | None, allowed: frozenset[str] | None) -> bool:
     """Whether an event can satisfy a guard: the field exists and, when values are given, is one
-    of them (a number is left to the matcher: 400 equals "400"). The scan loop inlines this."""
+    of them (a number is left to the matcher: 400 equals "400"). `scan._passing` applies the
+    same rule to a whole batch at once."""
     value = event.get(first, MISSING)
     if second is not None:
         value = value.get(second, MISSING) if value.__class__ is dict else MISSING
