@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 import gc
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
