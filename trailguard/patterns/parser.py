@@ -14,7 +14,7 @@ from typing import Callable
 
 from . import rules
 from .ast import (
-    And, Comparison, DelimitedPattern, Ellipsis_, Expr, Field, FieldCondition, FieldExpr, Index,
+    And, Comparison, DelimitedPattern, Ellipsis_, Expr, Field, FieldCondition, Index,
     IsCheck, JsonPattern, Key, MatchAll, NotExists, NumberValue, Or, Pattern, Regex, RegexPattern,
     Selector, StringValue, Term, TermPattern, Value, Wildcard,
 )
