@@ -329,3 +329,4 @@ def test_fetch_threads_out_of_range_is_a_usage_error(value, tmp_path):
     result = CliRunner().invoke(main, ["backtest", str(tmp_path), "--fetch-threads", value])
     assert result.exit_code == 2
     assert "--fetch-threads" in result.output
+    assert ("1<=x<=64" if value.isdigit() else "integer") in result.output  # what is allowed

@@ -128,3 +128,17 @@ def test_missing_pulumi_sdk_exits_2_with_the_install_hint(monkeypatch):
     result = CliRunner().invoke(main, ["check", "--stack", "dev", "--project-dir", str(PROJECT)])
     assert result.exit_code == EXIT_ERROR
     assert "needs the Pulumi SDK" in result.output and "pip install 'trailguard[pulumi]'" in result.output
+
+
+def test_the_offline_mocks_refuse_an_invoke_they_cannot_answer():
+    """A data source the program starts to use without an offline answer stops the check with its
+    token named, rather than handing the program an empty result."""
+    from pulumi.runtime import MockCallArgs
+
+    from trailguard.check.harness import MOCK_ACCOUNT, _ProgramMocks
+
+    mocks = _ProgramMocks("eu-west-1", preview=False)
+    known = mocks.call(MockCallArgs("aws:index/getCallerIdentity:getCallerIdentity", {}, ""))
+    assert known["accountId"] == MOCK_ACCOUNT
+    with pytest.raises(NotImplementedError, match="aws:ec2/getVpc:getVpc.*_ProgramMocks.call"):
+        mocks.call(MockCallArgs("aws:ec2/getVpc:getVpc", {}, ""))
