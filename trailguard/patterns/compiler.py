@@ -30,8 +30,8 @@ Predicate = Callable[[Any], bool]
 def compile_getter(selector: Selector) -> Callable[[Any], Any]:
     """Value at a wildcard-free selector, or MISSING."""
     parts = selector.parts
-    if all(isinstance(p, Key) for p in parts):
-        keys = tuple(p.name for p in parts)
+    keys = _plain_keys(selector)
+    if keys is not None:
         if len(keys) == 1:
             (k0,) = keys
 
@@ -68,12 +68,6 @@ def _plain_keys(selector: Selector) -> tuple[str, ...] | None:
     if not all(isinstance(p, Key) for p in selector.parts):
         return None
     return tuple(p.name for p in selector.parts)
-
-
-def _top_key(selector: Selector) -> str | None:
-    """The key of a one-key selector (`$.errorCode`), whose look-up closures inline."""
-    keys = _plain_keys(selector)
-    return keys[0] if keys is not None and len(keys) == 1 else None
 
 
 def compile_values(selector: Selector) -> Callable[[Any], list[Any]]:
@@ -167,8 +161,9 @@ def compile_not_exists(node: NotExists) -> Predicate:
     if node.selector.wildcards:
         values_of = compile_values(node.selector)
         return lambda e: not values_of(e)
-    key = _top_key(node.selector)
-    if key is not None:
+    keys = _plain_keys(node.selector)
+    if keys is not None and len(keys) == 1:  # `$.errorCode NOT EXISTS`: one `in`, no getter call
+        (key,) = keys
         return lambda e: e.__class__ is not dict or key not in e
     get = compile_getter(node.selector)
     return lambda e: get(e) is MISSING
