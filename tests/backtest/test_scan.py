@@ -269,16 +269,6 @@ def test_minute_cache_does_not_accept_bad_seconds():
     assert minute_of("2025-03-04T09:00:99Z") == -1
 
 
-def test_chunks_cover_every_unit_in_order():
-    from trailguard.backtest.runner import chunked
-
-    units = list(range(1000))
-    chunks = chunked(units, 2)
-    assert [u for chunk in chunks for u in chunk] == units
-    assert max(len(c) for c in chunks) <= 64 and len(chunks) >= 16
-    assert chunked([1, 2, 3], 4) == [[1], [2], [3]]
-
-
 @pytest.mark.parametrize("workers", [1, 2])
 def test_progress_reports_add_up_to_the_summary(tmp_path, events, workers):
     from trailguard.backtest import plan, run_units

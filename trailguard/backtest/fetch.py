@@ -27,10 +27,10 @@ Fetched = bytes | BaseException
 
 def ahead(units: Iterable[Unit], s3: Any, threads: int) -> Iterator[tuple[Unit, Fetched | None]]:
     """`(unit, body)` for every unit in order: body is the fetched S3 object (or the error that
-    stopped its GET) and None for a local file. With `threads <= 1` or no S3 units nothing runs
-    ahead: each object is fetched when its turn comes."""
-    units = list(units)
-    if threads <= 1 or s3 is None or not any(isinstance(unit, S3Object) for unit in units):
+    stopped its GET) and None for a local file. With `threads <= 1` or no S3 client nothing runs
+    ahead: each object is fetched when its turn comes. `units` is consumed lazily, at most
+    2 x `threads` units ahead of the consumer."""
+    if threads <= 1 or s3 is None:
         for unit in units:
             yield unit, (get_body(s3, unit) if isinstance(unit, S3Object) else None)
         return

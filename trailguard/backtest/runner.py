@@ -1,23 +1,30 @@
-"""Run a back-test: expand the sources, scan every unit (in worker processes with `workers > 1`),
-merge the tallies in unit order, and hand back one `Tally`.
+"""Run a back-test: expand the sources, scan every unit (in several processes with `workers > 1`),
+merge the tallies, and hand back one `Tally`.
 
-Workers are forked before any progress thread starts and inherit the compiled patterns; results
-come back through `imap` in unit order, so the merged tally does not depend on scheduling.
+With `workers > 1` the main process scans too, beside `workers - 1` forked ones that inherit the
+compiled patterns (forked before any progress or fetch thread starts). They share the units
+through a `WorkShare` and send their tallies back in a few pieces, which the main process merges
+between its own files. Tallies merge into the same result whatever the split, and rejections are
+put back in unit order, so the report does not depend on scheduling.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.connection
 import time
+import traceback
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .allocator import keep_freed_memory
-from .fetch import ahead
+from .fetch import Fetched, ahead
 from .scan import Scanner, Tally
 from .selection import Target
 from .sources import S3Object, S3Options, Unit, expand_sources, s3_client
+from .workshare import WorkShare
 
 Progress = Callable[[int, int, int], None]
 """Called in the main process as work completes, with the files, bytes and events just read."""
@@ -76,68 +83,176 @@ def run_units(
             if progress:
                 progress(total.files - before[0], total.bytes - before[1], total.read - before[2])
     else:
-        global _WORKER_SCANNER, _WORKER_S3
-        _WORKER_SCANNER, _WORKER_S3 = scanner, (options.s3 if needs_s3 else None)
-        collecting = gc.isenabled()
-        # Tallies and decoded events hold no reference cycles, so neither side needs the cyclic
-        # collector while scanning. Freezing the parent's objects first keeps forked workers from
-        # touching (and so copying) every inherited page when a collection would walk them.
-        gc.disable()
-        gc.freeze()
-        try:
-            context = multiprocessing.get_context("fork")
-            with context.Pool(options.workers, initializer=_init_worker) as pool:
-                if on_start:
-                    on_start()
-                for tally in pool.imap(_scan_chunk_in_worker, chunked(units, options.workers)):
-                    _merge(total, tally, options, progress)
-        finally:
-            _WORKER_SCANNER = _WORKER_S3 = None
-            gc.unfreeze()
-            if collecting:
-                gc.enable()
+        total = _run_shared(units, scanner, options, progress, on_start, needs_s3)
     return RunResult(tuple(targets), total, time.perf_counter() - started, 1 if serial else options.workers)
 
 
-def chunked(units: Sequence[Unit], workers: int) -> list[Sequence[Unit]]:
-    """Consecutive runs of units, one task each: a worker merges a run's tallies itself, so the
-    main process unpickles a few tallies rather than one per file. About eight runs per worker
-    (at most 64 units each) keep the load balanced and the progress bar moving."""
-    size = max(1, min(64, -(-len(units) // (workers * 8))))
-    return [units[start:start + size] for start in range(0, len(units), size)]
+PIECES_PER_WORKER = 4
+"""How many partial tallies a worker process sends: the main process merges them while it scans,
+so only the last piece's transfer and merge wait for everyone."""
 
 
-def _merge(total: Tally, tally: Tally, options: RunOptions, progress: Progress | None) -> None:
-    if options.strict and tally.rejections:
-        _stop_strict(tally.rejections[0])
-    total.merge(tally)
-    if progress:
-        progress(tally.files, tally.bytes, tally.read)
+def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, progress: Progress | None,
+                on_start: Callable[[], None] | None, needs_s3: bool) -> Tally:
+    """Scan with `options.workers` processes: the main one and `workers - 1` forked ones, sharing
+    the units through a `WorkShare`. Workers send their tallies back in a few pieces; counters in
+    shared memory feed the progress bar; the merged tally does not depend on the split."""
+    context = multiprocessing.get_context("fork")
+    processes = options.workers
+    share = WorkShare(len(units), processes, context)
+    counters = context.RawArray("q", 3 * processes)  # files, bytes, events read, per process
+    piece = max(1, len(units) // (processes * PIECES_PER_WORKER))
+    collecting = gc.isenabled()
+    # Tallies and decoded events hold no reference cycles, so no process needs the cyclic collector
+    # while scanning. Freezing the parent's objects first keeps forked workers from touching (and
+    # so copying) every inherited page when a collection would walk them.
+    gc.disable()
+    gc.freeze()
+    workers: list[tuple[Any, Any]] = []
+    try:
+        for me in range(1, processes):
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_worker, args=(me, sender, scanner, units, share, counters, options,
+                                                            needs_s3, piece), daemon=True)
+            process.start()
+            sender.close()
+            workers.append((process, receiver))
+        if needs_s3:  # made after the fork: a boto3 client must not cross one
+            scanner.s3 = s3_client(options.s3)
+        if on_start:
+            on_start()
+        total = Tally.empty(len(scanner.targets))
+        meter = _Meter(counters, progress)
+        pending = dict(workers)  # the workers still scanning, and where their tallies come from
+        finished: list[Any] = []
+        threads = options.s3.fetch_threads if needs_s3 else 1
+        for index, unit, body in ahead_taken(share, 0, units, scanner.s3, threads):
+            before = (total.files, total.bytes, total.read, len(total.rejections))
+            scanner.scan(unit, into=total, body=body)
+            _count_into(counters, 0, total, before)
+            if options.strict and len(total.rejections) > before[3]:
+                share.stop_before(index)
+            for process, receiver in pending.items():
+                while receiver.poll():
+                    if _receive(process, receiver, total) == "done":
+                        finished.append(process)
+                        break
+            for process in finished:
+                del pending[process]
+            finished.clear()
+            meter.report()
+        while pending:
+            for receiver in multiprocessing.connection.wait(list(pending.values()), timeout=0.2):
+                process = next(p for p, r in pending.items() if r is receiver)
+                if _receive(process, receiver, total) == "done":
+                    del pending[process]
+            meter.report()
+        for process, _ in workers:
+            process.join()
+    finally:
+        for process, receiver in workers:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+            receiver.close()
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
+    order = {unit.label: position for position, unit in enumerate(units)}
+    total.rejections.sort(key=lambda rejection: order.get(rejection[0], len(units)))  # as one process lists them
+    if options.strict and total.rejections:
+        _stop_strict(total.rejections[0])
+    return total
+
+
+def ahead_taken(share: WorkShare, me: int, units: Sequence[Unit], s3: Any,
+                threads: int) -> Iterator[tuple[int, Unit, Fetched | None]]:
+    """`(index, unit, body)` for the units this process takes, S3 objects fetched ahead; units at or
+    after the `--strict` stop are skipped."""
+    def taken() -> Iterator[tuple[int, Unit]]:
+        while (found := share.take(me)) is not None:
+            for index in range(*found):
+                yield index, units[index]
+
+    positions: deque[int] = deque()
+
+    def remember() -> Iterator[Unit]:
+        for index, unit in taken():
+            positions.append(index)
+            yield unit
+
+    for unit, body in ahead(remember(), s3, threads):
+        index = positions.popleft()
+        if index < share.stop:
+            yield index, unit, body
+
+
+def _worker(me: int, sender: Any, scanner: Scanner, units: Sequence[Unit], share: WorkShare, counters: Any,
+            options: RunOptions, needs_s3: bool, piece: int) -> None:
+    """A forked worker: scan what it takes, send a tally every `piece` units and the rest at the end."""
+    gc.disable()  # for good: a worker's objects are acyclic and freed by reference counting
+    try:
+        if needs_s3:
+            scanner.s3 = s3_client(options.s3)
+        threads = options.s3.fetch_threads if needs_s3 else 1
+        tally = Tally.empty(len(scanner.targets))
+        scanned = 0
+        for index, unit, body in ahead_taken(share, me, units, scanner.s3, threads):
+            before = (tally.files, tally.bytes, tally.read, len(tally.rejections))
+            scanner.scan(unit, into=tally, body=body)
+            _count_into(counters, me, tally, before)
+            if options.strict and len(tally.rejections) > before[3]:
+                share.stop_before(index)
+            scanned += 1
+            if scanned == piece:
+                sender.send(("tally", tally))
+                tally, scanned = Tally.empty(len(scanner.targets)), 0
+        sender.send(("done", tally))
+    except BaseException:  # noqa: BLE001 - the main process re-raises it with the worker's traceback
+        sender.send(("error", traceback.format_exc()))
+    finally:
+        sender.close()
+
+
+def _receive(process: Any, receiver: Any, total: Tally) -> str:
+    """Merge one message of a worker into `total`; returns its kind ("tally" or "done")."""
+    try:
+        kind, payload = receiver.recv()
+    except EOFError:
+        process.join(1)
+        raise BacktestError(f"a worker process stopped before finishing (exit code {process.exitcode})") from None
+    if kind == "error":
+        raise RuntimeError(f"a worker process failed:\n{payload}")
+    total.merge(payload)
+    return str(kind)
+
+
+def _count_into(counters: Any, me: int, tally: Tally, before: tuple[int, int, int, int]) -> None:
+    counters[3 * me] += tally.files - before[0]
+    counters[3 * me + 1] += tally.bytes - before[1]
+    counters[3 * me + 2] += tally.read - before[2]
+
+
+class _Meter:
+    """Turns the processes' shared counters into progress calls (differences since the last one)."""
+
+    def __init__(self, counters: Any, progress: Progress | None) -> None:
+        self.counters, self.progress = counters, progress
+        self.seen = (0, 0, 0)
+
+    def report(self) -> None:
+        if self.progress is None:
+            return
+        values = self.counters[:]
+        now = (sum(values[0::3]), sum(values[1::3]), sum(values[2::3]))
+        if now != self.seen:
+            self.progress(*(a - b for a, b in zip(now, self.seen)))
+            self.seen = now
 
 
 def _stop_strict(rejection: tuple[str, str, int]) -> None:
     source, reason, _ = rejection
     raise BacktestError(f"{source}: {reason} (--strict stops at the first rejected input)")
-
-
-_WORKER_SCANNER: Scanner | None = None
-_WORKER_S3: S3Options | None = None
-
-
-def _init_worker() -> None:
-    gc.disable()  # for good: a worker's objects are acyclic and freed by reference counting
-    # boto3 clients must not cross a fork: each worker makes its own
-    if _WORKER_SCANNER is not None and _WORKER_S3 is not None:
-        _WORKER_SCANNER.s3 = s3_client(_WORKER_S3)
-
-
-def _scan_chunk_in_worker(units: Sequence[Unit]) -> Tally:
-    assert _WORKER_SCANNER is not None
-    total = Tally.empty(len(_WORKER_SCANNER.targets))
-    threads = _WORKER_S3.fetch_threads if _WORKER_S3 is not None else 1
-    for unit, body in ahead(units, _WORKER_SCANNER.s3, threads):
-        _WORKER_SCANNER.scan(unit, into=total, body=body)
-    return total
 
 
 def run(sources: Sequence[str], targets: Sequence[Target], options: RunOptions = RunOptions(),
