@@ -208,13 +208,18 @@ def iter_paths(sources: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
 
     Raises RecordSourceError naming the first source that matches no file.
     """
+    return map(Path, iter_path_names(sources))
+
+
+def iter_path_names(sources: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
+    """`iter_paths` as strings (no Path object per file: an archive can hold a million)."""
     seen: set[str] = set()
     for source in sources:
         for path in _expand(os.fspath(source)):
             key = os.path.abspath(path) if path != STDIN else STDIN
             if key not in seen:
                 seen.add(key)
-                yield Path(path)
+                yield path
 
 
 def _expand(source: str) -> list[str]:

@@ -276,9 +276,9 @@ def test_replay_equals_evaluating_every_period(points, window, data, threshold, 
     treatment=st.sampled_from(MISSING_DATA),
 )
 def test_replaying_counts_equals_replaying_minute_aggregates(counts, statistic, period, threshold, treatment):
-    from trailguard.backtest.replay import count_datapoints, minute_stats, replay_counts
+    from trailguard.backtest.replay import count_datapoints, minute_stats, period_totals, replay_counts
 
     alarm = AlarmSettings(statistic=statistic, period=period, threshold=threshold, treat_missing_data=treatment)
-    assert count_datapoints(counts, period, statistic) == period_datapoints(minute_stats(counts), period, statistic)
+    assert count_datapoints(period_totals(counts, period), statistic) == period_datapoints(minute_stats(counts), period, statistic)
     span = (ORIGIN, ORIGIN + 600 * 60)
     assert replay_counts(counts, alarm, *span) == replay_minutes(minute_stats(counts), alarm, *span)

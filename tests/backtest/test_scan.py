@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from trailguard.alarms import AlarmSettings
 from trailguard.backtest import BacktestError, RunOptions, Target, build_report, from_detection_ids, run
@@ -385,3 +388,21 @@ def test_batch_guards_pick_the_events_passes_accepts():
         expected = [position for position, event in enumerate(batch) if passes(event, *guard)]
         assert list(_passing(batch, *guard)) == expected, guard
         assert 0 < len(expected) < len(batch), guard  # each guard keeps some events and drops others
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(epoch=st.integers(-2_000_000_000, 250_000_000_000))
+def test_iso_formats_like_strftime(epoch):
+    import time
+
+    from trailguard.backtest.scan import iso
+
+    assert iso(epoch) == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def test_sample_dicts_leave_out_what_an_event_did_not_have():
+    from trailguard.backtest.scan import SAMPLE_FIELDS, sample_dict
+
+    sample = ("2025-03-04T09:00:10Z", "StopLogging", None, "arn", "IAMUser", None, "eu-west-1", "1.2.3.4", None, "f", 0)
+    assert sample_dict(sample) == {name: value for name, value in zip(SAMPLE_FIELDS, sample) if value is not None}
+    assert list(sample_dict(sample)) == ["time", "event", "who", "identityType", "region", "sourceIp", "file", "index"]

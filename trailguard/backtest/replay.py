@@ -144,29 +144,54 @@ def replay(datapoints: Mapping[int, float], settings: AlarmSettings, first_perio
     state; between them every window is empty and the state stays, so the replay visits only
     those (a year of one-minute periods with a handful of matches costs a handful of steps).
     """
-    period = settings.period
     window = settings.evaluation_periods
     start = first_period
     if settings.treat_missing_data == "breaching" and last_period - first_period + 1 >= window:
         start = first_period + window - 1  # do not count the time before the archive as breaching
     steps = {start, last_period}
-    for index in datapoints:
-        steps.update(range(max(index, start), min(index + window, last_period) + 1))
+    if window == 1:
+        steps.update(datapoints)
+        steps.update([index + 1 for index in datapoints])
+    else:
+        for index in datapoints:
+            steps.update(range(index, index + window + 1))
+    visited = [index for index in sorted(steps) if start <= index <= last_period]
+    if window == 1:
+        states = _single_period_states(datapoints, settings, visited)
+    else:
+        states = [
+            evaluate_window([datapoints.get(i) for i in range(index - window + 1, index + 1)], settings)
+            for index in visited
+        ]
+    return _episodes(visited, states, settings.period, window, last_period)
+
+
+def _single_period_states(datapoints: Mapping[int, float], settings: AlarmSettings, visited: list[int]) -> list[str | None]:
+    """`evaluate_window` at each visited period for a one-period window: the state of a missing
+    datapoint, and of each distinct value, is worked out once."""
+    by_value: dict[float | None, str | None] = {None: evaluate_window((None,), settings)}
+    states: list[str | None] = []
+    for value in map(datapoints.get, visited):
+        state = by_value.get(value, "")
+        if state == "":
+            state = by_value[value] = evaluate_window((value,), settings)
+        states.append(state)
+    return states
+
+
+def _episodes(visited: list[int], states: list[str | None], period: int, window: int, last_period: int) -> list[Episode]:
+    """Walk the states of the visited evaluations (None keeps the state) into ALARM episodes."""
     episodes: list[Episode] = []
     state = INSUFFICIENT_DATA
     opened: int | None = None  # period index of the first ALARM evaluation of the current episode
     last_alarm = 0
     evaluations = 0
     previous = None
-    for index in sorted(steps):
-        if index < start or index > last_period:
-            continue
+    for index, new_state in zip(visited, states):
         if state == ALARM and previous is not None:
             # the windows between two visited steps are empty and kept the state of `previous`
             evaluations += index - previous - 1
             last_alarm = index - 1
-        values = (datapoints.get(index),) if window == 1 else [datapoints.get(i) for i in range(index - window + 1, index + 1)]
-        new_state = evaluate_window(values, settings)
         if new_state is not None:
             state_before = state
             state = new_state
@@ -195,27 +220,38 @@ def _episode(opened: int, last_alarm: int, closed: int, still_open: bool, evalua
     )
 
 
-def count_datapoints(counts: Mapping[int, int], period: int, statistic: str) -> dict[int, float]:
-    """`period_datapoints` for minutes where `counts[minute]` events each published 1, without
-    building per-minute aggregates (the back-test's case: every match publishes 1)."""
+def period_totals(counts: Mapping[int, int], period: int) -> dict[int, int]:
+    """Per-minute match counts (epoch seconds of the minute -> count) summed per period index."""
     if period < 60 or period % 60:
         raise ValueError(f"period {period} s: a metric-filter metric has one-minute resolution; allowed: a multiple of 60")
     totals: dict[int, int] = {}
     for minute, count in counts.items():
         index = minute // period
         totals[index] = totals.get(index, 0) + count
+    return totals
+
+
+def count_datapoints(totals: Mapping[int, int], statistic: str) -> dict[int, float]:
+    """`period_datapoints` for periods where `totals[index]` events each published 1, without
+    building per-minute aggregates (the back-test's case: every match publishes 1)."""
     if statistic in ("Sum", "SampleCount"):
         return {index: float(total) for index, total in totals.items()}
     _statistic(statistic, 1.0, 1, 1.0, 1.0)  # validates the name
     return {index: 1.0 for index in totals}  # Average, Minimum and Maximum of ones
 
 
-def replay_counts(counts: Mapping[int, int], settings: AlarmSettings, span_start: int, span_end: int) -> list[Episode]:
-    """`replay_minutes` for per-minute match counts (each match publishes 1)."""
-    if not counts and settings.treat_missing_data != "breaching":
+def replay_totals(totals: Mapping[int, int], settings: AlarmSettings, span_start: int, span_end: int) -> list[Episode]:
+    """Episodes for per-period match counts (period index -> count; each match publishes 1) over
+    the span of the replayed events (epoch seconds)."""
+    if not totals and settings.treat_missing_data != "breaching":
         return []
-    datapoints = count_datapoints(counts, settings.period, settings.statistic)
+    datapoints = count_datapoints(totals, settings.statistic)
     return replay(datapoints, settings, span_start // settings.period, span_end // settings.period)
+
+
+def replay_counts(counts: Mapping[int, int], settings: AlarmSettings, span_start: int, span_end: int) -> list[Episode]:
+    """`replay_totals` for per-minute match counts (epoch seconds of the minute -> count)."""
+    return replay_totals(period_totals(counts, settings.period), settings, span_start, span_end)
 
 
 def replay_minutes(

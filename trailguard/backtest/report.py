@@ -8,11 +8,12 @@ first to the last eventTime), so quiet stretches count as quiet.
 from __future__ import annotations
 
 import bisect
+from itertools import accumulate
 from typing import Any
 
 from trailguard.alarms import AlarmSettings
 
-from .replay import Episode, replay_counts
+from .replay import Episode, replay_totals
 from .runner import RunResult
 from .selection import Target
 from .scan import DetectionTally, epoch_seconds, iso, sample_dict, sample_order
@@ -54,14 +55,12 @@ def _span(first: str | None, last: str | None) -> tuple[int, int] | None:
 
 def _detection(target: Target, found: DetectionTally, span: tuple[int, int] | None) -> dict[str, Any]:
     alarm: AlarmSettings = target.alarm
-    counts = found.minute_counts()
-    if span is None and counts:
-        span = (min(counts), max(counts))
-    episodes = replay_counts(counts, alarm, *span) if span else []
-    minutes = list(counts)  # in time order
-    cumulative = [0]
-    for minute in minutes:
-        cumulative.append(cumulative[-1] + counts[minute])
+    totals = found.period_counts(alarm.period)
+    if span is None and totals:  # only untimed... or no timed event at all: the periods with matches
+        span = (min(totals) * alarm.period, max(totals) * alarm.period)
+    episodes = replay_totals(totals, alarm, *span) if span else []
+    periods = list(totals)  # in time order
+    cumulative = [0, *accumulate(totals.values())]
     buckets = found.sampled_periods()
     return {
         "id": target.id,
@@ -83,17 +82,18 @@ def _detection(target: Target, found: DetectionTally, span: tuple[int, int] | No
         "first": found.first,
         "last": found.last,
         "episodes": [
-            _episode(episode, minutes, cumulative, found, buckets, alarm.period) for episode in episodes
+            _episode(episode, periods, cumulative, found, buckets, alarm.period) for episode in episodes
         ],
         "samples": _samples_between(found, buckets, None, None, SAMPLES_PER_DETECTION, alarm.period),
         "hourly": [[iso(hour), count] for hour, count in found.hour_counts().items()],
     }
 
 
-def _episode(episode: Episode, minutes: list[int], cumulative: list[int], found: DetectionTally,
+def _episode(episode: Episode, periods: list[int], cumulative: list[int], found: DetectionTally,
              buckets: list[int], period: int) -> dict[str, Any]:
-    low = bisect.bisect_left(minutes, episode.window_start)
-    high = bisect.bisect_left(minutes, episode.window_end)
+    # windows are whole periods: the matches behind an episode are those of its periods
+    low = bisect.bisect_left(periods, episode.window_start // period)
+    high = bisect.bisect_left(periods, episode.window_end // period)
     return {
         "start": iso(episode.start),
         "end": iso(episode.end),

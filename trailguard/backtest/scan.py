@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import itemgetter
+from operator import is_not, itemgetter
 from typing import Any, Sequence
 
 from trailguard.patterns import compile_pattern
@@ -108,12 +108,29 @@ class DetectionTally:
 
     def hour_counts(self) -> dict[int, int]:
         """Matches per hour (epoch seconds of the hour), hours without matches left out."""
+        return {index * 3600: count for index, count in self.period_counts(3600).items()}
+
+    def period_counts(self, period: int) -> dict[int, int]:
+        """Matches per alarm period (period index: epoch seconds // period), in time order,
+        periods without matches left out. `period` is a whole number of minutes."""
+        if period < 60 or period % 60:
+            raise ValueError(f"period {period} s: allowed a multiple of 60 (metric-filter metrics have one-minute resolution)")
+        width = period // 60
         found: dict[int, int] = {}
         for day, counts in sorted(self.days.items()):
-            for hour in range(24):
-                total = sum(counts[hour * 60:hour * 60 + 60])
-                if total:
-                    found[(day * 24 + hour) * 3600] = total
+            start = day * MINUTES_PER_DAY
+            if width == 1:
+                for slot in compress(_SLOTS, counts):
+                    found[start + slot] = counts[slot]
+            elif MINUTES_PER_DAY % width == 0:  # periods tile the day: sum each one's slice in C
+                first = start // width
+                sums = [sum(counts[slot:slot + width]) for slot in range(0, MINUTES_PER_DAY, width)]
+                for position in compress(range(len(sums)), sums):
+                    found[first + position] = sums[position]
+            else:  # periods straddle days
+                for slot in compress(_SLOTS, counts):
+                    index = (start + slot) // width
+                    found[index] = found.get(index, 0) + counts[slot]
         return found
 
     def sampled_periods(self) -> list[int]:
@@ -345,7 +362,12 @@ hashable value and in one C call per field)."""
 
 
 def sample_dict(sample: Sample) -> dict[str, Any]:
-    return {name: value for name, value in zip(SAMPLE_FIELDS, sample) if value is not None}
+    """A sample as the report shows it: its fields by name, those without a value left out."""
+    present = list(map(is_not, sample, _NONES))
+    return dict(zip(compress(SAMPLE_FIELDS, present), compress(sample, present)))
+
+
+_NONES = (None,) * len(SAMPLE_FIELDS)
 
 
 _MINUTES: dict[str, int] = {}
@@ -406,8 +428,19 @@ def _parse_epoch(event_time: str) -> int | None:
 
 
 def iso(epoch: int) -> str:
-    """Epoch seconds as an eventTime-style UTC timestamp."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    """Epoch seconds as an eventTime-style UTC timestamp (the date part cached per day)."""
+    day, seconds = divmod(epoch, 86_400)
+    date = _DATES.get(day)
+    if date is None:
+        date = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
+        if len(_DATES) < 100_000:
+            _DATES[day] = date
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{date}{hour:02d}:{minute:02d}:{second:02d}Z"
+
+
+_DATES: dict[int, str] = {}
 
 
 def _min(a: str | None, b: str | None) -> str | None:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from trailguard.records import UNREADABLE, RecordDecoder, RecordSourceError, Rejected, iter_batches, iter_paths
+from trailguard.records import UNREADABLE, RecordDecoder, RecordSourceError, Rejected, iter_batches, iter_path_names
 
 S3_SCHEME = "s3://"
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
@@ -81,13 +81,13 @@ def expand_sources(sources: Sequence[str], options: S3Options = S3Options()) -> 
     def flush() -> None:
         if local:
             try:
-                paths = list(iter_paths(local))
+                paths = list(iter_path_names(local))
             except RecordSourceError as error:
                 raise SourceError(str(error)) from None
             filtered = options.accounts or options.regions or options.since or options.until
             units.extend(
-                LocalFile(str(p), _size(str(p))) for p in paths
-                if not filtered or not _LAYOUT_RE.search(p.as_posix()) or _key_kept(p.as_posix(), options)
+                LocalFile(path, _size(path)) for path in paths
+                if not filtered or not _LAYOUT_RE.search(_posix(path)) or _key_kept(_posix(path), options)
             )
             local.clear()
 
@@ -99,6 +99,10 @@ def expand_sources(sources: Sequence[str], options: S3Options = S3Options()) -> 
             local.append(source)
     flush()
     return units
+
+
+def _posix(path: str) -> str:
+    return path.replace(os.sep, "/") if os.sep != "/" else path
 
 
 def _size(path: str) -> int:
