@@ -406,3 +406,32 @@ def test_sample_dicts_leave_out_what_an_event_did_not_have():
     sample = ("2025-03-04T09:00:10Z", "StopLogging", None, "arn", "IAMUser", None, "eu-west-1", "1.2.3.4", None, "f", 0)
     assert sample_dict(sample) == {name: value for name, value in zip(SAMPLE_FIELDS, sample) if value is not None}
     assert list(sample_dict(sample)) == ["time", "event", "who", "identityType", "region", "sourceIp", "file", "index"]
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(matches=st.lists(st.tuples(st.integers(0, 899), st.sampled_from(["a", "b", "c"]), st.integers(0, 5)),
+                        min_size=1, max_size=40, unique=True),
+       cut=st.integers(0, 40))
+def test_each_period_keeps_its_earliest_samples_in_any_arrival_order_and_split(matches, cut):
+    from trailguard.backtest.scan import SAMPLES_PER_PERIOD, DetectionTally, _count, sample_order
+
+    def tally(part):
+        found = DetectionTally()
+        for second, source, index in part:
+            when = f"2025-03-04T09:{second // 60:02d}:{second % 60:02d}Z"
+            _count(found, 300, {"eventName": "X", "eventTime": when}, when, source, index)
+        return found
+
+    whole = tally(matches)
+    left, right = tally(matches[:cut]), tally(matches[cut:])
+    left.merge(right)
+    for found in (whole, left):
+        assert found.matches == len(matches)
+        expected: dict[int, list] = {}
+        for second, source, index in matches:
+            when = f"2025-03-04T09:{second // 60:02d}:{second % 60:02d}Z"
+            expected.setdefault((1741078800 + second) // 300, []).append((when, source, index))
+        assert sorted(found.samples) == sorted(expected)
+        for bucket, entries in expected.items():
+            kept = found.period_samples(bucket)
+            assert [sample_order(s) for s in kept] == sorted(entries)[:SAMPLES_PER_PERIOD]

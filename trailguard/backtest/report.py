@@ -113,7 +113,7 @@ def _samples_between(found: DetectionTally, buckets: list[int], start: int | Non
     high = len(buckets) if end is None else bisect.bisect_left(buckets, -(-end // period))
     chosen: list[Any] = []
     for bucket in buckets[low:high]:
-        chosen.extend(found.samples[bucket])
+        chosen.extend(found.period_samples(bucket))
         if len(chosen) >= limit:
             break  # buckets are in time order: later ones only hold later samples
     chosen.sort(key=sample_order)

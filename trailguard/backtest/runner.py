@@ -103,9 +103,10 @@ def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, pr
     counters = context.RawArray("q", 3 * processes)  # files, bytes, events read, per process
     piece = max(1, len(units) // (processes * PIECES_PER_WORKER))
     collecting = gc.isenabled()
-    # Tallies and decoded events hold no reference cycles, so no process needs the cyclic collector
-    # while scanning. Freezing the parent's objects first keeps forked workers from touching (and
-    # so copying) every inherited page when a collection would walk them.
+    # Freezing the parent's objects before the fork keeps workers from touching (and so copying)
+    # every inherited page when a collection would walk them. The main process then collects as
+    # a lone one does (`Scanner.scan` pauses the collector per file): a collector held off for
+    # the whole run meets every tally object at once at the end, in one slow cache-cold walk.
     gc.disable()
     gc.freeze()
     workers: list[tuple[Any, Any]] = []
@@ -117,6 +118,8 @@ def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, pr
             process.start()
             sender.close()
             workers.append((process, receiver))
+        if collecting:
+            gc.enable()
         if needs_s3:  # made after the fork: a boto3 client must not cross one
             scanner.s3 = s3_client(options.s3)
         if on_start:

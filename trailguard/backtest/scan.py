@@ -14,7 +14,7 @@ import gc
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import is_not, itemgetter
 from typing import Any, Sequence
 
@@ -53,7 +53,10 @@ class DetectionTally:
     """What one detection matched in the scanned input. `days` counts matches per minute (each
     publishes the metric value 1), one array of 1,440 counters per UTC day with matches: memory
     follows the span of the archive, not how often the detection matches. `samples` maps alarm
-    periods to their earliest samples."""
+    periods to their earliest samples, flat: one tuple holding the samples one after another in
+    sample order (see `period_samples`). One object per period rather than a list and a tuple
+    per sample: the cyclic garbage collector walks every container a run keeps, and samples are
+    most of them."""
 
     matches: int = 0
     untimed: int = 0  # matches without a usable eventTime: counted, but not on the metric timeline
@@ -62,7 +65,7 @@ class DetectionTally:
     days: dict[int, array] = field(default_factory=dict)
     current_day: int = -1  # the day of `current_counts`, the last array counted into
     current_counts: Any = field(default=None, repr=False, compare=False)
-    samples: dict[int, list[Sample]] = field(default_factory=dict)
+    samples: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     sample_cutoff: float = float("inf")  # periods after this keep no samples (see _keep_earliest)
 
     def merge(self, other: DetectionTally) -> None:
@@ -83,11 +86,10 @@ class DetectionTally:
                 continue
             kept = self.samples.get(bucket)
             if kept is None:  # the usual case: units are split into runs of consecutive files
-                self.samples[bucket] = list(entries)
+                self.samples[bucket] = entries
                 continue
-            kept.extend(entries)
-            kept.sort(key=sample_order)
-            del kept[SAMPLES_PER_PERIOD:]
+            earliest = sorted(_split(kept) + _split(entries), key=sample_order)[:SAMPLES_PER_PERIOD]
+            self.samples[bucket] = _join(earliest)
         _keep_earliest(self)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -133,9 +135,25 @@ class DetectionTally:
                     found[index] = found.get(index, 0) + counts[slot]
         return found
 
+    def period_samples(self, bucket: int) -> list[Sample]:
+        """The samples kept for one alarm period, in sample order."""
+        return _split(self.samples.get(bucket, ()))
+
     def sampled_periods(self) -> list[int]:
         """Periods with samples, earliest first, at most SAMPLED_PERIODS (the same whatever the split)."""
         return sorted(self.samples)[:SAMPLED_PERIODS]
+
+
+_WIDTH = len(SAMPLE_FIELDS)
+_FULL = SAMPLES_PER_PERIOD * _WIDTH  # length of a period's flat samples once it keeps all it may
+
+
+def _split(flat: tuple[Any, ...]) -> list[Sample]:
+    return [flat[start:start + _WIDTH] for start in range(0, len(flat), _WIDTH)]
+
+
+def _join(samples: list[Sample]) -> tuple[Any, ...]:
+    return tuple(chain.from_iterable(samples))
 
 
 def _keep_earliest(detection: DetectionTally) -> None:
@@ -324,16 +342,17 @@ def _count(detection: DetectionTally, period: int, event: dict[str, Any], when: 
     samples = detection.samples
     kept = samples.get(bucket)
     if kept is None:
-        samples[bucket] = [sample_of(event, source, index)]
+        samples[bucket] = sample_of(event, source, index)
         if len(samples) >= 2 * SAMPLED_PERIODS:
             _keep_earliest(detection)
-    elif len(kept) < SAMPLES_PER_PERIOD:
-        kept.append(sample_of(event, source, index))
-        if sample_order(kept[-2]) > (when, source, index):  # usually in order: no sort needed
-            kept.sort(key=sample_order)
-    elif when <= kept[-1][0] and (when, source, index) < sample_order(kept[-1]):  # usually later: skip
-        kept[-1] = sample_of(event, source, index)
-        kept.sort(key=sample_order)
+    elif len(kept) < _FULL:
+        sample = sample_of(event, source, index)
+        if (kept[-_WIDTH], kept[-2], kept[-1]) <= (when, source, index):  # usually in order: no sort needed
+            samples[bucket] = kept + sample
+        else:
+            samples[bucket] = _join(sorted([*_split(kept), sample], key=sample_order))
+    elif when <= kept[-_WIDTH] and (when, source, index) < (kept[-_WIDTH], kept[-2], kept[-1]):  # usually later: skip
+        samples[bucket] = _join(sorted([*_split(kept)[:-1], sample_of(event, source, index)], key=sample_order))
 
 
 def sample_of(event: dict[str, Any], source: str, index: int) -> Sample:
