@@ -126,29 +126,18 @@ def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, pr
             on_start()
         total = Tally.empty(len(scanner.targets))
         meter = _Meter(counters, progress)
-        pending = dict(workers)  # the workers still scanning, and where their tallies come from
-        finished: list[Any] = []
+        pending = {receiver: process for process, receiver in workers}  # workers still scanning
         threads = options.s3.fetch_threads if needs_s3 else 1
-        for index, unit, body in ahead_taken(share, 0, units, scanner.s3, threads):
+        for index, unit, body in _taken_ahead(share, 0, units, scanner.s3, threads):
             before = (total.files, total.bytes, total.read, len(total.rejections))
             scanner.scan(unit, into=total, body=body)
             _count_into(counters, 0, total, before)
             if options.strict and len(total.rejections) > before[3]:
                 share.stop_before(index)
-            for process, receiver in pending.items():
-                while receiver.poll():
-                    if _receive(process, receiver, total) == "done":
-                        finished.append(process)
-                        break
-            for process in finished:
-                del pending[process]
-            finished.clear()
+            _collect(pending, total, wait=0)
             meter.report()
         while pending:
-            for receiver in multiprocessing.connection.wait(list(pending.values()), timeout=0.2):
-                process = next(p for p, r in pending.items() if r is receiver)
-                if _receive(process, receiver, total) == "done":
-                    del pending[process]
+            _collect(pending, total, wait=0.2)
             meter.report()
         for process, _ in workers:
             process.join()
@@ -168,7 +157,7 @@ def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, pr
     return total
 
 
-def ahead_taken(share: WorkShare, me: int, units: Sequence[Unit], s3: Any,
+def _taken_ahead(share: WorkShare, me: int, units: Sequence[Unit], s3: Any,
                 threads: int) -> Iterator[tuple[int, Unit, Fetched | None]]:
     """`(index, unit, body)` for the units this process takes, S3 objects fetched ahead; units at or
     after the `--strict` stop are skipped."""
@@ -200,7 +189,7 @@ def _worker(me: int, sender: Any, scanner: Scanner, units: Sequence[Unit], share
         threads = options.s3.fetch_threads if needs_s3 else 1
         tally = Tally.empty(len(scanner.targets))
         scanned = 0
-        for index, unit, body in ahead_taken(share, me, units, scanner.s3, threads):
+        for index, unit, body in _taken_ahead(share, me, units, scanner.s3, threads):
             before = (tally.files, tally.bytes, tally.read, len(tally.rejections))
             scanner.scan(unit, into=tally, body=body)
             _count_into(counters, me, tally, before)
@@ -217,17 +206,22 @@ def _worker(me: int, sender: Any, scanner: Scanner, units: Sequence[Unit], share
         sender.close()
 
 
-def _receive(process: Any, receiver: Any, total: Tally) -> str:
-    """Merge one message of a worker into `total`; returns its kind ("tally" or "done")."""
-    try:
-        kind, payload = receiver.recv()
-    except EOFError:
-        process.join(1)
-        raise BacktestError(f"a worker process stopped before finishing (exit code {process.exitcode})") from None
-    if kind == "error":
-        raise RuntimeError(f"a worker process failed:\n{payload}")
-    total.merge(payload)
-    return str(kind)
+def _collect(pending: dict[Any, Any], total: Tally, wait: float) -> None:
+    """Merge into `total` whatever the workers have sent, waiting up to `wait` seconds for
+    something; a worker's "done" removes it from `pending` (its pipe then only holds the EOF)."""
+    for receiver in multiprocessing.connection.wait(list(pending), timeout=wait):
+        while receiver in pending and receiver.poll():
+            try:
+                kind, payload = receiver.recv()
+            except EOFError:
+                process = pending[receiver]
+                process.join(1)
+                raise BacktestError(f"a worker process stopped before finishing (exit code {process.exitcode})") from None
+            if kind == "error":
+                raise RuntimeError(f"a worker process failed:\n{payload}")
+            total.merge(payload)
+            if kind == "done":
+                del pending[receiver]
 
 
 def _count_into(counters: Any, me: int, tally: Tally, before: tuple[int, int, int, int]) -> None:
