@@ -499,11 +499,13 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
                   f"{r['independent_halves_s']:.2f} s with the other half running beside them ({slowdown:.2f}x). "
                   f"Even with nothing spent on forking and sending tallies back, two workers could reach at most "
                   f"{one:.2f} / ({serial:.2f} + ({one:.2f} - {serial:.2f}) / 2 x {slowdown:.2f}) = {bound:.2f}x."]
-    if r.get("floors"):
-        floor = min(r["floors"].values())
-        lines += ["", f"Eight times jq is {8 * rates['jq_events_per_s']:,.0f} events/s, "
-                  f"{r['events'] / (8 * rates['jq_events_per_s']):.2f} s for this corpus; reading and inflating "
-                  f"alone take {floor:.2f} s in one process."]
+    if r.get("floors") and rates.get("jq_events_per_s"):
+        inflate_s, decode_s = sorted(r["floors"].values())
+        budget = r["events"] / (8 * rates["jq_events_per_s"])
+        lines += ["", f"Eight times jq is {8 * rates['jq_events_per_s']:,.0f} events/s, {budget:.2f} s for this corpus. "
+                  f"In one process, reading and inflating the files alone take {inflate_s:.2f} s, and with the "
+                  f"back-test's partial decode, before any pattern runs, {decode_s:.2f} s"
+                  + (" (over the budget)." if decode_s > budget else ".")]
     s3 = r.get("s3")
     if s3:
         latency = s3["latency_ms"]
@@ -525,7 +527,7 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
         big = r["big_corpus"]
         lines += ["", f"Peak-RSS corpus: {big['bytes'] / 1024**3:.2f} GiB of gzipped delivery files, {big['events_written']:,} events "
                   "(one generated day of 50,000 events repeated on consecutive days, generated in /tmp and deleted after). "
-                  "Peak RSS is `ru_maxrss` of the largest process (the CLI, or a worker with --workers 2):", ""]
+                  "Peak RSS is `ru_maxrss` of the largest process (the CLI's, which also scans with --workers 2, or its worker):", ""]
         for workers in (1, 2):
             run = big[f"workers_{workers}"]
             lines.append(f"- `--workers {workers}`: {run['peak_rss_mb']:.0f} MB peak RSS, {run['seconds']:.1f} s, "
