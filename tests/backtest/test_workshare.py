@@ -17,24 +17,28 @@ from .conftest import FIXTURES, write_delivery
 
 
 def hand_out(size: int, processes: int, chunk: int, turns: list[int], stop_after: int | None = None,
-             stop: int | None = None) -> dict[int, list[tuple[int, int]]]:
+             stop: int | None = None) -> list[tuple[int, int, int]]:
     """Drive `take` as processes asking in the order `turns` (cycled), until nobody gets anything.
-    `stop` is set after `stop_after` hand-outs (what `--strict` does). Returns each process's hand-outs."""
+    `stop` is set after `stop_after` hand-outs (what `--strict` does). Returns the hand-outs in
+    order, as (process, start, end)."""
     bounds = split(size, processes)
-    given_out: dict[int, list[tuple[int, int]]] = {p: [] for p in range(processes)}
+    given_out: list[tuple[int, int, int]] = []
     asking = list(range(processes))  # a process told "nothing left" stops asking
-    limit, count = size, 0
+    limit = size
     while asking:
-        me = asking[turns[count % len(turns)] % len(asking)]
+        me = asking[turns[len(given_out) % len(turns)] % len(asking)]
         found = take(bounds, me, chunk, limit)
         if found is None:
             asking.remove(me)
             continue
-        given_out[me].append(found)
-        count += 1
-        if count == stop_after and stop is not None:
+        given_out.append((me, *found))
+        if len(given_out) == stop_after and stop is not None:
             limit = min(limit, stop)
     return given_out
+
+
+def units_of(hand_outs: list[tuple[int, int, int]]) -> list[int]:
+    return [i for _, start, end in hand_outs for i in range(start, end)]
 
 
 @settings(max_examples=300, deadline=None)
@@ -42,10 +46,8 @@ def hand_out(size: int, processes: int, chunk: int, turns: list[int], stop_after
        turns=st.lists(st.integers(0, 5), min_size=1, max_size=30))
 def test_every_unit_is_handed_out_exactly_once(size, processes, chunk, turns):
     given_out = hand_out(size, processes, chunk, turns)
-    units = sorted(i for ranges in given_out.values() for start, end in ranges for i in range(start, end))
-    assert units == list(range(size))
-    for ranges in given_out.values():
-        assert all(0 < end - start <= chunk for start, end in ranges)
+    assert sorted(units_of(given_out)) == list(range(size))
+    assert all(0 < end - start <= chunk for _, start, end in given_out)
 
 
 @settings(max_examples=200, deadline=None)
@@ -55,11 +57,10 @@ def test_a_stop_still_hands_out_every_unit_before_it(size, processes, chunk, tur
     stop = data.draw(st.integers(0, size))
     stop_after = data.draw(st.integers(1, size))
     given_out = hand_out(size, processes, chunk, turns, stop_after, stop)
-    units = [i for ranges in given_out.values() for start, end in ranges for i in range(start, end)]
+    units = units_of(given_out)
     assert len(units) == len(set(units))
     assert set(range(stop)) <= set(units)
-    # after the stop nothing at or past it is handed out: only what was out before it can be
-    assert len([i for i in units if i >= stop]) <= stop_after * chunk
+    assert all(end <= stop for _, _, end in given_out[stop_after:])  # nothing at or past the stop after it
 
 
 def test_ranges_start_contiguous_and_a_process_that_runs_dry_takes_the_back_half():
@@ -122,7 +123,8 @@ def test_strict_with_workers_names_the_earliest_rejected_file(tmp_path, events, 
         assert f"f{bad_positions[0]:02d}.json.gz: truncated gzip" in str(caught.value), workers
 
 
-def test_a_worker_that_dies_is_reported(tmp_path, events, monkeypatch):
+def run_with_failing_workers(tmp_path, events, monkeypatch, fail) -> None:
+    """Back-test 8 files on 2 processes where the forked worker calls `fail()` instead of scanning."""
     from trailguard.backtest.scan import Scanner
 
     for n in range(8):
@@ -132,29 +134,22 @@ def test_a_worker_that_dies_is_reported(tmp_path, events, monkeypatch):
 
     def scan(self, unit, into=None, body=None):
         if os.getpid() != main:
-            os._exit(7)
+            fail()
         return real(self, unit, into, body)
 
     monkeypatch.setattr(Scanner, "scan", scan)
     options = RunOptions(workers=2)
+    run_units(plan([str(tmp_path)], options), from_detection_ids(["cis"]), options)
+
+
+def test_a_worker_that_dies_is_reported(tmp_path, events, monkeypatch):
     with pytest.raises(BacktestError, match=r"worker process stopped before finishing \(exit code 7\)"):
-        run_units(plan([str(tmp_path)], options), from_detection_ids(["cis"]), options)
+        run_with_failing_workers(tmp_path, events, monkeypatch, lambda: os._exit(7))
 
 
 def test_a_worker_error_is_raised_with_its_traceback(tmp_path, events, monkeypatch):
-    from trailguard.backtest.scan import Scanner
+    def fail():
+        raise ZeroDivisionError("scanner bug")
 
-    for n in range(8):
-        write_delivery(tmp_path / f"f{n}.json.gz", events)
-    main = os.getpid()
-    real = Scanner.scan
-
-    def scan(self, unit, into=None, body=None):
-        if os.getpid() != main:
-            raise ZeroDivisionError("scanner bug")
-        return real(self, unit, into, body)
-
-    monkeypatch.setattr(Scanner, "scan", scan)
-    options = RunOptions(workers=2)
     with pytest.raises(RuntimeError, match=r"(?s)worker process failed.*ZeroDivisionError: scanner bug"):
-        run_units(plan([str(tmp_path)], options), from_detection_ids(["cis"]), options)
+        run_with_failing_workers(tmp_path, events, monkeypatch, fail)
