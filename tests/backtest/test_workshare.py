@@ -124,17 +124,23 @@ def test_strict_with_workers_names_the_earliest_rejected_file(tmp_path, events, 
 
 
 def run_with_failing_workers(tmp_path, events, monkeypatch, fail) -> None:
-    """Back-test 8 files on 2 processes where the forked worker calls `fail()` instead of scanning."""
+    """Back-test 8 files on 2 processes where the forked worker calls `fail()` instead of scanning.
+    The main process waits for the worker to reach its first file, so it cannot take them all first."""
+    import multiprocessing
+
     from trailguard.backtest.scan import Scanner
 
     for n in range(8):
         write_delivery(tmp_path / f"f{n}.json.gz", events)
     main = os.getpid()
     real = Scanner.scan
+    worker_started = multiprocessing.get_context("fork").Event()
 
     def scan(self, unit, into=None, body=None):
         if os.getpid() != main:
+            worker_started.set()
             fail()
+        assert worker_started.wait(30), "the worker never started scanning"
         return real(self, unit, into, body)
 
     monkeypatch.setattr(Scanner, "scan", scan)
