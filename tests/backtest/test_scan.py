@@ -435,3 +435,28 @@ def test_each_period_keeps_its_earliest_samples_in_any_arrival_order_and_split(m
         for bucket, entries in expected.items():
             kept = found.period_samples(bucket)
             assert [sample_order(s) for s in kept] == sorted(entries)[:SAMPLES_PER_PERIOD]
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(minutes=st.dictionaries(st.integers(0, 4 * 1440), st.integers(1, 5), max_size=40),
+       period=st.sampled_from([60, 120, 300, 420, 900, 3600, 5400, 86_400, 172_800, 259_200]))
+def test_period_counts_add_up_the_minute_counts_for_any_period(minutes, period):
+    from trailguard.backtest.replay import period_totals
+    from trailguard.backtest.scan import DetectionTally, _count
+
+    found = DetectionTally()
+    base = 1741046400  # 2025-03-04T00:00:00Z: the minutes span five UTC days
+    for minute, count in minutes.items():
+        when = iso_minute(base + 60 * minute)
+        for n in range(count):
+            _count(found, period, {"eventName": "X", "eventTime": when}, when, "f", n)
+    assert found.minute_counts() == {base + 60 * m: c for m, c in minutes.items()}
+    counts = found.period_counts(period)
+    assert counts == period_totals(found.minute_counts(), period)
+    assert list(counts) == sorted(counts)  # in time order, as the report's bisection needs
+
+
+def iso_minute(epoch: int) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(epoch))
