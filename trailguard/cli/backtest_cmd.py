@@ -57,7 +57,7 @@ def _accounts(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write a self-contained HTML report with a timeline per detection.")
 @click.option("--strict", is_flag=True, help="Stop with exit status 1 at the first rejected input.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes scanning files in parallel.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes scanning files in parallel, this one included; the report is the same for any number.")
 @click.option("--fetch-threads", type=click.IntRange(min=1, max=64), default=8, show_default=True,
               help="S3 objects each worker downloads at once, ahead of scanning (1: one GET at a time).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
