@@ -159,3 +159,15 @@ def test_a_worker_error_is_raised_with_its_traceback(tmp_path, events, monkeypat
 
     with pytest.raises(RuntimeError, match=r"(?s)worker process failed.*ZeroDivisionError: scanner bug"):
         run_with_failing_workers(tmp_path, events, monkeypatch, fail)
+
+
+def test_no_more_processes_than_files(tmp_path, events):
+    for n in range(3):
+        write_delivery(tmp_path / f"f{n}.json.gz", events)
+    targets = from_detection_ids(["cis"])
+    one = run([str(tmp_path)], targets, RunOptions(workers=1))
+    many = run([str(tmp_path)], targets, RunOptions(workers=8))
+    assert (one.workers, many.workers) == (1, 3)
+    assert strip_timing(build_report(one)) == strip_timing(build_report(many))
+    single = run([str(tmp_path / "f0.json.gz")], targets, RunOptions(workers=8))
+    assert single.workers == 1 and single.tally.files == 1

@@ -69,7 +69,8 @@ def run_units(
     if options.keep_freed_memory:
         keep_freed_memory()  # before any fork: workers inherit it
     needs_s3 = any(isinstance(unit, S3Object) for unit in units)
-    serial = options.workers <= 1 or len(units) <= 1
+    processes = min(options.workers, len(units))  # more processes than files would sit idle
+    serial = processes <= 1
     scanner = Scanner(targets, s3_client(options.s3) if needs_s3 and serial else None)
     total = Tally.empty(len(targets))
     if serial:
@@ -83,8 +84,8 @@ def run_units(
             if progress:
                 progress(total.files - before[0], total.bytes - before[1], total.read - before[2])
     else:
-        total = _run_shared(units, scanner, options, progress, on_start, needs_s3)
-    return RunResult(tuple(targets), total, time.perf_counter() - started, 1 if serial else options.workers)
+        total = _run_shared(units, scanner, options, processes, progress, on_start, needs_s3)
+    return RunResult(tuple(targets), total, time.perf_counter() - started, max(processes, 1))
 
 
 PIECES_PER_WORKER = 4
@@ -92,13 +93,12 @@ PIECES_PER_WORKER = 4
 so only the last piece's transfer and merge wait for everyone."""
 
 
-def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, progress: Progress | None,
-                on_start: Callable[[], None] | None, needs_s3: bool) -> Tally:
-    """Scan with `options.workers` processes: the main one and `workers - 1` forked ones, sharing
+def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, processes: int,
+                progress: Progress | None, on_start: Callable[[], None] | None, needs_s3: bool) -> Tally:
+    """Scan with `processes` processes: the main one and `processes - 1` forked ones, sharing
     the units through a `WorkShare`. Workers send their tallies back in a few pieces; counters in
     shared memory feed the progress bar; the merged tally does not depend on the split."""
     context = multiprocessing.get_context("fork")
-    processes = options.workers
     share = WorkShare(len(units), processes, context)
     counters = context.RawArray("q", 3 * processes)  # files, bytes, events read, per process
     piece = max(1, len(units) // (processes * PIECES_PER_WORKER))
