@@ -127,13 +127,7 @@ def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, pr
         total = Tally.empty(len(scanner.targets))
         meter = _Meter(counters, progress)
         pending = {receiver: process for process, receiver in workers}  # workers still scanning
-        threads = options.s3.fetch_threads if needs_s3 else 1
-        for index, unit, body in _taken_ahead(share, 0, units, scanner.s3, threads):
-            before = (total.files, total.bytes, total.read, len(total.rejections))
-            scanner.scan(unit, into=total, body=body)
-            _count_into(counters, 0, total, before)
-            if options.strict and len(total.rejections) > before[3]:
-                share.stop_before(index)
+        for _ in _scan_taken(scanner, share, 0, units, counters, options, lambda: total):
             _collect(pending, total, wait=0)
             meter.report()
         while pending:
@@ -155,6 +149,22 @@ def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, pr
     if options.strict and total.rejections:
         _stop_strict(total.rejections[0])
     return total
+
+
+def _scan_taken(scanner: Scanner, share: WorkShare, me: int, units: Sequence[Unit], counters: Any,
+                options: RunOptions, tally: Callable[[], Tally]) -> Iterator[None]:
+    """Scan the units process `me` takes into `tally()`, counting them for the progress bar and
+    stopping the share at a rejection under `--strict`; yields after each unit."""
+    for index, unit, body in _taken_ahead(share, me, units, scanner.s3, options.s3.fetch_threads):
+        into = tally()
+        before = (into.files, into.bytes, into.read, len(into.rejections))
+        scanner.scan(unit, into=into, body=body)
+        counters[3 * me] += into.files - before[0]
+        counters[3 * me + 1] += into.bytes - before[1]
+        counters[3 * me + 2] += into.read - before[2]
+        if options.strict and len(into.rejections) > before[3]:
+            share.stop_before(index)
+        yield
 
 
 def _taken_ahead(share: WorkShare, me: int, units: Sequence[Unit], s3: Any,
@@ -186,15 +196,9 @@ def _worker(me: int, sender: Any, scanner: Scanner, units: Sequence[Unit], share
     try:
         if needs_s3:
             scanner.s3 = s3_client(options.s3)
-        threads = options.s3.fetch_threads if needs_s3 else 1
         tally = Tally.empty(len(scanner.targets))
         scanned = 0
-        for index, unit, body in _taken_ahead(share, me, units, scanner.s3, threads):
-            before = (tally.files, tally.bytes, tally.read, len(tally.rejections))
-            scanner.scan(unit, into=tally, body=body)
-            _count_into(counters, me, tally, before)
-            if options.strict and len(tally.rejections) > before[3]:
-                share.stop_before(index)
+        for _ in _scan_taken(scanner, share, me, units, counters, options, lambda: tally):
             scanned += 1
             if scanned == piece:
                 sender.send(("tally", tally))
@@ -222,12 +226,6 @@ def _collect(pending: dict[Any, Any], total: Tally, wait: float) -> None:
             total.merge(payload)
             if kind == "done":
                 del pending[receiver]
-
-
-def _count_into(counters: Any, me: int, tally: Tally, before: tuple[int, int, int, int]) -> None:
-    counters[3 * me] += tally.files - before[0]
-    counters[3 * me + 1] += tally.bytes - before[1]
-    counters[3 * me + 2] += tally.read - before[2]
 
 
 class _Meter:
