@@ -330,3 +330,12 @@ def test_fetch_threads_out_of_range_is_a_usage_error(value, tmp_path):
     assert result.exit_code == 2
     assert "--fetch-threads" in result.output
     assert ("1<=x<=64" if value.isdigit() else "integer") in result.output  # what is allowed
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_workers_below_one_is_a_usage_error(value, tmp_path):
+    (tmp_path / "a.json").write_text('{"Records": []}')
+    result = CliRunner().invoke(main, ["backtest", str(tmp_path), "--workers", value])
+    assert result.exit_code == 2
+    assert "--workers" in result.output
+    assert ("x>=1" if value.lstrip("-").isdigit() else "integer") in result.output  # what is allowed

@@ -171,3 +171,9 @@ def test_no_more_processes_than_files(tmp_path, events):
     assert strip_timing(build_report(one)) == strip_timing(build_report(many))
     single = run([str(tmp_path / "f0.json.gz")], targets, RunOptions(workers=8))
     assert single.workers == 1 and single.tally.files == 1
+
+
+@pytest.mark.parametrize("workers", [0, -2])
+def test_fewer_than_one_worker_is_refused(workers):
+    with pytest.raises(ValueError, match=rf"workers {workers}: allowed 1 or more"):
+        RunOptions(workers=workers)

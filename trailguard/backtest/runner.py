@@ -43,6 +43,10 @@ class RunOptions:
     """Tune glibc so freed memory is reused rather than returned to the kernel after every file
     (`allocator.keep_freed_memory`, process-wide); False leaves the allocator as it is."""
 
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers {self.workers}: allowed 1 or more processes scanning files")
+
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
