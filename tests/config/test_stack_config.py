@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.config.bad_inputs import BAD_INPUTS, TOPICS, custom, topics_with
+from tests.config.bad_inputs import BAD_INPUTS, TOPICS, custom, event, topics_with
 from tests.config.small_catalog import small_catalog
 from trailguard.alarms import AlarmSettings
 from trailguard.config import (
@@ -108,8 +108,8 @@ def test_custom_detection_is_enabled_with_its_samples():
     assert detection.custom and detection.detection is None
     assert detection.pattern == '{ $.eventName = "PutBucketAcl" }'
     assert detection.metric == "S3PublicGrant" and detection.severity.value == "high"
-    assert detection.positives == ({"eventName": "PutBucketAcl"},)
-    assert detection.negatives == ({"eventName": "GetBucketAcl"},)
+    assert detection.positives == (event("PutBucketAcl"),)
+    assert detection.negatives == (event("GetBucketAcl"),)
     assert detection.description == "S3 bucket ACL made public"  # the title, no runbook given
 
 
@@ -119,6 +119,30 @@ def test_custom_description_and_runbook_reach_the_alarm():
         "S3 bucket ACL made public. Runbook: https://wiki.example.com/s3-acl"
     described = load({"customDetections": [custom(description="Someone made a bucket ACL public")]})
     assert described.detection("s3-public-grant").description == "Someone made a bucket ACL public"
+
+
+@pytest.mark.parametrize(("fields", "key", "fragments"), [
+    pytest.param({"metric": "s3_public_grant"}, "metric", ["not a PascalCase metric name", "RootAccountUsage"],
+                 id="metric-not-pascal-case"),
+    pytest.param({"samples": {"positives": [{"eventName": "PutBucketAcl"}]}}, "samples.positives[0]",
+                 ["not a CloudTrail event: missing eventVersion, userIdentity"], id="sample-not-an-event"),
+    pytest.param({"samples": {"positives": [event("PutBucketAcl", recipientAccountId=111122223333)]}},
+                 "samples.positives[0].recipientAccountId", ["CloudTrail writes this field as a string"],
+                 id="sample-field-not-a-string"),
+    pytest.param({"samples": {"positives": [event("GetBucketAcl")]}}, "samples.positives[0]",
+                 ["does not match the pattern", "does not prove it"], id="positive-does-not-prove"),
+    pytest.param({"samples": {"positives": [event("PutBucketAcl")], "negatives": [event("PutBucketAcl")]}},
+                 "samples.negatives[0]", ["matches the pattern"], id="negative-does-not-prove"),
+    pytest.param({"pattern": "{ $.eventName = PutBucketAcl"}, "pattern", ["invalid filter pattern"],
+                 id="pattern-the-engine-refuses"),
+])
+def test_custom_detection_is_held_to_the_catalogue_rules(fields, key, fragments):
+    """Custom detections go through the catalogue's rule book; errors keep the config's keys."""
+    with pytest.raises(ConfigError) as caught:
+        load({"customDetections": [custom(), {**custom("second-custom", metric="SecondCustom"), **fields}]})
+    assert caught.value.key == f"trailguard:customDetections[1].{key}"
+    for fragment in fragments:
+        assert fragment in str(caught.value)
 
 
 def test_existing_trail_needs_only_its_log_group():
@@ -205,11 +229,11 @@ def test_bad_input_is_refused_naming_the_key(raw, key, fragments):
                  id="subscriptions-on-existing-topic"),
     pytest.param({"notifications": SECRET_PLACEHOLDER}, "trailguard:notifications",
                  ["must be a mapping", "secure: value can't be read offline"], id="whole-key-secret"),
-    pytest.param({"customDetections": [custom(samples={"positives": [{"eventName": "PutBucketAcl"}],
-                                                       "negatives": [{"eventName": "PutBucketAcl"}]})]},
+    pytest.param({"customDetections": [custom(samples={"positives": [event("PutBucketAcl")],
+                                                       "negatives": [event("PutBucketAcl")]})]},
                  "trailguard:customDetections[0].samples.negatives[0]", ["matches the pattern"],
                  id="custom-negative-matches"),
-    pytest.param({"customDetections": [custom(samples={"negatives": [{"eventName": "GetBucketAcl"}]})]},
+    pytest.param({"customDetections": [custom(samples={"negatives": [event("GetBucketAcl")]})]},
                  "trailguard:customDetections[0].samples.positives", ["at least one event"],
                  id="custom-without-positives"),
     pytest.param({"customDetections": [custom(severity="urgent")]}, "trailguard:customDetections[0].severity",

@@ -20,7 +20,9 @@ from trailguard.alarms import (
     STATISTICS,
     AlarmSettings,
 )
-from trailguard.catalog.model import PROFILES, Detection, Sample, Severity
+from trailguard.catalog.build import CUSTOM_RULES, Layout, detection_from_mapping
+from trailguard.catalog.errors import CatalogError
+from trailguard.catalog.model import PROFILES, Detection, Severity
 from trailguard.config.model import (
     BUCKET_ENCRYPTIONS,
     MAX_FILTERS_PER_LOG_GROUP,
@@ -83,7 +85,6 @@ TRAIL_KEYS = (
 
 MAX_ALARM_DESCRIPTION = 1024  # CloudWatch PutMetricAlarm AlarmDescription length
 MAX_TAGS = 50
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _METRIC = re.compile(r"^[A-Za-z0-9_.\-]{1,255}$")
 _NAMESPACE = re.compile(r"^[A-Za-z0-9_.\-/#:]{1,255}$")
@@ -270,7 +271,20 @@ def _check_alarm_window(override: Mapping[str, Any], path: str) -> None:
         )
 
 
+CUSTOM_LAYOUT = Layout(
+    keys={"patterns": "pattern", "why": "description", "positives": "samples.positives",
+          "negatives": "samples.negatives"},
+    pattern=lambda profile: "pattern",
+    samples="samples.{}".format,
+    sample=lambda kind, index, name: f"samples.{kind}[{index}]",
+    event_suffix="",
+)
+"""Where a custom detection's parts sit in the stack config: one `pattern`, bare sample events
+under `samples.positives` / `samples.negatives`, the alarm text in `description`."""
+
+
 def _custom_detections(raw: Any, catalog: Any, path: str) -> dict[str, Detection]:
+    """Each custom detection through the catalogue's rule book (`detection_from_mapping`)."""
     if not isinstance(raw, list):
         raise ConfigError(path, f"must be a list of detections, got {_kind(raw)}")
     result: dict[str, Detection] = {}
@@ -281,66 +295,34 @@ def _custom_detections(raw: Any, catalog: Any, path: str) -> dict[str, Detection
         for required in ("id", "title", "pattern", "severity", "metric", "samples"):
             if required not in item:
                 raise ConfigError(f"{item_path}.{required}", "is required for a custom detection")
-        detection_id = _string(item["id"], f"{item_path}.id")
-        if not _ID.match(detection_id):
-            raise ConfigError(f"{item_path}.id", f"{detection_id!r} is not a kebab-case id "
-                              "(lower-case letters, digits and single hyphens)")
-        if detection_id in catalog.detections or detection_id in result:
-            where = "the catalogue" if detection_id in catalog.detections else "customDetections"
-            raise ConfigError(f"{item_path}.id", f"duplicate id {detection_id!r}: already in {where}")
-        pattern = _string(item["pattern"], f"{item_path}.pattern")
-        compiled = _compile(pattern, f"{item_path}.pattern")
-        severity = Severity(_choice(item["severity"], [s.value for s in Severity],
-                                    f"{item_path}.severity"))
-        samples = _samples(item["samples"], compiled, f"{item_path}.samples")
-        result[detection_id] = Detection(
-            id=detection_id,
-            title=_string(item["title"], f"{item_path}.title"),
-            why=_description(item["description"], f"{item_path}.description") if "description" in item else "",
-            runbook=_string(item.get("runbook", ""), f"{item_path}.runbook", allow_empty=True),
-            severity=severity,
-            metric=_metric(item["metric"], f"{item_path}.metric"),
-            references=(),
-            patterns={"default": pattern},
-            positives=tuple(s.event for s in samples if s.positive),
-            negatives=tuple(s.event for s in samples if not s.positive),
-            samples=samples,
-            source="stack config",
-        )
+        if "description" in item:
+            _description(item["description"], f"{item_path}.description")
+        detection = _custom_detection(item, item_path)
+        if detection.id in catalog.detections or detection.id in result:
+            where = "the catalogue" if detection.id in catalog.detections else "customDetections"
+            raise ConfigError(f"{item_path}.id", f"duplicate id {detection.id!r}: already in {where}")
+        result[detection.id] = detection
     return result
 
 
-def _compile(pattern: str, path: str) -> Any:
-    from trailguard.patterns import PatternSyntaxError, compile_pattern
-
+def _custom_detection(item: Mapping[str, Any], path: str) -> Detection:
+    """The stack config's shape (`pattern`, `samples: {positives, negatives}` of bare events,
+    `description`) adapted to the catalogue's, then built by the shared constructor."""
+    samples = _mapping(item["samples"], f"{path}.samples")
+    _reject_unknown_keys(samples, SAMPLE_KEYS, f"{path}.samples")
+    data: dict[str, Any] = {
+        "id": item["id"], "title": item["title"], "severity": item["severity"], "metric": item["metric"],
+        "patterns": {"default": item["pattern"]}, "runbook": item.get("runbook", ""),
+        "why": item.get("description", ""),
+    }
+    for kind in SAMPLE_KEYS:
+        events = samples.get(kind, [])
+        data[kind] = ([{"name": f"{kind}-{index}", "event": event} for index, event in enumerate(events)]
+                      if isinstance(events, list) else events)
     try:
-        return compile_pattern(pattern)
-    except PatternSyntaxError as err:
-        raise ConfigError(path, f"invalid filter pattern:\n{err}") from None
-
-
-def _samples(raw: Any, compiled: Any, path: str) -> tuple[Sample, ...]:
-    """Custom samples must prove the pattern: every positive matches, every negative does not."""
-    raw = _mapping(raw, path)
-    _reject_unknown_keys(raw, SAMPLE_KEYS, path)
-    samples: list[Sample] = []
-    for key, positive in (("positives", True), ("negatives", False)):
-        events = raw.get(key, [])
-        if not isinstance(events, list):
-            raise ConfigError(f"{path}.{key}", f"must be a list of CloudTrail events, got {_kind(events)}")
-        for index, event in enumerate(events):
-            if not isinstance(event, Mapping):
-                raise ConfigError(f"{path}.{key}[{index}]",
-                                  f"must be a CloudTrail event (a mapping), got {_kind(event)}")
-            if compiled.matches(dict(event)) is not positive:
-                verb = "does not match" if positive else "matches"
-                raise ConfigError(f"{path}.{key}[{index}]",
-                                  f"this event {verb} the pattern {compiled.text!r}")
-            samples.append(Sample(name=f"{key}-{index}", event=dict(event), positive=positive))
-    if not any(sample.positive for sample in samples):
-        raise ConfigError(f"{path}.positives",
-                          "needs at least one event the pattern must match, to prove it fires")
-    return tuple(samples)
+        return detection_from_mapping(data, source="stack config", rules=CUSTOM_RULES, layout=CUSTOM_LAYOUT)
+    except CatalogError as err:
+        raise ConfigError(f"{path}.{err.field}" if err.field else path, err.problem) from None
 
 
 def _check_unique_metrics(detections: list[EnabledDetection], overrides: Mapping[str, Any],
