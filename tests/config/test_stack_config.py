@@ -145,6 +145,66 @@ def test_custom_detection_is_held_to_the_catalogue_rules(fields, key, fragments)
         assert fragment in str(caught.value)
 
 
+def test_cloudwatch_limits_as_aws_documents_them():
+    """PutMetricAlarm: periods 10, 20, 30 or a multiple of 60; a window up to seven days for an
+    hourly (or longer) period."""
+    config = load({"overrides": {"root-usage": {"period": 3600, "evaluationPeriods": 168},
+                                 "iam-policy-changes": {"period": 20}}})
+    assert config.detection("root-usage").alarm.evaluation_periods == 168
+    assert config.detection("iam-policy-changes").alarm.period == 20
+
+
+@pytest.mark.parametrize(("raw", "key", "fragment"), [
+    pytest.param({"namespace": "Security:Trail"}, "trailguard:namespace", "not a custom metric namespace",
+                 id="namespace-colon"),
+    pytest.param({"tags": {"Team#1": "sec"}}, "trailguard:tags.Team#1", "tag key 'Team#1' has '#'",
+                 id="tag-key-character"),
+    pytest.param({"tags": {"Team": "sec!"}}, "trailguard:tags.Team", "tag value 'sec!' has '!'",
+                 id="tag-value-character"),
+])
+def test_characters_aws_refuses_are_refused_first(raw, key, fragment):
+    """PutMetricFilter's namespace pattern has no ':'; tags allow letters, digits, spaces, _.:/=+-@."""
+    with pytest.raises(ConfigError) as caught:
+        load(raw)
+    assert caught.value.key == key and fragment in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once_with_its_key():
+    raw = {
+        "detecions": ["cis"],
+        "protect": "yes",
+        "overrides": {"root-usage": {"period": 45, "treshold": 2}, "vpc-changes": {"threshold": -1}},
+        "customDetections": [custom(metric="s3-public")],
+        "notifications": topics_with({"protocol": "email", "endpoint": "secops.example.com"}),
+        "trail": {"retentionDays": 180},
+        "tags": {"aws:owner": "me"},
+    }
+    with pytest.raises(ConfigError) as caught:
+        load(raw)
+    error = caught.value
+    keys = [key for key, _ in error.errors]
+    assert keys == [
+        "trailguard:detecions",
+        "trailguard:protect",
+        "trailguard:tags.aws:owner",
+        "trailguard:trail.retentionDays",
+        "trailguard:customDetections[0].metric",
+        "trailguard:notifications.topics.security.subscriptions[0].endpoint",
+        "trailguard:overrides.root-usage.treshold",
+        "trailguard:overrides.vpc-changes.threshold",
+    ]
+    assert (error.key, error.message) == error.errors[0]
+    text = str(error)
+    assert text.startswith("8 problems in the stack config:\n")
+    for fragment in ("unknown key 'detecions' (did you mean 'detections'?)", "must be true or false, got 'yes'",
+                     "may not start with 'aws:'", "under the 365 days", "not a PascalCase metric name",
+                     "'secops.example.com' is not an email address", "did you mean 'threshold'",
+                     "-1 is negative"):
+        assert fragment in text
+    for key in keys:
+        assert f"\n  {key}: " in text
+
+
 def test_existing_trail_needs_only_its_log_group():
     trail = load({"trail": {"create": False, "existingLogGroupName": "aws-controltower/CloudTrailLogs"}}).trail
     assert not trail.create and trail.existing_log_group_name == "aws-controltower/CloudTrailLogs"
