@@ -10,10 +10,10 @@ allowed; AWS's limits come from `trailguard.aws_limits`, which cites them.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
-import re
 
 from trailguard.alarms import COMPARISONS, MISSING_DATA, STATISTICS, AlarmSettings
 from trailguard.aws_limits import (
@@ -58,7 +58,7 @@ from trailguard.config.shape import (
     field_names,
     given,
 )
-from trailguard.suggest import unknown_name
+from trailguard.suggest import kind_of as _kind, unknown_name
 
 DEFAULT_TOPIC = "security-alerts"
 
@@ -609,9 +609,3 @@ def _string(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(path, f"must be a non-empty string, got {value!r}")
     return value
-
-
-def _kind(value: Any) -> str:
-    from trailguard.suggest import kind_of
-
-    return kind_of(value)
