@@ -8,9 +8,8 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
+from trailguard.catalog import DETECTION_TAG
 from trailguard.config import EnabledDetection
-
-DETECTION_TAG = "trailguard:detection"
 
 
 @dataclass(frozen=True)

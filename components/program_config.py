@@ -34,4 +34,4 @@ def load_program_config() -> StackConfig:
     try:
         return load_stack_config(read_program_config())
     except ConfigError as err:
-        raise InvalidStackConfig(err.key, err.message) from None
+        raise InvalidStackConfig(err.key, err.message, err.errors) from None

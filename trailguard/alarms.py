@@ -4,6 +4,8 @@ Shared by the Pulumi program (which turns them into `aws.cloudwatch.MetricAlarm`
 back-test (which replays CloudWatch's evaluation with them) and the policy pack. Defaults are the
 CIS walkthrough's: Sum over 300 s, >= 1, one period, missing data not breaching (a metric-filter
 metric has no datapoints in quiet minutes, so `missing` would sit in INSUFFICIENT_DATA).
+The values below are PutMetricAlarm's enumerations (Statistic, ComparisonOperator for static
+thresholds, TreatMissingData); its numeric limits are in `trailguard.aws_limits`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ COMPARISONS: tuple[str, ...] = (
     "LessThanOrEqualToThreshold",
 )
 MISSING_DATA: tuple[str, ...] = ("missing", "notBreaching", "breaching", "ignore")
-MAX_EVALUATION_WINDOW_SECONDS = 86_400  # period x evaluation periods, CloudWatch quota
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from trailguard.alarms import AlarmSettings
-from trailguard.catalog.model import Detection
+from trailguard.catalog.model import DETECTION_TAG, Detection
 
 from .links import (
     Link,
@@ -93,9 +93,6 @@ REQUIRED_SCHEMA = PolicyConfigSchema(
         ),
     }
 )
-
-DETECTION_TAG = "trailguard:detection"
-"""Tag the program puts on each alarm with its detection id (components/detection.py)."""
 
 PROTECTED_SCHEMA = PolicyConfigSchema(properties={"requiredDetections": required_detections_property()})
 

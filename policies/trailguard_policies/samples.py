@@ -49,17 +49,13 @@ class SampleVerdict:
 
 
 def profile_free_samples(detection: Detection) -> tuple[tuple[LabelledEvent, ...], tuple[LabelledEvent, ...]]:
-    """The positive and negative samples that hold under every profile of the detection.
+    """The positive and negative samples that hold under every profile of the detection
+    (`Detection.profile_free_samples`), labelled for messages.
 
     A stack may deploy any profile's pattern (Security Hub's exact strings still count failed
     calls, which the default pattern excludes), so only these samples judge every pattern fairly.
     """
-    if not detection.samples:
-        return (
-            tuple(LabelledEvent(f"#{i}", e) for i, e in enumerate(detection.positives, 1)),
-            tuple(LabelledEvent(f"#{i}", e) for i, e in enumerate(detection.negatives, 1)),
-        )
-    everywhere = [s for s in detection.samples if all(p in s.profiles for p in detection.patterns)]
+    everywhere = detection.profile_free_samples()
     return (
         tuple(LabelledEvent(s.name, s.event) for s in everywhere if s.positive),
         tuple(LabelledEvent(s.name, s.event) for s in everywhere if not s.positive),

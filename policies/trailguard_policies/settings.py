@@ -12,14 +12,11 @@ from typing import Any, Mapping
 
 from pulumi_policy import PolicyConfigSchema
 
-SEED_DETECTIONS: tuple[str, ...] = (
-    "root-usage",
-    "ec2-instance-changes",
-    "iam-policy-changes",
-    "security-group-changes",
-    "vpc-changes",
-)
-"""The seed article's five alarms: what every stack must keep unless the pack config says otherwise."""
+from trailguard.catalog import SEED_PRESET, load_catalog
+
+SEED_DETECTIONS: tuple[str, ...] = load_catalog().presets[SEED_PRESET]
+"""The seed article's five alarms, as the catalogue's `seed` preset lists them: what every stack
+must keep unless the pack config says otherwise."""
 
 
 def string_list(description: str, default: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:

@@ -64,8 +64,12 @@ config:
       severity: high
       metric: PasswordDataCount
       samples:
-        positives: [{eventName: GetPasswordData}]
-        negatives: [{eventName: RunInstances}]
+        positives: [{eventVersion: '1.09', userIdentity: {type: IAMUser}, eventTime: '2026-03-14T09:21:07Z',
+                     eventSource: ec2.amazonaws.com, eventName: GetPasswordData, awsRegion: us-east-1,
+                     eventType: AwsApiCall}]
+        negatives: [{eventVersion: '1.09', userIdentity: {type: IAMUser}, eventTime: '2026-03-14T09:21:07Z',
+                     eventSource: ec2.amazonaws.com, eventName: RunInstances, awsRegion: us-east-1,
+                     eventType: AwsApiCall}]
 """)
     report = as_json(SOURCES, "--stack", "lab", "--project-dir", str(project))
     ids = [d["id"] for d in report["detections"]]

@@ -238,7 +238,7 @@ def test_without_presets_file_all_is_every_detection(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("presets", "field", "fragment"), [
     ({"first": ["alpah"], "all": ["alpha", "beta"]}, "presets.first",
-     "unknown detection 'alpah' (did you mean 'alpha'?); valid: alpha, beta"),
+     "unknown detection 'alpah' (did you mean 'alpha'?); allowed: alpha, beta"),
     ({"first": ["alpha"]}, "presets.all", "preset 'all' is required"),
     ({"all": ["alpha"]}, "presets.all", "does not list 'beta'"),
     ({"alpha": ["beta"], "all": ["alpha", "beta"]}, "presets.alpha", "same name as a detection"),
@@ -258,11 +258,11 @@ def test_rejects_malformed_presets(tmp_path: Path, presets: dict, field: str, fr
 def test_get_and_resolve_suggest_the_nearest_name(tmp_path: Path) -> None:
     _two_detections(tmp_path)
     catalog = load_catalog(tmp_path)
-    with pytest.raises(CatalogError, match=r"unknown detection 'alpa' \(did you mean 'alpha'\?\); valid: alpha, beta"):
+    with pytest.raises(CatalogError, match=r"unknown detection 'alpa' \(did you mean 'alpha'\?\); allowed: alpha, beta"):
         catalog.get("alpa")
     with pytest.raises(CatalogError, match=r"unknown detection or preset 'al' \(did you mean 'all'\?\)"):
         catalog.resolve(["beta", "al"])
-    with pytest.raises(CatalogError, match=r"unknown detection or preset 'zzz'; valid: all, alpha, beta"):
+    with pytest.raises(CatalogError, match=r"unknown detection or preset 'zzz'; allowed: all, alpha, beta"):
         catalog.resolve(["zzz"])
 
 
@@ -293,3 +293,27 @@ def test_records_built_without_samples_keep_their_events() -> None:
     assert detection.negatives_for("default") == ()
     with pytest.raises(ValueError, match="unknown profile"):
         detection.positives_for("prowler")
+
+
+@pytest.mark.parametrize(("change", "field", "fragments"), [
+    (_set("positives.0.event.eventName", "GetPolicy"), "positives[0] (create-policy)",
+     ["this event does not match the pattern (default profile)", "does not prove it"]),
+    (_set("negatives.0.event.eventName", "CreatePolicy"), "negatives[0] (get-policy)",
+     ["this event matches the pattern (default profile)"]),
+    (_set("negatives.1.profiles", ["default", "securityhub"]), "negatives[1] (organizations-create-policy)",
+     ["matches the pattern (securityhub profile)", "{($.eventName=CreatePolicy)}"]),
+], ids=["positive-misses", "negative-matches", "negative-matches-another-profile"])
+def test_samples_must_prove_their_patterns(tmp_path: Path, change, field: str, fragments: list[str]) -> None:
+    """The rule book every detection shares: each sample proves every pattern it names."""
+    _, error = _load_one(tmp_path, mutated(change), stem="policy-watch")
+    assert error.field == field
+    for fragment in fragments:
+        assert fragment in str(error)
+
+
+def test_profile_free_samples_are_those_every_profile_shares(tmp_path: Path) -> None:
+    write_detection(tmp_path, valid_detection())
+    detection = load_catalog(tmp_path).get("policy-watch")
+    assert [s.name for s in detection.profile_free_samples()] == ["create-policy", "get-policy"]
+    bare = dataclasses.replace(detection, samples=())
+    assert [(s.name, s.positive) for s in bare.profile_free_samples()] == [("#1", True), ("#1", False)]

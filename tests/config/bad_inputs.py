@@ -10,6 +10,13 @@ from __future__ import annotations
 import pytest
 
 
+def event(name: str, source: str = "s3.amazonaws.com", **extra) -> dict:
+    """A CloudTrail management event with the fields every real one has (custom samples must)."""
+    return {"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"},
+            "eventTime": "2026-03-14T09:21:07Z", "eventSource": source, "eventName": name,
+            "awsRegion": "us-east-1", "eventType": "AwsApiCall", **extra}
+
+
 def custom(detection_id: str = "s3-public-grant", **fields) -> dict:
     """A valid custom detection, with `fields` replaced."""
     return {
@@ -18,15 +25,15 @@ def custom(detection_id: str = "s3-public-grant", **fields) -> dict:
         "pattern": '{ $.eventName = "PutBucketAcl" }',
         "severity": "high",
         "metric": "S3PublicGrant",
-        "samples": {"positives": [{"eventName": "PutBucketAcl"}],
-                    "negatives": [{"eventName": "GetBucketAcl"}]},
+        "samples": {"positives": [event("PutBucketAcl")],
+                    "negatives": [event("GetBucketAcl")]},
         **fields,
     }
 
 
 def many_customs(count: int) -> list[dict]:
     return [custom(f"custom-{i}", metric=f"Custom{i}", pattern=f'{{ $.eventName = "Custom{i}" }}',
-                   samples={"positives": [{"eventName": f"Custom{i}"}]}) for i in range(count)]
+                   samples={"positives": [event(f"Custom{i}")]}) for i in range(count)]
 
 
 TOPICS = {"defaultTopic": "security", "topics": {"security": {"subscriptions": [
@@ -45,16 +52,19 @@ BAD_INPUTS = [
                  "trailguard:customDetections[0].pattern",
                  ["invalid filter pattern", '{ $.eventName = "PutBucketAcl" ', "^"],
                  id="invalid-custom-pattern"),
-    pytest.param({"customDetections": [custom(samples={"positives": [{"eventName": "GetBucketAcl"}]})]},
+    pytest.param({"customDetections": [custom(samples={"positives": [event("GetBucketAcl")]})]},
                  "trailguard:customDetections[0].samples.positives[0]",
                  ["does not match the pattern"], id="custom-positive-does-not-match"),
     pytest.param({"overrides": {"root-usage": {"threshold": -1}}}, "trailguard:overrides.root-usage.threshold",
                  ["-1 is negative", "threshold >= 0"], id="negative-threshold"),
     pytest.param({"overrides": {"root-usage": {"period": 45}}}, "trailguard:overrides.root-usage.period",
-                 ["refuses a period of 45 s", "10, 30 or a multiple of 60"], id="period-refused"),
-    pytest.param({"overrides": {"root-usage": {"period": 3600, "evaluationPeriods": 25}}},
+                 ["refuses a period of 45 s", "10, 20, 30 or a multiple of 60"], id="period-refused"),
+    pytest.param({"overrides": {"root-usage": {"period": 300, "evaluationPeriods": 300}}},
                  "trailguard:overrides.root-usage.evaluationPeriods",
-                 ["90000 s", "86400 s (one day)"], id="evaluation-window-over-a-day"),
+                 ["90000 s", "86400 s (one day, for a period under an hour)"], id="evaluation-window-over-a-day"),
+    pytest.param({"overrides": {"root-usage": {"period": 3600, "evaluationPeriods": 169}}},
+                 "trailguard:overrides.root-usage.evaluationPeriods",
+                 ["608400 s", "604800 s (seven days)"], id="evaluation-window-over-a-week"),
     pytest.param({"overrides": {"root-usage": {"evaluationPeriods": 2, "datapointsToAlarm": 3}}},
                  "trailguard:overrides.root-usage.datapointsToAlarm",
                  ["3 datapoints to alarm", "2 evaluation", "1 to evaluationPeriods"],

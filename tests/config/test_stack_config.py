@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.config.bad_inputs import BAD_INPUTS, TOPICS, custom, topics_with
+from tests.config.bad_inputs import BAD_INPUTS, TOPICS, custom, event, topics_with
 from tests.config.small_catalog import small_catalog
 from trailguard.alarms import AlarmSettings
 from trailguard.config import (
@@ -108,8 +108,8 @@ def test_custom_detection_is_enabled_with_its_samples():
     assert detection.custom and detection.detection is None
     assert detection.pattern == '{ $.eventName = "PutBucketAcl" }'
     assert detection.metric == "S3PublicGrant" and detection.severity.value == "high"
-    assert detection.positives == ({"eventName": "PutBucketAcl"},)
-    assert detection.negatives == ({"eventName": "GetBucketAcl"},)
+    assert detection.positives == (event("PutBucketAcl"),)
+    assert detection.negatives == (event("GetBucketAcl"),)
     assert detection.description == "S3 bucket ACL made public"  # the title, no runbook given
 
 
@@ -119,6 +119,90 @@ def test_custom_description_and_runbook_reach_the_alarm():
         "S3 bucket ACL made public. Runbook: https://wiki.example.com/s3-acl"
     described = load({"customDetections": [custom(description="Someone made a bucket ACL public")]})
     assert described.detection("s3-public-grant").description == "Someone made a bucket ACL public"
+
+
+@pytest.mark.parametrize(("fields", "key", "fragments"), [
+    pytest.param({"metric": "s3_public_grant"}, "metric", ["not a PascalCase metric name", "RootAccountUsage"],
+                 id="metric-not-pascal-case"),
+    pytest.param({"samples": {"positives": [{"eventName": "PutBucketAcl"}]}}, "samples.positives[0]",
+                 ["not a CloudTrail event: missing eventVersion, userIdentity"], id="sample-not-an-event"),
+    pytest.param({"samples": {"positives": [event("PutBucketAcl", recipientAccountId=111122223333)]}},
+                 "samples.positives[0].recipientAccountId", ["CloudTrail writes this field as a string"],
+                 id="sample-field-not-a-string"),
+    pytest.param({"samples": {"positives": [event("GetBucketAcl")]}}, "samples.positives[0]",
+                 ["does not match the pattern", "does not prove it"], id="positive-does-not-prove"),
+    pytest.param({"samples": {"positives": [event("PutBucketAcl")], "negatives": [event("PutBucketAcl")]}},
+                 "samples.negatives[0]", ["matches the pattern"], id="negative-does-not-prove"),
+    pytest.param({"pattern": "{ $.eventName = PutBucketAcl"}, "pattern", ["invalid filter pattern"],
+                 id="pattern-the-engine-refuses"),
+])
+def test_custom_detection_is_held_to_the_catalogue_rules(fields, key, fragments):
+    """Custom detections go through the catalogue's rule book; errors keep the config's keys."""
+    with pytest.raises(ConfigError) as caught:
+        load({"customDetections": [custom(), {**custom("second-custom", metric="SecondCustom"), **fields}]})
+    assert caught.value.key == f"trailguard:customDetections[1].{key}"
+    for fragment in fragments:
+        assert fragment in str(caught.value)
+
+
+def test_cloudwatch_limits_as_aws_documents_them():
+    """PutMetricAlarm: periods 10, 20, 30 or a multiple of 60; a window up to seven days for an
+    hourly (or longer) period."""
+    config = load({"overrides": {"root-usage": {"period": 3600, "evaluationPeriods": 168},
+                                 "iam-policy-changes": {"period": 20}}})
+    assert config.detection("root-usage").alarm.evaluation_periods == 168
+    assert config.detection("iam-policy-changes").alarm.period == 20
+
+
+@pytest.mark.parametrize(("raw", "key", "fragment"), [
+    pytest.param({"namespace": "Security:Trail"}, "trailguard:namespace", "not a custom metric namespace",
+                 id="namespace-colon"),
+    pytest.param({"tags": {"Team#1": "sec"}}, "trailguard:tags.Team#1", "tag key 'Team#1' has '#'",
+                 id="tag-key-character"),
+    pytest.param({"tags": {"Team": "sec!"}}, "trailguard:tags.Team", "tag value 'sec!' has '!'",
+                 id="tag-value-character"),
+])
+def test_characters_aws_refuses_are_refused_first(raw, key, fragment):
+    """PutMetricFilter's namespace pattern has no ':'; tags allow letters, digits, spaces, _.:/=+-@."""
+    with pytest.raises(ConfigError) as caught:
+        load(raw)
+    assert caught.value.key == key and fragment in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once_with_its_key():
+    raw = {
+        "detecions": ["cis"],
+        "protect": "yes",
+        "overrides": {"root-usage": {"period": 45, "treshold": 2}, "vpc-changes": {"threshold": -1}},
+        "customDetections": [custom(metric="s3-public")],
+        "notifications": topics_with({"protocol": "email", "endpoint": "secops.example.com"}),
+        "trail": {"retentionDays": 180},
+        "tags": {"aws:owner": "me"},
+    }
+    with pytest.raises(ConfigError) as caught:
+        load(raw)
+    error = caught.value
+    keys = [key for key, _ in error.errors]
+    assert keys == [
+        "trailguard:detecions",
+        "trailguard:protect",
+        "trailguard:tags.aws:owner",
+        "trailguard:trail.retentionDays",
+        "trailguard:customDetections[0].metric",
+        "trailguard:notifications.topics.security.subscriptions[0].endpoint",
+        "trailguard:overrides.root-usage.treshold",
+        "trailguard:overrides.vpc-changes.threshold",
+    ]
+    assert (error.key, error.message) == error.errors[0]
+    text = str(error)
+    assert text.startswith("8 problems in the stack config:\n")
+    for fragment in ("unknown key 'detecions' (did you mean 'detections'?)", "must be true or false, got 'yes'",
+                     "may not start with 'aws:'", "under the 365 days", "not a PascalCase metric name",
+                     "'secops.example.com' is not an email address", "did you mean 'threshold'",
+                     "-1 is negative"):
+        assert fragment in text
+    for key in keys:
+        assert f"\n  {key}: " in text
 
 
 def test_existing_trail_needs_only_its_log_group():
@@ -205,11 +289,11 @@ def test_bad_input_is_refused_naming_the_key(raw, key, fragments):
                  id="subscriptions-on-existing-topic"),
     pytest.param({"notifications": SECRET_PLACEHOLDER}, "trailguard:notifications",
                  ["must be a mapping", "secure: value can't be read offline"], id="whole-key-secret"),
-    pytest.param({"customDetections": [custom(samples={"positives": [{"eventName": "PutBucketAcl"}],
-                                                       "negatives": [{"eventName": "PutBucketAcl"}]})]},
+    pytest.param({"customDetections": [custom(samples={"positives": [event("PutBucketAcl")],
+                                                       "negatives": [event("PutBucketAcl")]})]},
                  "trailguard:customDetections[0].samples.negatives[0]", ["matches the pattern"],
                  id="custom-negative-matches"),
-    pytest.param({"customDetections": [custom(samples={"negatives": [{"eventName": "GetBucketAcl"}]})]},
+    pytest.param({"customDetections": [custom(samples={"negatives": [event("GetBucketAcl")]})]},
                  "trailguard:customDetections[0].samples.positives", ["at least one event"],
                  id="custom-without-positives"),
     pytest.param({"customDetections": [custom(severity="urgent")]}, "trailguard:customDetections[0].severity",

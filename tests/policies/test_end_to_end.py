@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import pytest
 
+from tests.config.bad_inputs import event
 from trailguard.catalog import load_catalog
 from trailguard.check.harness import ProgramRun, run_program
 from trailguard.check.policy_pack import (
@@ -267,8 +268,8 @@ def test_extra_detections_pass(mode, analyzer):
         "severity": "high",
         "metric": "GuardDutyDisabled",
         "samples": {
-            "positives": [{"eventSource": "guardduty.amazonaws.com", "eventName": "DeleteDetector"}],
-            "negatives": [{"eventSource": "guardduty.amazonaws.com", "eventName": "CreateDetector"}],
+            "positives": [event("DeleteDetector", "guardduty.amazonaws.com")],
+            "negatives": [event("CreateDetector", "guardduty.amazonaws.com")],
         },
     }
     run = run_with_config(mode, customDetections=[custom])

@@ -391,3 +391,25 @@ def test_preview_filter_on_an_unknown_group_outside_the_stack():
     assert reported == [
         "required detection 'root-usage' (Root user activity): metric filter 'root-filter' is on a log group "
         "computed outside this stack, which is neither a log group of this stack nor listed in externalLogGroups"]
+
+
+def test_default_required_set_is_the_catalogues_seed_preset():
+    """One source for the seed article's five alarms: the pack's default is the `seed` preset."""
+    from trailguard_policies.settings import SEED_DETECTIONS, required_detections_property
+
+    from trailguard.catalog import SEED_PRESET
+
+    seed = load_catalog().presets[SEED_PRESET]
+    assert SEED_DETECTIONS == seed
+    assert required_detections_property()["default"] == list(seed)
+    assert len(seed) == 5 and "root-usage" in seed
+
+
+def test_program_and_pack_share_the_detection_tag():
+    """The tag the program writes on an alarm is the key the pack reads it back by."""
+    from trailguard_policies import detections
+
+    from components import detection as component
+    from trailguard.catalog import DETECTION_TAG
+
+    assert component.DETECTION_TAG is detections.DETECTION_TAG is DETECTION_TAG

@@ -4,7 +4,11 @@
 its patterns per profile and the sample CloudTrail events that prove them.
 """
 
-from .loader import Catalog, CatalogError, load_catalog
-from .model import PROFILES, Detection, Reference, Sample, Severity
+from .build import CATALOG_RULES, CUSTOM_RULES, Layout, Rules, detection_from_mapping
+from .errors import CatalogError
+from .loader import Catalog, load_catalog
+from .model import DETECTION_TAG, PROFILES, SEED_PRESET, Detection, Reference, Sample, Severity
 
-__all__ = ["load_catalog", "Catalog", "CatalogError", "Detection", "Reference", "Sample", "Severity", "PROFILES"]
+__all__ = ["load_catalog", "detection_from_mapping", "Catalog", "CatalogError", "Detection", "Layout",
+           "Reference", "Rules", "Sample", "Severity", "CATALOG_RULES", "CUSTOM_RULES", "DETECTION_TAG",
+           "PROFILES", "SEED_PRESET"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 
 class Severity(str, Enum):
@@ -24,6 +24,13 @@ class Severity(str, Enum):
 PROFILES: tuple[str, ...] = ("default", "securityhub")
 """Pattern profiles. `default` is required for every detection; `securityhub` holds the
 byte-exact Security Hub CloudWatch.x strings where such a control exists."""
+
+DETECTION_TAG = "trailguard:detection"
+"""Tag key whose value is the detection id, on the resources a detection deploys: the program
+sets it (components/detection.py) and the policy pack reads it (policies/.../detections.py)."""
+
+SEED_PRESET = "seed"
+"""The preset holding the seed article's five alarms: the policy pack's default required set."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,5 +110,20 @@ class Detection:
             return self.negatives
         return tuple(s.event for s in self.samples_for(profile) if not s.positive)
 
+    def profile_free_samples(self) -> tuple[Sample, ...]:
+        """The samples that hold under every profile this detection has a pattern for: the ones
+        that judge a deployed pattern fairly whichever profile the stack chose. A record built
+        without `samples` offers its `positives`/`negatives`, labelled `#1`, `#2`, ..."""
+        if not self.samples:
+            return (*(Sample(f"#{i}", e, True) for i, e in enumerate(self.positives, 1)),
+                    *(Sample(f"#{i}", e, False) for i, e in enumerate(self.negatives, 1)))
+        return samples_for_every_profile(self.samples, self.patterns)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "patterns", MappingProxyType(dict(self.patterns)))
+
+
+def samples_for_every_profile(samples: tuple[Sample, ...], profiles: Iterable[str]) -> tuple[Sample, ...]:
+    """The samples whose expectation holds under each of `profiles`."""
+    profiles = tuple(profiles)
+    return tuple(s for s in samples if all(p in s.profiles for p in profiles))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from trailguard.alarms import AlarmSettings
 from trailguard.catalog.model import Detection, Severity
@@ -22,21 +22,30 @@ SECRET_PLACEHOLDER = "<secret>"
 
 SUBSCRIPTION_PROTOCOLS: tuple[str, ...] = ("email", "https", "sqs", "lambda")
 BUCKET_ENCRYPTIONS: tuple[str, ...] = ("kms", "s3")
-MAX_FILTERS_PER_LOG_GROUP = 100  # CloudWatch Logs quota, "can't be changed"
 MIN_RETENTION_DAYS = 365  # CIS 3.x / Security Hub CloudWatch.16: keep audit logs a year
-RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-)  # the values CloudWatch Logs PutRetentionPolicy accepts
 
 
 class ConfigError(ValueError):
-    """Stack config the program refuses to deploy; `key` is the dotted config path at fault."""
+    """Stack config the program refuses to deploy.
 
-    def __init__(self, key: str, message: str) -> None:
-        self.key = key
-        self.message = message
-        super().__init__(f"{key}: {message}")
+    `errors` lists every problem found as (dotted config key, message); `key` and `message` are
+    the first of them. One problem reads `key: message`; several are listed one per line.
+    """
+
+    def __init__(self, key: str, message: str, errors: Sequence[tuple[str, str]] | None = None) -> None:
+        self.errors: list[tuple[str, str]] = list(errors) if errors else [(key, message)]
+        self.key, self.message = self.errors[0]
+        if len(self.errors) == 1:
+            text = f"{self.key}: {self.message}"
+        else:
+            text = f"{len(self.errors)} problems in the stack config:\n" + "\n".join(
+                f"  {k}: {m}" for k, m in self.errors)
+        super().__init__(text)
+
+    @classmethod
+    def of(cls, errors: Sequence[tuple[str, str]]) -> "ConfigError":
+        """One error carrying every problem in `errors` (at least one)."""
+        return cls(errors[0][0], errors[0][1], errors)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,32 +1,43 @@
-"""Raw `trailguard:` stack config -> `StackConfig`, or a `ConfigError` naming the key at fault.
+"""Raw `trailguard:` stack config -> `StackConfig`, or one `ConfigError` listing every problem.
 
 Pure code: it runs in `trailguard check` with no Pulumi at all, and in the program before the
-first resource is registered, so a rejected config never deploys half a stack. Checks raise on
-the first problem with the dotted key (`trailguard:overrides.root-usage.period`) and what is
-allowed; quotas and refusals are CloudWatch's, cited where they come from.
+first resource is registered, so a rejected config never deploys half a stack. Two steps: the
+input's shape (keys and JSON types, `trailguard.config.shape`) is decoded with msgspec, then the
+domain rules run as small functions over the typed values. Every independent problem is
+collected, each with its dotted key (`trailguard:overrides.root-usage.period`) and what is
+allowed; AWS's limits come from `trailguard.aws_limits`, which cites them.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from typing import Any, Iterable, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
-from trailguard.alarms import (
-    COMPARISONS,
-    MAX_EVALUATION_WINDOW_SECONDS,
-    MISSING_DATA,
-    STATISTICS,
-    AlarmSettings,
+from trailguard.alarms import COMPARISONS, MISSING_DATA, STATISTICS, AlarmSettings
+from trailguard.aws_limits import (
+    MAX_ALARM_DESCRIPTION,
+    MAX_METRIC_FILTERS_PER_LOG_GROUP,
+    MAX_TAG_KEY,
+    MAX_TAG_VALUE,
+    MAX_TAGS_PER_RESOURCE,
+    RESERVED_TAG_PREFIX,
+    RETENTION_DAYS,
+    alarm_period_problem,
+    evaluation_window_limit,
+    log_group_name_problem,
+    metric_name_problem,
+    namespace_problem,
+    tag_text_problem,
 )
-from trailguard.catalog.model import PROFILES, Detection, Sample, Severity
+from trailguard.catalog.build import CUSTOM_RULES, Layout, detection_from_mapping
+from trailguard.catalog.errors import CatalogError
+from trailguard.catalog.model import PROFILES, Detection, Severity
 from trailguard.config.model import (
     BUCKET_ENCRYPTIONS,
-    MAX_FILTERS_PER_LOG_GROUP,
     MIN_RETENTION_DAYS,
     NAMESPACE,
-    RETENTION_DAYS,
     SECRET_PLACEHOLDER,
     SUBSCRIPTION_PROTOCOLS,
     ConfigError,
@@ -36,6 +47,18 @@ from trailguard.config.model import (
     TopicConfig,
     TrailConfig,
 )
+from trailguard.config.shape import (
+    CustomDetectionInput,
+    NotificationsInput,
+    OverrideInput,
+    StackInput,
+    TopicInput,
+    TrailInput,
+    decode,
+    field_names,
+    given,
+)
+from trailguard.suggest import kind_of as _kind, unknown_name
 
 DEFAULT_TOPIC = "security-alerts"
 
@@ -65,28 +88,12 @@ KEY_KINDS: Mapping[str, str] = {
 }
 """The JSON kind of each top-level key: how the engine's string value is decoded."""
 
-OVERRIDE_KEYS = (
-    "enabled", "threshold", "period", "evaluationPeriods", "datapointsToAlarm", "treatMissingData",
-    "statistic", "comparison", "actionsEnabled", "okActions", "topic", "description", "metric",
-    "namespace",
-)
-CUSTOM_KEYS = ("id", "title", "pattern", "severity", "metric", "samples", "runbook", "description")
-SAMPLE_KEYS = ("positives", "negatives")
-NOTIFICATION_KEYS = ("topics", "defaultTopic", "routing")
-TOPIC_KEYS = ("subscriptions", "arn")
-SUBSCRIPTION_KEYS = ("protocol", "endpoint")
-ROUTING_KEYS = ("bySeverity", "byDetection")
-TRAIL_KEYS = (
-    "create", "existingLogGroupName", "organization", "organizationId", "retentionDays",
-    "bucketEncryption", "logGroupKms",
-)
+DETECTION_TAGS = 1
+"""Tags trailguard adds to a resource itself (the detection tag), out of AWS's per-resource quota."""
 
-MAX_ALARM_DESCRIPTION = 1024  # CloudWatch PutMetricAlarm AlarmDescription length
-MAX_TAGS = 50
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_METRIC = re.compile(r"^[A-Za-z0-9_.\-]{1,255}$")
-_NAMESPACE = re.compile(r"^[A-Za-z0-9_.\-/#:]{1,255}$")
+"""A topic's key in the config: SNS's characters (aws_limits.TOPIC_NAME_RE), at most 64 so the
+stack-prefixed physical name stays well inside SNS's 256."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _ARN = {
     "sns": re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"),
@@ -95,31 +102,85 @@ _ARN = {
         r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]+)?$"
     ),
 }
-_LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_.\-/#]{1,512}$")
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+
+CUSTOM_LAYOUT = Layout(
+    keys={"patterns": "pattern", "why": "description", "positives": "samples.positives",
+          "negatives": "samples.negatives"},
+    pattern=lambda profile: "pattern",
+    samples="samples.{}".format,
+    sample=lambda kind, index, name: f"samples.{kind}[{index}]",
+    event_suffix="",
+)
+"""Where a custom detection's parts sit in the stack config: one `pattern`, bare sample events
+under `samples.positives` / `samples.negatives`, the alarm text in `description`."""
+
+
+class Problems:
+    """Collects `ConfigError`s from independent checks, so one run reports all of them."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[str, str]] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        """Run a block; a `ConfigError` it raises is recorded and the block is abandoned."""
+        try:
+            yield
+        except ConfigError as err:
+            self.errors.extend(err.errors)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ConfigError.of(self.errors)
 
 
 def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfig:
     """Validate the `trailguard:` keys (names without the namespace) against the catalogue."""
     if not isinstance(raw, Mapping):
         raise ConfigError(NAMESPACE, f"stack config must be a mapping of keys, got {_kind(raw)}")
-    _reject_unknown_keys(raw, KEY_KINDS, NAMESPACE)
-    values = {**DEFAULTS, **{key: value for key, value in raw.items() if value is not None}}
     if catalog is None:
         from trailguard.catalog import load_catalog
 
         catalog = load_catalog()
+    problems = Problems()
+    allowed_keys = field_names(StackInput)
+    for key in raw:
+        if key not in allowed_keys:
+            problems.errors.append((f"{NAMESPACE}:{key}", unknown_name("key", key, allowed_keys)))
+    values = {**DEFAULTS, **{key: value for key, value in raw.items() if value is not None}}
 
-    profile = _choice(values["profile"], PROFILES, _key("profile"))
-    namespace = _metric_namespace(values["namespace"], _key("namespace"))
-    protect = _bool(values["protect"], _key("protect"))
-    tags = _tags(values["tags"], _key("tags"))
-    trail = _trail(values["trail"], _key("trail"))
-    customs = _custom_detections(values["customDetections"], catalog, _key("customDetections"))
+    profile, namespace, protect, tags, trail = "default", "", True, {}, TrailConfig()
+    customs: dict[str, Detection] = {}
+    with problems.check():
+        profile = _choice(decode(values["profile"], str, _key("profile")), PROFILES, _key("profile"))
+    with problems.check():
+        namespace = _metric_namespace(decode(values["namespace"], str, _key("namespace")), _key("namespace"))
+    with problems.check():
+        protect = decode(values["protect"], bool, _key("protect"))
+    with problems.check():
+        tags = _tags(decode(values["tags"], dict[str, Any], _key("tags")), _key("tags"), problems)
+    with problems.check():
+        trail = _trail(decode(values["trail"], TrailInput, _key("trail")), _key("trail"))
+    with problems.check():
+        customs = _custom_detections(decode(values["customDetections"], list[Any], _key("customDetections")),
+                                     catalog, _key("customDetections"), problems)
     known_ids = [*catalog.detections, *customs]
-    topics, default_topic, routing = _notifications(values["notifications"], known_ids)
-    overrides = _overrides(values["overrides"], known_ids, topics, _key("overrides"))
-    catalog_ids = _resolve_detections(values["detections"], catalog, _key("detections"))
+    notifications, raw_notifications = None, None
+    with problems.check():
+        raw_notifications = decode(values["notifications"], NotificationsInput, _key("notifications"))
+        notifications = _notifications(raw_notifications, known_ids, problems)
+    topic_names = list(raw_notifications.topics) if raw_notifications is not None else None
+    overrides: dict[str, dict[str, Any]] = {}
+    with problems.check():
+        overrides = _overrides(decode(values["overrides"], dict[str, Any], _key("overrides")), known_ids,
+                               topic_names, _key("overrides"), problems)
+    catalog_ids: tuple[str, ...] = ()
+    with problems.check():
+        catalog_ids = _resolve_detections(decode(values["detections"], list[str], _key("detections")),
+                                          catalog, _key("detections"))
+    problems.raise_any()
+    topics, default_topic, routing = notifications
 
     enabled_ids = [*catalog_ids]
     enabled_ids += [i for i in overrides if i in catalog.detections and i not in enabled_ids
@@ -135,14 +196,16 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfi
         detections.append(_enable(source, custom is not None, profile, namespace, override,
                                   _topic_for(detection_id, source.severity, override, routing,
                                              default_topic)))
-    _check_unique_metrics(detections, overrides, customs)
-    if len(detections) > MAX_FILTERS_PER_LOG_GROUP:
-        raise ConfigError(
+    with problems.check():
+        _check_unique_metrics(detections, overrides, customs)
+    if len(detections) > MAX_METRIC_FILTERS_PER_LOG_GROUP:
+        problems.errors.append((
             _key("detections"),
             f"{len(detections)} detections enabled, but CloudWatch Logs allows at most "
-            f"{MAX_FILTERS_PER_LOG_GROUP} metric filters on one log group (a fixed quota); "
+            f"{MAX_METRIC_FILTERS_PER_LOG_GROUP} metric filters on one log group (a fixed quota); "
             "disable some with overrides.<id>.enabled: false",
-        )
+        ))
+    problems.raise_any()
     return StackConfig(profile=profile, namespace=namespace, detections=tuple(detections),
                        topics=topics, trail=trail, protect=protect, tags=tags)
 
@@ -203,52 +266,51 @@ def _topic_for(detection_id: str, severity: Severity, override: Mapping[str, Any
 # --- detections -----------------------------------------------------------------------------
 
 
-def _resolve_detections(names: Any, catalog: Any, path: str) -> tuple[str, ...]:
-    names = _str_list(names, path)
-    from trailguard.catalog import CatalogError
-
+def _resolve_detections(names: list[str], catalog: Any, path: str) -> tuple[str, ...]:
     try:
         return tuple(catalog.resolve(names))
     except CatalogError as err:
         raise ConfigError(path, str(err)) from None
 
 
-def _overrides(raw: Any, known_ids: list[str], topics: Mapping[str, TopicConfig],
-               path: str) -> dict[str, dict[str, Any]]:
-    raw = _mapping(raw, path)
+def _overrides(raw: Mapping[str, Any], known_ids: list[str], topics: list[str] | None,
+               path: str, problems: Problems) -> dict[str, dict[str, Any]]:
+    """Each override decoded and checked on its own; `topics` (the defined topic names) is None
+    when notifications could not be read (references are then not checked, rather than reported
+    as unknown)."""
     result = {}
-    for detection_id, override in raw.items():
+    for detection_id, raw_override in raw.items():
         item_path = f"{path}.{detection_id}"
-        if detection_id not in known_ids:
-            raise ConfigError(item_path, _unknown("detection id", detection_id, known_ids))
-        override = _mapping(override, item_path)
-        _reject_unknown_keys(override, OVERRIDE_KEYS, item_path)
-        checked = dict(override)
-        for key in ("enabled", "actionsEnabled", "okActions"):
-            if key in override:
-                _bool(override[key], f"{item_path}.{key}")
-        if "threshold" in override:
-            _threshold(override["threshold"], f"{item_path}.threshold")
-        if "period" in override:
-            _period(override["period"], f"{item_path}.period")
-        for key in ("evaluationPeriods", "datapointsToAlarm"):
-            if key in override:
-                _positive_int(override[key], f"{item_path}.{key}")
-        for key, allowed in (("treatMissingData", MISSING_DATA), ("statistic", STATISTICS),
-                             ("comparison", COMPARISONS)):
-            if key in override:
-                _choice(override[key], allowed, f"{item_path}.{key}")
-        if "topic" in override:
-            _topic_ref(override["topic"], topics, f"{item_path}.topic")
-        if "description" in override:
-            _description(override["description"], f"{item_path}.description")
-        if "metric" in override:
-            _metric(override["metric"], f"{item_path}.metric")
-        if "namespace" in override:
-            _metric_namespace(override["namespace"], f"{item_path}.namespace")
-        _check_alarm_window(override, item_path)
-        result[detection_id] = checked
+        with problems.check():
+            if detection_id not in known_ids:
+                raise ConfigError(item_path, unknown_name("detection id", detection_id, known_ids))
+            override = given(decode(raw_override, OverrideInput, item_path))
+            _check_override(override, topics, item_path)
+            result[detection_id] = override
     return result
+
+
+def _check_override(override: Mapping[str, Any], topics: list[str] | None, path: str) -> None:
+    if "threshold" in override:
+        _threshold(override["threshold"], f"{path}.threshold")
+    if "period" in override:
+        _period(override["period"], f"{path}.period")
+    for key in ("evaluationPeriods", "datapointsToAlarm"):
+        if key in override:
+            _positive_int(override[key], f"{path}.{key}")
+    for key, allowed in (("treatMissingData", MISSING_DATA), ("statistic", STATISTICS),
+                         ("comparison", COMPARISONS)):
+        if key in override:
+            _choice(override[key], allowed, f"{path}.{key}")
+    if "topic" in override and topics is not None:
+        _topic_ref(override["topic"], topics, f"{path}.topic")
+    if "description" in override:
+        _description(override["description"], f"{path}.description")
+    if "metric" in override:
+        _metric(override["metric"], f"{path}.metric")
+    if "namespace" in override:
+        _metric_namespace(override["namespace"], f"{path}.namespace")
+    _check_alarm_window(override, path)
 
 
 def _check_alarm_window(override: Mapping[str, Any], path: str) -> None:
@@ -262,85 +324,47 @@ def _check_alarm_window(override: Mapping[str, Any], path: str) -> None:
             f"{datapoints} datapoints to alarm is more than the {evaluations} evaluation "
             "period(s); allowed: 1 to evaluationPeriods",
         )
-    if period * evaluations > MAX_EVALUATION_WINDOW_SECONDS:
+    limit = evaluation_window_limit(period)
+    if period * evaluations > limit:
+        span = "one day, for a period under an hour" if limit == 86_400 else "seven days"
         raise ConfigError(
             f"{path}.evaluationPeriods",
             f"period {period} s x {evaluations} evaluation periods = {period * evaluations} s, "
-            f"over CloudWatch's limit of {MAX_EVALUATION_WINDOW_SECONDS} s (one day)",
+            f"over CloudWatch's limit of {limit} s ({span})",
         )
 
 
-def _custom_detections(raw: Any, catalog: Any, path: str) -> dict[str, Detection]:
-    if not isinstance(raw, list):
-        raise ConfigError(path, f"must be a list of detections, got {_kind(raw)}")
+def _custom_detections(raw: list[Any], catalog: Any, path: str, problems: Problems) -> dict[str, Detection]:
+    """Each custom detection through the catalogue's rule book (`detection_from_mapping`)."""
     result: dict[str, Detection] = {}
     for index, item in enumerate(raw):
         item_path = f"{path}[{index}]"
-        item = _mapping(item, item_path)
-        _reject_unknown_keys(item, CUSTOM_KEYS, item_path)
-        for required in ("id", "title", "pattern", "severity", "metric", "samples"):
-            if required not in item:
-                raise ConfigError(f"{item_path}.{required}", "is required for a custom detection")
-        detection_id = _string(item["id"], f"{item_path}.id")
-        if not _ID.match(detection_id):
-            raise ConfigError(f"{item_path}.id", f"{detection_id!r} is not a kebab-case id "
-                              "(lower-case letters, digits and single hyphens)")
-        if detection_id in catalog.detections or detection_id in result:
-            where = "the catalogue" if detection_id in catalog.detections else "customDetections"
-            raise ConfigError(f"{item_path}.id", f"duplicate id {detection_id!r}: already in {where}")
-        pattern = _string(item["pattern"], f"{item_path}.pattern")
-        compiled = _compile(pattern, f"{item_path}.pattern")
-        severity = Severity(_choice(item["severity"], [s.value for s in Severity],
-                                    f"{item_path}.severity"))
-        samples = _samples(item["samples"], compiled, f"{item_path}.samples")
-        result[detection_id] = Detection(
-            id=detection_id,
-            title=_string(item["title"], f"{item_path}.title"),
-            why=_description(item["description"], f"{item_path}.description") if "description" in item else "",
-            runbook=_string(item.get("runbook", ""), f"{item_path}.runbook", allow_empty=True),
-            severity=severity,
-            metric=_metric(item["metric"], f"{item_path}.metric"),
-            references=(),
-            patterns={"default": pattern},
-            positives=tuple(s.event for s in samples if s.positive),
-            negatives=tuple(s.event for s in samples if not s.positive),
-            samples=samples,
-            source="stack config",
-        )
+        with problems.check():
+            custom = decode(item, CustomDetectionInput, item_path)
+            if custom.description is not None and "description" in given(custom):
+                _description(custom.description, f"{item_path}.description")
+            detection = _custom_detection(custom, item_path)
+            if detection.id in catalog.detections or detection.id in result:
+                where = "the catalogue" if detection.id in catalog.detections else "customDetections"
+                raise ConfigError(f"{item_path}.id", f"duplicate id {detection.id!r}: already in {where}")
+            result[detection.id] = detection
     return result
 
 
-def _compile(pattern: str, path: str) -> Any:
-    from trailguard.patterns import PatternSyntaxError, compile_pattern
-
+def _custom_detection(custom: CustomDetectionInput, path: str) -> Detection:
+    """The stack config's shape (`pattern`, `samples: {positives, negatives}` of bare events,
+    `description`) adapted to the catalogue's, then built by the shared constructor."""
+    data: dict[str, Any] = {
+        "id": custom.id, "title": custom.title, "severity": custom.severity, "metric": custom.metric,
+        "patterns": {"default": custom.pattern}, "runbook": custom.runbook,
+        "why": given(custom).get("description", ""),
+        "positives": [{"name": f"positives-{i}", "event": e} for i, e in enumerate(custom.samples.positives)],
+        "negatives": [{"name": f"negatives-{i}", "event": e} for i, e in enumerate(custom.samples.negatives)],
+    }
     try:
-        return compile_pattern(pattern)
-    except PatternSyntaxError as err:
-        raise ConfigError(path, f"invalid filter pattern:\n{err}") from None
-
-
-def _samples(raw: Any, compiled: Any, path: str) -> tuple[Sample, ...]:
-    """Custom samples must prove the pattern: every positive matches, every negative does not."""
-    raw = _mapping(raw, path)
-    _reject_unknown_keys(raw, SAMPLE_KEYS, path)
-    samples: list[Sample] = []
-    for key, positive in (("positives", True), ("negatives", False)):
-        events = raw.get(key, [])
-        if not isinstance(events, list):
-            raise ConfigError(f"{path}.{key}", f"must be a list of CloudTrail events, got {_kind(events)}")
-        for index, event in enumerate(events):
-            if not isinstance(event, Mapping):
-                raise ConfigError(f"{path}.{key}[{index}]",
-                                  f"must be a CloudTrail event (a mapping), got {_kind(event)}")
-            if compiled.matches(dict(event)) is not positive:
-                verb = "does not match" if positive else "matches"
-                raise ConfigError(f"{path}.{key}[{index}]",
-                                  f"this event {verb} the pattern {compiled.text!r}")
-            samples.append(Sample(name=f"{key}-{index}", event=dict(event), positive=positive))
-    if not any(sample.positive for sample in samples):
-        raise ConfigError(f"{path}.positives",
-                          "needs at least one event the pattern must match, to prove it fires")
-    return tuple(samples)
+        return detection_from_mapping(data, source="stack config", rules=CUSTOM_RULES, layout=CUSTOM_LAYOUT)
+    except CatalogError as err:
+        raise ConfigError(f"{path}.{err.field}" if err.field else path, err.problem) from None
 
 
 def _check_unique_metrics(detections: list[EnabledDetection], overrides: Mapping[str, Any],
@@ -366,75 +390,66 @@ def _check_unique_metrics(detections: list[EnabledDetection], overrides: Mapping
 # --- notifications --------------------------------------------------------------------------
 
 
-def _notifications(raw: Any, known_ids: list[str]
+def _notifications(raw: NotificationsInput, known_ids: list[str], problems: Problems
                    ) -> tuple[dict[str, TopicConfig], str, dict[str, dict[str, str]]]:
     path = _key("notifications")
-    raw = _mapping(raw, path)
-    _reject_unknown_keys(raw, NOTIFICATION_KEYS, path)
-    topics_raw = _mapping(raw.get("topics", {}), f"{path}.topics")
-    if not topics_raw:
+    if not raw.topics:
         raise ConfigError(f"{path}.topics", "define at least one topic for the alarms to notify")
-    topics = {name: _topic(name, spec, f"{path}.topics.{name}") for name, spec in topics_raw.items()}
-    if "defaultTopic" in raw:
-        default_topic = _topic_ref(raw["defaultTopic"], topics, f"{path}.defaultTopic")
-    elif len(topics) == 1:
-        default_topic = next(iter(topics))
-    else:
-        raise ConfigError(f"{path}.defaultTopic",
-                          f"is required with several topics; one of: {', '.join(topics)}")
-    routing_raw = _mapping(raw.get("routing", {}), f"{path}.routing")
-    _reject_unknown_keys(routing_raw, ROUTING_KEYS, f"{path}.routing")
-    by_severity = _mapping(routing_raw.get("bySeverity", {}), f"{path}.routing.bySeverity")
+    topics = {}
+    for name, spec in raw.topics.items():
+        with problems.check():
+            topics[name] = _topic(name, spec, f"{path}.topics.{name}")
+    default_topic = ""
+    with problems.check():
+        if "defaultTopic" in given(raw):
+            default_topic = _topic_ref(raw.default_topic, raw.topics, f"{path}.defaultTopic")
+        elif len(raw.topics) == 1:
+            default_topic = next(iter(raw.topics))
+        else:
+            raise ConfigError(f"{path}.defaultTopic",
+                              f"is required with several topics; one of: {', '.join(raw.topics)}")
     severities = [s.value for s in Severity]
-    for severity, topic in by_severity.items():
-        if severity not in severities:
-            raise ConfigError(f"{path}.routing.bySeverity.{severity}",
-                              _unknown("severity", severity, severities))
-        _topic_ref(topic, topics, f"{path}.routing.bySeverity.{severity}")
-    by_detection = _mapping(routing_raw.get("byDetection", {}), f"{path}.routing.byDetection")
-    for detection_id, topic in by_detection.items():
-        if detection_id not in known_ids:
-            raise ConfigError(f"{path}.routing.byDetection.{detection_id}",
-                              _unknown("detection id", detection_id, known_ids))
-        _topic_ref(topic, topics, f"{path}.routing.byDetection.{detection_id}")
-    return topics, default_topic, {"bySeverity": dict(by_severity), "byDetection": dict(by_detection)}
+    for severity, topic in raw.routing.by_severity.items():
+        with problems.check():
+            if severity not in severities:
+                raise ConfigError(f"{path}.routing.bySeverity.{severity}",
+                                  unknown_name("severity", severity, severities))
+            _topic_ref(topic, raw.topics, f"{path}.routing.bySeverity.{severity}")
+    for detection_id, topic in raw.routing.by_detection.items():
+        with problems.check():
+            if detection_id not in known_ids:
+                raise ConfigError(f"{path}.routing.byDetection.{detection_id}",
+                                  unknown_name("detection id", detection_id, known_ids))
+            _topic_ref(topic, raw.topics, f"{path}.routing.byDetection.{detection_id}")
+    return {name: topics[name] for name in raw.topics if name in topics}, default_topic, {"bySeverity": dict(raw.routing.by_severity),
+                                   "byDetection": dict(raw.routing.by_detection)}
 
 
-def _topic(name: str, spec: Any, path: str) -> TopicConfig:
+def _topic(name: str, raw: Any, path: str) -> TopicConfig:
     if not _TOPIC_NAME.match(str(name)):
         raise ConfigError(path, f"topic name {name!r} must be 1-64 letters, digits, '-' or '_'")
-    spec = _mapping(spec if spec is not None else {}, path)
-    _reject_unknown_keys(spec, TOPIC_KEYS, path)
-    subscriptions_raw = spec.get("subscriptions", [])
-    if not isinstance(subscriptions_raw, list):
-        raise ConfigError(f"{path}.subscriptions", f"must be a list, got {_kind(subscriptions_raw)}")
-    if "arn" in spec:
-        arn = _string(spec["arn"], f"{path}.arn")
+    spec = decode(raw, TopicInput, path)
+    if "arn" in given(spec):
+        arn = _string(spec.arn, f"{path}.arn")
         if not _ARN["sns"].match(arn):
             raise ConfigError(f"{path}.arn", f"{arn!r} is not an SNS topic ARN "
                               "(arn:aws:sns:<region>:<account>:<name>)")
-        if subscriptions_raw:
+        if spec.subscriptions:
             raise ConfigError(f"{path}.subscriptions", "an existing topic (arn) is managed "
                               "elsewhere; subscribe to it there, or drop arn to create the topic here")
         return TopicConfig(name=name, existing_arn=arn)
     subscriptions: list[Subscription] = []
-    for index, item in enumerate(subscriptions_raw):
-        subscription = _subscription(item, f"{path}.subscriptions[{index}]")
+    for index, item in enumerate(spec.subscriptions):
+        item_path = f"{path}.subscriptions[{index}]"
+        protocol = _choice(item.protocol, SUBSCRIPTION_PROTOCOLS, f"{item_path}.protocol")
+        endpoint = _string(item.endpoint, f"{item_path}.endpoint")
+        if endpoint != SECRET_PLACEHOLDER:
+            _check_endpoint(protocol, endpoint, f"{item_path}.endpoint")
+        subscription = Subscription(protocol=protocol, endpoint=endpoint)
         if subscription in subscriptions:
-            raise ConfigError(f"{path}.subscriptions[{index}]",
-                              f"duplicate subscription {subscription.protocol} {subscription.endpoint}")
+            raise ConfigError(item_path, f"duplicate subscription {protocol} {endpoint}")
         subscriptions.append(subscription)
     return TopicConfig(name=name, subscriptions=tuple(subscriptions))
-
-
-def _subscription(raw: Any, path: str) -> Subscription:
-    raw = _mapping(raw, path)
-    _reject_unknown_keys(raw, SUBSCRIPTION_KEYS, path)
-    protocol = _choice(raw.get("protocol"), SUBSCRIPTION_PROTOCOLS, f"{path}.protocol")
-    endpoint = _string(raw.get("endpoint"), f"{path}.endpoint")
-    if endpoint != SECRET_PLACEHOLDER:
-        _check_endpoint(protocol, endpoint, f"{path}.endpoint")
-    return Subscription(protocol=protocol, endpoint=endpoint)
 
 
 def _check_endpoint(protocol: str, endpoint: str, path: str) -> None:
@@ -452,10 +467,12 @@ def _check_endpoint(protocol: str, endpoint: str, path: str) -> None:
         raise ConfigError(path, f"{endpoint!r} is not an {protocol} ARN ({example})")
 
 
-def _topic_ref(name: Any, topics: Mapping[str, TopicConfig], path: str) -> str:
+def _topic_ref(name: Any, topics: Iterable[str], path: str) -> str:
+    """`name`, if it is one of the topics defined under notifications.topics."""
+    topics = list(topics)
     name = _string(name, path)
     if name not in topics:
-        raise ConfigError(path, _unknown("topic", name, list(topics)) +
+        raise ConfigError(path, unknown_name("topic", name, list(topics)) +
                           "; define it under notifications.topics")
     return name
 
@@ -463,14 +480,9 @@ def _topic_ref(name: Any, topics: Mapping[str, TopicConfig], path: str) -> str:
 # --- trail ----------------------------------------------------------------------------------
 
 
-def _trail(raw: Any, path: str) -> TrailConfig:
-    raw = _mapping(raw, path)
-    _reject_unknown_keys(raw, TRAIL_KEYS, path)
-    defaults = TrailConfig()
-    create = _bool(raw.get("create", defaults.create), f"{path}.create")
-    organization = _bool(raw.get("organization", defaults.organization), f"{path}.organization")
-    existing = raw.get("existingLogGroupName")
-    if create:
+def _trail(raw: TrailInput, path: str) -> TrailConfig:
+    existing = raw.existing_log_group_name
+    if raw.create:
         if existing is not None:
             raise ConfigError(f"{path}.existingLogGroupName",
                               "is only used with create: false (an existing trail's log group)")
@@ -479,82 +491,86 @@ def _trail(raw: Any, path: str) -> TrailConfig:
             raise ConfigError(f"{path}.existingLogGroupName",
                               "is required with create: false: the log group the existing trail delivers to")
         existing = _string(existing, f"{path}.existingLogGroupName")
-        if not _LOG_GROUP_NAME.match(existing):
-            raise ConfigError(f"{path}.existingLogGroupName",
-                              f"{existing!r} is not a log group name (1-512 of A-Z a-z 0-9 _ . - / #)")
-        if organization:
+        problem = log_group_name_problem(existing)
+        if problem:
+            raise ConfigError(f"{path}.existingLogGroupName", problem)
+        if raw.organization:
             raise ConfigError(f"{path}.organization", "applies only when this stack creates the "
                               "trail (create: true)")
-    organization_id = raw.get("organizationId")
-    if organization:
+    organization_id = raw.organization_id
+    if raw.organization:
         if organization_id is None:
             raise ConfigError(f"{path}.organizationId", "is required for an organization trail "
                               "(o-xxxxxxxxxx): the delivery role is scoped to its log streams")
-        organization_id = _string(organization_id, f"{path}.organizationId")
         if not _ORG_ID.match(organization_id):
             raise ConfigError(f"{path}.organizationId",
                               f"{organization_id!r} is not an organization id (o- then 10-32 of a-z 0-9)")
     elif organization_id is not None:
         raise ConfigError(f"{path}.organizationId", "is only used with organization: true")
-    retention = raw.get("retentionDays", defaults.retention_days)
-    if isinstance(retention, bool) or not isinstance(retention, int) or retention not in RETENTION_DAYS:
+    retention = raw.retention_days
+    if retention not in RETENTION_DAYS:
         raise ConfigError(f"{path}.retentionDays", f"{retention!r} is not a CloudWatch Logs "
                           f"retention; allowed: {', '.join(map(str, RETENTION_DAYS))}")
     if retention < MIN_RETENTION_DAYS:
         raise ConfigError(f"{path}.retentionDays", f"{retention} days is under the {MIN_RETENTION_DAYS} "
                           "days CIS and Security Hub (CloudWatch.16) require for audit logs")
     return TrailConfig(
-        create=create,
+        create=raw.create,
         existing_log_group_name=existing,
-        organization=organization,
+        organization=raw.organization,
         organization_id=organization_id,
         retention_days=retention,
-        bucket_encryption=_choice(raw.get("bucketEncryption", defaults.bucket_encryption),
-                                  BUCKET_ENCRYPTIONS, f"{path}.bucketEncryption"),
-        log_group_kms=_bool(raw.get("logGroupKms", defaults.log_group_kms), f"{path}.logGroupKms"),
+        bucket_encryption=_choice(raw.bucket_encryption, BUCKET_ENCRYPTIONS, f"{path}.bucketEncryption"),
+        log_group_kms=raw.log_group_kms,
     )
 
 
 # --- scalars --------------------------------------------------------------------------------
 
 
-def _tags(raw: Any, path: str) -> dict[str, str]:
-    raw = _mapping(raw, path)
-    if len(raw) > MAX_TAGS - 1:  # one slot is kept for the detection tag
-        raise ConfigError(path, f"{len(raw)} tags; AWS allows {MAX_TAGS} per resource and "
-                          f"trailguard adds one, so at most {MAX_TAGS - 1}")
+def _tags(raw: Mapping[str, Any], path: str, problems: Problems) -> dict[str, str]:
+    allowed = MAX_TAGS_PER_RESOURCE - DETECTION_TAGS
+    if len(raw) > allowed:
+        raise ConfigError(path, f"{len(raw)} tags; AWS allows {MAX_TAGS_PER_RESOURCE} per resource and "
+                          f"trailguard adds {DETECTION_TAGS}, so at most {allowed}")
     tags = {}
     for key, value in raw.items():
-        key = str(key)
-        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-            raise ConfigError(f"{path}.{key}", "tag keys are 1-128 characters and may not start with 'aws:'")
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > 256:
-            raise ConfigError(f"{path}.{key}",
-                              f"tag values are strings of up to 256 characters, got {_kind(value)}")
-        tags[key] = str(value)
+        with problems.check():
+            tags[str(key)] = _tag(str(key), value, f"{path}.{key}")
     return tags
 
 
-def _threshold(value: Any, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(path, f"must be a number, got {_kind(value)}")
+def _tag(key: str, value: Any, path: str) -> str:
+    if not 1 <= len(key) <= MAX_TAG_KEY or key.lower().startswith(RESERVED_TAG_PREFIX):
+        raise ConfigError(path, f"tag keys are 1-{MAX_TAG_KEY} characters and may not start with "
+                          f"{RESERVED_TAG_PREFIX!r}")
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > MAX_TAG_VALUE:
+        raise ConfigError(path, f"tag values are strings of up to {MAX_TAG_VALUE} characters, got {_kind(value)}")
+    for what, text in (("tag key", key), ("tag value", str(value))):
+        problem = tag_text_problem(text)
+        if problem:
+            raise ConfigError(path, f"{what} {text!r} {problem}")
+    return str(value)
+
+
+def _threshold(value: float, path: str) -> float:
     if value < 0:
-        raise ConfigError(path, f"{value} is negative; a count of matching events is never "
+        raise ConfigError(path, f"{value:g} is negative; a count of matching events is never "
                           "below 0, so use a threshold >= 0")
     return float(value)
 
 
-def _period(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+def _period(value: int, path: str) -> int:
+    if value <= 0:
         raise ConfigError(path, f"must be a whole number of seconds, got {value!r}")
-    if value not in (10, 30) and value % 60:
-        raise ConfigError(path, f"CloudWatch refuses a period of {value} s; allowed: 10, 30 "
-                          "or a multiple of 60")
+    problem = alarm_period_problem(value)
+    if problem:
+        raise ConfigError(path, problem)
     return value
 
 
-def _positive_int(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+def _positive_int(value: int, path: str) -> int:
+    if value < 1:
         raise ConfigError(path, f"must be a whole number >= 1, got {value!r}")
     return value
 
@@ -568,67 +584,28 @@ def _description(value: Any, path: str) -> str:
 
 def _metric(value: Any, path: str) -> str:
     value = _string(value, path)
-    if not _METRIC.match(value):
-        raise ConfigError(path, f"{value!r} is not a metric name (1-255 of A-Z a-z 0-9 _ . -)")
+    problem = metric_name_problem(value)
+    if problem:
+        raise ConfigError(path, problem)
     return value
 
 
 def _metric_namespace(value: Any, path: str) -> str:
     value = _string(value, path)
-    if not _NAMESPACE.match(value) or value.startswith("AWS/"):
-        raise ConfigError(path, f"{value!r} is not a custom metric namespace "
-                          "(1-255 of A-Z a-z 0-9 . - _ / # :, not starting with 'AWS/')")
+    problem = namespace_problem(value)
+    if problem:
+        raise ConfigError(path, problem)
     return value
 
 
 def _choice(value: Any, allowed: Iterable[str], path: str) -> str:
     allowed = list(allowed)
     if value not in allowed:
-        raise ConfigError(path, _unknown("value", value, allowed))
+        raise ConfigError(path, unknown_name("value", value, allowed))
     return value
 
 
-def _bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(path, f"must be true or false, got {value!r}")
-    return value
-
-
-def _string(value: Any, path: str, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or (not value and not allow_empty):
+def _string(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value:
         raise ConfigError(path, f"must be a non-empty string, got {value!r}")
     return value
-
-
-def _str_list(value: Any, path: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(path, f"must be a list of detection ids or presets, got {value!r}")
-    return value
-
-
-def _mapping(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        hint = " (an encrypted secure: value can't be read offline)" if value == SECRET_PLACEHOLDER else ""
-        raise ConfigError(path, f"must be a mapping, got {_kind(value)}{hint}")
-    return value
-
-
-def _reject_unknown_keys(raw: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
-    allowed = list(allowed)
-    for key in raw:
-        if key not in allowed:
-            where = f"{path}:{key}" if path == NAMESPACE else f"{path}.{key}"
-            raise ConfigError(where, _unknown("key", key, allowed))
-
-
-def _unknown(what: str, value: Any, allowed: list[str]) -> str:
-    message = f"unknown {what} {value!r}; allowed: {', '.join(map(str, allowed))}"
-    nearest = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
-    if nearest:
-        message += f"; did you mean {nearest[0]!r}?"
-    return message
-
-
-def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
-            int: "a number", float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)

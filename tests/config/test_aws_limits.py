@@ -1,0 +1,51 @@
+"""AWS's naming rules as `trailguard.aws_limits` states them: each validator on both sides of its rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from trailguard import aws_limits as limits
+
+
+@pytest.mark.parametrize(("name", "ok"), [
+    ("abc", True), ("My.Trail_1-x", True), ("a" * 128, True),
+    ("ab", False), ("a" * 129, False), ("-abc", False), ("abc.", False), ("my--trail", False),
+    ("my-_trail", False), ("192.168.5.4", False), ("my trail", False),
+])
+def test_trail_names(name: str, ok: bool) -> None:
+    """CreateTrail Name: 3-128 of letters, digits . _ -; letter or digit at both ends; no adjacent
+    . _ -; not IP-shaped."""
+    assert (limits.trail_name_problem(name) is None) is ok
+
+
+@pytest.mark.parametrize(("check", "good", "bad"), [
+    (limits.metric_name_problem, "RootAccountUsage", "Root:Usage"),
+    (limits.namespace_problem, "CIS/Benchmark#1", "AWS/Logs"),
+    (limits.namespace_problem, "Security", "Security:Trail"),
+    (limits.log_group_name_problem, "/aws/cloudtrail/prod#1", "/aws/cloudtrail/prod:x"),
+    (limits.topic_name_problem, "security-alerts_1", "security.alerts"),
+    (limits.topic_name_problem, "t" * 256, "t" * 257),
+    (limits.role_name_problem, "trailguard+cw=,.@-_", "role/with/slash"),
+    (limits.kms_alias_problem, "alias/trailguard/prod", "alias/aws/s3"),
+    (limits.kms_alias_problem, "alias/x", "trailguard"),
+])
+def test_name_rules(check, good: str, bad: str) -> None:
+    assert check(good) is None
+    problem = check(bad)
+    assert problem is not None and repr(bad) in problem
+
+
+@pytest.mark.parametrize(("period", "ok"), [(10, True), (20, True), (30, True), (60, True), (86_400, True),
+                                            (0, False), (45, False), (90, False)])
+def test_alarm_periods(period: int, ok: bool) -> None:
+    assert (limits.alarm_period_problem(period) is None) is ok
+
+
+def test_evaluation_window_is_a_day_under_an_hour_and_a_week_from_an_hour() -> None:
+    assert limits.evaluation_window_limit(3_599) == 86_400
+    assert limits.evaluation_window_limit(3_600) == 604_800
+
+
+def test_tag_text_allows_unicode_letters_digits_spaces_and_the_listed_symbols() -> None:
+    assert limits.tag_text_problem("Équipe sécurité 1 _.:/=+-@") is None
+    assert "'#'" in limits.tag_text_problem("team#1")
