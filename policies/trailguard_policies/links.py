@@ -133,14 +133,19 @@ def alarm_notifies(alarm: PolicyResource, topics: Sequence[PolicyResource], exte
         elif isinstance(name, str) and name:
             names_of_unknown_arns.add(name)
     known = [] if actions is UNKNOWN else [a for a in actions if isinstance(a, str)]
+    same_name: list[str] = []  # a literal ARN with the name of a topic not created yet: any account's
     for action in known:
         if action in allowed:
             return Link.YES, ""
         if action.startswith("arn:aws:sns:") and action.rsplit(":", 1)[-1] in names_of_unknown_arns:
-            return Link.YES, ""
+            same_name.append(action)
     by_dependency = derived_from(alarm, "alarmActions", topics) if topics else Link.NO
     if by_dependency is Link.YES:
         return Link.YES, ""
+    if same_name:
+        return Link.UNDECIDED, (
+            f"its alarm action {same_name[0]} has the name of a topic of this stack whose ARN is unknown at preview, "
+            "but is not computed from it: a same-named topic in another account or region would pass by name alone")
     all_known = actions is not UNKNOWN and all(a is not UNKNOWN for a in actions)
     if all_known or by_dependency is Link.NO:
         shown = ", ".join(known) if known else "values computed from other resources"

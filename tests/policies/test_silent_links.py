@@ -216,3 +216,37 @@ def test_unknown_selectors_are_advisory_in_preview():
 
 def test_log_group_check_still_reports_a_single_region_trail():
     only(messages(root_stack(trail_=trail(isMultiRegionTrail=False))), "single-region")
+
+
+# --------------------------------------------------------------------------- class 6: preview identity
+
+OTHER_ACCOUNT_TOPIC = "arn:aws:sns:us-east-1:999999999999:security"
+
+
+def _topic_unknown_arn() -> Res:
+    return Res("aws:sns/topic:Topic", "security", {"name": "security", "arn": UNKNOWN_STRING_VALUE})
+
+
+def _with_topic(alarm_: Res, topic_: Res) -> list[Res]:
+    return [r for r in root_stack(alarm_=alarm_) if r.name != "security"] + [topic_]
+
+
+def test_same_named_topic_in_another_account_does_not_pass_preview():
+    stack = _with_topic(alarm(alarmActions=[OTHER_ACCOUNT_TOPIC]), _topic_unknown_arn())
+    reported, advisory = run_stack_policy_in_preview(required_detections_policy, stack, {"requiredDetections": ["root-usage"]})
+    assert reported == []
+    assert advisory is not None and f"its alarm action {OTHER_ACCOUNT_TOPIC} has the name of a topic" in advisory
+
+
+def test_same_named_topic_in_another_account_fails_update():
+    stack = _with_topic(alarm(alarmActions=[OTHER_ACCOUNT_TOPIC]),
+                        Res("aws:sns/topic:Topic", "security", {"name": "security",
+                                                                "arn": "arn:aws:sns:us-east-1:123456789012:security"}))
+    only(messages(stack), "alarm 'root-alarm' notifies nobody", OTHER_ACCOUNT_TOPIC)
+
+
+def test_action_computed_from_the_topic_passes_preview():
+    alarm_ = alarm(alarmActions=[UNKNOWN_STRING_VALUE])
+    alarm_.property_dependencies = {"alarmActions": ["security"]}
+    stack = _with_topic(alarm_, _topic_unknown_arn())
+    assert run_stack_policy_in_preview(required_detections_policy, stack, {"requiredDetections": ["root-usage"]}) == ([], None)
