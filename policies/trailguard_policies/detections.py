@@ -44,11 +44,13 @@ from .links import (
     filter_on,
     is_read_only,
     region_of,
+    notified_topics,
+    topic_subscribed,
     trail_records,
     trail_feeds,
     trail_qualifies,
 )
-from .props import METRIC_ALARM, METRIC_FILTER, UNKNOWN, read, read_mapping
+from .props import METRIC_ALARM, METRIC_FILTER, UNKNOWN, read, read_items, read_mapping
 from .samples import SampleVerdict, describe_verdict, judge_pattern, profile_free_samples, required_detections
 from .settings import integer, number, read_config, required_detections_property, string_list
 
@@ -93,6 +95,10 @@ REQUIRED_SCHEMA = PolicyConfigSchema(
         ),
         "externalTopicArns": string_list(
             "ARNs of SNS topics outside this stack that count as a notifying alarm action."
+        ),
+        "subscribedElsewhere": string_list(
+            "Names or ARNs of SNS topics of this stack whose subscriptions are managed outside it (e.g. by a "
+            "paging tool); other topics an alarm notifies need a subscription in the stack."
         ),
     }
 )
@@ -320,6 +326,8 @@ def _alarm_problems(metric_filter: PolicyResource, stack: StackView, config: dic
         notifies, reason = alarm_notifies(alarm, stack.topics, config["externalTopicArns"])
         if notifies is not Link.YES:
             problems.append(Problem(f"alarm '{alarm.name}' notifies nobody: {reason}", alarm.urn, notifies is Link.NO))
+        else:
+            problems.extend(_subscription_problems(alarm, stack, config))
         return problems
 
     return _fewest_problems(alarm_problems(alarm) for alarm in watching)
@@ -379,6 +387,38 @@ def _alarm_settings_problems(
     return problems
 
 
+def _subscription_problems(alarm: PolicyResource, stack: StackView, config: dict[str, Any]) -> list[Problem]:
+    """An alarm whose only stack topics have no subscription tells nobody; external ARNs and
+    topics listed in subscribedElsewhere count as told."""
+    topics = notified_topics(alarm, stack.topics)
+    actions = read_items(alarm.props, "alarmActions")
+    external = set(config["externalTopicArns"])
+    if actions is not UNKNOWN and any(isinstance(a, str) and a in external for a in actions):
+        return []
+    elsewhere = set(config["subscribedElsewhere"])
+    undecided = False
+    for topic in topics:
+        arn = read(topic.props, "arn")
+        if display_name(topic) in elsewhere or (isinstance(arn, str) and arn in elsewhere):
+            return []
+        subscribed = topic_subscribed(topic, stack.subscriptions)
+        if subscribed is Link.YES:
+            return []
+        undecided = undecided or subscribed is Link.UNDECIDED
+    if not topics:
+        return []  # decided by alarm_notifies: an undecided action is reported there
+    names = ", ".join(f"'{display_name(t)}'" for t in topics)
+    if undecided:
+        return [Problem(f"whether SNS topic(s) {names} of alarm '{alarm.name}' have a subscription is unknown at preview",
+                        alarm.urn, decided=False)]
+    return [Problem(
+        f"alarm '{alarm.name}' notifies SNS topic(s) {names}, which no subscription of this stack reads: nobody is "
+        "told. Add a subscription (stack config notifications.topics.<name>.subscriptions) or list the topic in "
+        "subscribedElsewhere if its subscriptions are managed outside this stack",
+        topics[0].urn,
+    )]
+
+
 def _silencing_problems(alarm: PolicyResource, metric_filter: PolicyResource, default_value: float | None) -> list[Problem]:
     """Settings with which the alarm fires once and then never again, or never sees the data.
 
@@ -408,7 +448,7 @@ def _silencing_problems(alarm: PolicyResource, metric_filter: PolicyResource, de
     treat = read(props, "treatMissingData", default="missing")
     if treat is UNKNOWN:
         problems.append(Problem(f"treatMissingData of alarm '{name}' is unknown at preview", alarm.urn, decided=False))
-    elif default_value is None and treat in _STUCK_MISSING_DATA:
+    elif default_value is None and isinstance(treat, str) and treat in _STUCK_MISSING_DATA:
         problems.append(Problem(
             f"alarm '{name}' treats missing data as {treat}: metric filter '{filter_name}' publishes nothing in periods "
             f"without a matching event, so the alarm {_STUCK_MISSING_DATA[treat]} and never notifies again. Use "

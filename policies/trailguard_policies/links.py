@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi_policy import PolicyResource
 
-from .props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, TOPIC, TRAIL, UNKNOWN, read, read_items
+from .props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, SUBSCRIPTION, TOPIC, TRAIL, UNKNOWN, read, read_items
 
 
 class Link(Enum):
@@ -36,6 +36,7 @@ class StackView:
     filters: tuple[PolicyResource, ...]
     alarms: tuple[PolicyResource, ...]
     topics: tuple[PolicyResource, ...]
+    subscriptions: tuple[PolicyResource, ...] = ()
 
     @classmethod
     def of(cls, resources: Iterable[PolicyResource]) -> "StackView":
@@ -48,6 +49,7 @@ class StackView:
             filters=tuple(by_type.get(METRIC_FILTER, ())),
             alarms=tuple(by_type.get(METRIC_ALARM, ())),
             topics=tuple(by_type.get(TOPIC, ())),
+            subscriptions=tuple(by_type.get(SUBSCRIPTION, ())),
         )
 
 
@@ -216,7 +218,7 @@ def trail_records(trail: PolicyResource, event: Mapping[str, Any]) -> tuple[Link
             reasons.append("includeManagementEvents is false")
         elif kind not in ("All", "ReadOnly" if read_only else "WriteOnly"):
             reasons.append(f"readWriteType is {kind}")
-        elif source in excluded:
+        elif isinstance(source, str) and source in excluded:
             reasons.append(f"excludeManagementEventSources lists {source}")
         else:
             return Link.YES, ""
@@ -245,7 +247,7 @@ def _advanced_keeps(trail: PolicyResource, selectors: list[Any], event: Mapping[
             operators = {op: read_items(field, op) for op in _FIELD_OPERATORS}
             if name is UNKNOWN or any(v is UNKNOWN or UNKNOWN in v for v in operators.values()):
                 return Link.UNDECIDED, f"the advanced event selectors of trail '{display_name(trail)}' are unknown"
-            if name not in values:
+            if not isinstance(name, str) or name not in values:
                 failed = f"it filters on {name}, which a management event does not carry"
                 break
             value = values[name]
@@ -272,3 +274,31 @@ def _field_matches(value: Any, operators: Mapping[str, list[Any]]) -> bool:
         if hit is not positive:
             return False
     return True
+
+
+def notified_topics(alarm: PolicyResource, topics: Sequence[PolicyResource]) -> list[PolicyResource]:
+    """The stack topics among `alarm`'s actions: by known ARN, or by the dependency of `alarmActions`."""
+    actions = read_items(alarm.props, "alarmActions")
+    known = set() if actions is UNKNOWN else {a for a in actions if isinstance(a, str)}
+    found = [t for t in topics if isinstance(read(t.props, "arn"), str) and read(t.props, "arn") in known]
+    deps = alarm.property_dependencies.get("alarmActions") or []
+    found += [t for t in topics if t not in found and any(d.urn == t.urn for d in deps)]
+    return found
+
+
+def topic_subscribed(topic: PolicyResource, subscriptions: Sequence[PolicyResource]) -> Link:
+    """Whether a subscription of the stack delivers `topic`'s messages to someone (its `topic` is
+    the topic's ARN, or computed from the topic)."""
+    arn = read(topic.props, "arn")
+    undecided = False
+    for subscription in subscriptions:
+        target = read(subscription.props, "topic")
+        if isinstance(target, str) and isinstance(arn, str) and arn:
+            if target == arn:
+                return Link.YES
+            continue
+        link = derived_from(subscription, "topic", [topic])
+        if link is Link.YES:
+            return Link.YES
+        undecided = undecided or link is Link.UNDECIDED
+    return Link.UNDECIDED if undecided else Link.NO

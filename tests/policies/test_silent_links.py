@@ -228,7 +228,10 @@ def _topic_unknown_arn() -> Res:
 
 
 def _with_topic(alarm_: Res, topic_: Res) -> list[Res]:
-    return [r for r in root_stack(alarm_=alarm_) if r.name != "security"] + [topic_]
+    email = Res("aws:sns/topicSubscription:TopicSubscription", "security-email",
+                {"topic": UNKNOWN_STRING_VALUE, "protocol": "email", "endpoint": "soc@example.com"},
+                property_dependencies={"topic": ["security"]})
+    return [r for r in root_stack(alarm_=alarm_) if r.name not in ("security", "security-email")] + [topic_, email]
 
 
 def test_same_named_topic_in_another_account_does_not_pass_preview():
@@ -250,3 +253,41 @@ def test_action_computed_from_the_topic_passes_preview():
     alarm_.property_dependencies = {"alarmActions": ["security"]}
     stack = _with_topic(alarm_, _topic_unknown_arn())
     assert run_stack_policy_in_preview(required_detections_policy, stack, {"requiredDetections": ["root-usage"]}) == ([], None)
+
+
+# --------------------------------------------------------------------------- class 5: nobody subscribed
+
+
+def test_topic_without_a_subscription_tells_nobody():
+    stack = [r for r in root_stack() if r.name != "security-email"]
+    only(messages(stack), "alarm 'root-alarm' notifies SNS topic(s) 'security', which no subscription of this stack "
+                          "reads: nobody is told", "subscribedElsewhere")
+
+
+def test_subscription_to_another_topic_does_not_count():
+    stack = [r for r in root_stack() if r.name != "security-email"] + [
+        Res("aws:sns/topicSubscription:TopicSubscription", "other",
+            {"topic": "arn:aws:sns:us-east-1:123456789012:other", "protocol": "email", "endpoint": "x@example.com"})]
+    only(messages(stack), "which no subscription of this stack reads")
+
+
+@pytest.mark.parametrize("listed", ["security", "arn:aws:sns:us-east-1:123456789012:security"])
+def test_topic_subscribed_elsewhere_passes(listed):
+    stack = [r for r in root_stack() if r.name != "security-email"]
+    assert messages(stack, config={"requiredDetections": ["root-usage"], "subscribedElsewhere": [listed]}) == []
+
+
+def test_a_second_subscription_passes():
+    second = Res("aws:sns/topicSubscription:TopicSubscription", "pager",
+                 {"topic": "arn:aws:sns:us-east-1:123456789012:security", "protocol": "https",
+                  "endpoint": "https://pager.example.com/hook"})
+    assert messages(root_stack() + [second]) == []
+
+
+def test_subscription_of_unknown_topic_is_advisory_in_preview():
+    stack = _with_topic(alarm(alarmActions=[UNKNOWN_STRING_VALUE]), _topic_unknown_arn())
+    next(r for r in stack if r.name == "root-alarm").property_dependencies = {"alarmActions": ["security"]}
+    next(r for r in stack if r.name == "security-email").property_dependencies = {}
+    reported, advisory = run_stack_policy_in_preview(required_detections_policy, stack, {"requiredDetections": ["root-usage"]})
+    assert reported == []
+    assert advisory is not None and "have a subscription is unknown at preview" in advisory
