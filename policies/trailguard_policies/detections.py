@@ -42,11 +42,16 @@ from .links import (
     alarm_notifies,
     display_name,
     filter_on,
+    is_read_only,
+    region_of,
+    notified_topics,
+    topic_subscribed,
+    trail_records,
     trail_feeds,
     trail_qualifies,
 )
-from .props import METRIC_ALARM, METRIC_FILTER, UNKNOWN, read, read_mapping
-from .samples import SampleVerdict, describe_verdict, judge_pattern, required_detections
+from .props import METRIC_ALARM, METRIC_FILTER, UNKNOWN, read, read_items, read_mapping
+from .samples import SampleVerdict, describe_verdict, judge_pattern, profile_free_samples, required_detections
 from .settings import integer, number, read_config, required_detections_property, string_list
 
 REQUIRED_SCHEMA = PolicyConfigSchema(
@@ -90,6 +95,10 @@ REQUIRED_SCHEMA = PolicyConfigSchema(
         ),
         "externalTopicArns": string_list(
             "ARNs of SNS topics outside this stack that count as a notifying alarm action."
+        ),
+        "subscribedElsewhere": string_list(
+            "Names or ARNs of SNS topics of this stack whose subscriptions are managed outside it (e.g. by a "
+            "paging tool); other topics an alarm notifies need a subscription in the stack."
         ),
     }
 )
@@ -160,14 +169,16 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
             text += f"; closest is metric filter '{metric_filter.name}', which {describe_verdict(verdict)}"
             return [Problem(text, metric_filter.urn)]
         return [Problem(text + "; add it to the stack's trailguard:detections")]
-    return _fewest_problems(chain_problems(metric_filter, stack, config) for metric_filter in candidates)
+    return _fewest_problems(chain_problems(metric_filter, stack, config, detection) for metric_filter in candidates)
 
 
-def chain_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any]) -> list[Problem]:
-    """The broken links from the trail to the topic through `metric_filter`."""
+def chain_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any],
+                   detection: Detection | None = None) -> list[Problem]:
+    """The broken links from the trail to the topic through `metric_filter`; with `detection`,
+    the trail must also record the events the detection matches."""
     return [
         *_transformation_problems(metric_filter),
-        *_log_group_problems(metric_filter, stack, config),
+        *_log_group_problems(metric_filter, stack, config, detection),
         *_alarm_problems(metric_filter, stack, config),
     ]
 
@@ -191,7 +202,8 @@ def _transformation_problems(metric_filter: PolicyResource) -> list[Problem]:
     return problems
 
 
-def _log_group_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any]) -> list[Problem]:
+def _log_group_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any],
+                        detection: Detection | None) -> list[Problem]:
     group_name = read(metric_filter.props, "logGroupName")
     if isinstance(group_name, str) and group_name in config["externalLogGroups"]:
         return []
@@ -214,7 +226,7 @@ def _log_group_problems(metric_filter: PolicyResource, stack: StackView, config:
     undecided = False
     broken_group = linked[0][0]
     for group, on_group in linked:
-        fed = _fed_by_trail(group, stack)
+        fed = _fed_by_trail(group, stack, detection)
         if on_group is Link.YES and fed[0] is Link.YES:
             return []
         undecided = undecided or Link.UNDECIDED in (on_group, fed[0])
@@ -230,8 +242,9 @@ def _log_group_problems(metric_filter: PolicyResource, stack: StackView, config:
     return [Problem("; ".join(reasons), broken_group.urn)]  # one violation however many filters read it
 
 
-def _fed_by_trail(group: PolicyResource, stack: StackView) -> tuple[Link, str]:
-    """Whether a multi-region, logging trail of the stack delivers to `group`, and why not."""
+def _fed_by_trail(group: PolicyResource, stack: StackView, detection: Detection | None) -> tuple[Link, str]:
+    """Whether a multi-region, logging trail of the stack delivers to `group` every event
+    `detection` needs, and why not."""
     name = display_name(group)
     not_qualified: list[str] = []
     undecided = False
@@ -240,6 +253,8 @@ def _fed_by_trail(group: PolicyResource, stack: StackView) -> tuple[Link, str]:
         if feeds is Link.NO:
             continue
         qualifies, reason = trail_qualifies(trail)
+        if qualifies is Link.YES and detection is not None:
+            qualifies, reason = _records_needed_events(trail, detection)
         if feeds is Link.YES and qualifies is Link.YES:
             return Link.YES, ""
         if qualifies is Link.NO:
@@ -254,6 +269,27 @@ def _fed_by_trail(group: PolicyResource, stack: StackView) -> tuple[Link, str]:
         f"no trail of this stack delivers to log group '{name}'; point a multi-region trail's "
         "cloudWatchLogsGroupArn at it or list it in externalLogGroups"
     )
+
+
+def _records_needed_events(trail: PolicyResource, detection: Detection) -> tuple[Link, str]:
+    """Whether `trail` keeps every event the detection's positive samples stand for."""
+    positives, _ = profile_free_samples(detection)
+    undecided = ""
+    for sample in positives:
+        event = sample.event
+        kept, why = trail_records(trail, event)
+        if kept is Link.NO:
+            kind = "read-only" if is_read_only(event) else "write"
+            return Link.NO, (
+                f"trail '{display_name(trail)}' does not record the {kind} management event "
+                f"{event.get('eventSource')} {event.get('eventName')} that detection '{detection.id}' matches "
+                f"(sample '{sample.label}'): {why}"
+            )
+        if kept is Link.UNDECIDED:
+            undecided = why
+    if undecided:
+        return Link.UNDECIDED, undecided
+    return Link.YES, ""
 
 
 def _alarm_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any]) -> list[Problem]:
@@ -283,9 +319,12 @@ def _alarm_problems(metric_filter: PolicyResource, stack: StackView, config: dic
 
     def alarm_problems(alarm: PolicyResource) -> list[Problem]:
         problems = _alarm_settings_problems(alarm, value, default_value, config)
+        problems += _silencing_problems(alarm, metric_filter, default_value)
         notifies, reason = alarm_notifies(alarm, stack.topics, config["externalTopicArns"])
         if notifies is not Link.YES:
             problems.append(Problem(f"alarm '{alarm.name}' notifies nobody: {reason}", alarm.urn, notifies is Link.NO))
+        else:
+            problems.extend(_subscription_problems(alarm, stack, config))
         return problems
 
     return _fewest_problems(alarm_problems(alarm) for alarm in watching)
@@ -343,6 +382,118 @@ def _alarm_settings_problems(
         wanted = "a single matching event" if burst == 1 else f"{burst} matching events in one period"
         problems.append(Problem(f"alarm '{alarm.name}' does not fire on {wanted}: {'; '.join(issues)}", alarm.urn))
     return problems
+
+
+def _subscription_problems(alarm: PolicyResource, stack: StackView, config: dict[str, Any]) -> list[Problem]:
+    """An alarm whose only stack topics have no subscription tells nobody; external ARNs and
+    topics listed in subscribedElsewhere count as told."""
+    topics = notified_topics(alarm, stack.topics)
+    actions = read_items(alarm.props, "alarmActions")
+    external = set(config["externalTopicArns"])
+    if actions is not UNKNOWN and any(isinstance(a, str) and a in external for a in actions):
+        return []
+    elsewhere = set(config["subscribedElsewhere"])
+    undecided = False
+    for topic in topics:
+        arn = read(topic.props, "arn")
+        if display_name(topic) in elsewhere or (isinstance(arn, str) and arn in elsewhere):
+            return []
+        subscribed = topic_subscribed(topic, stack.subscriptions)
+        if subscribed is Link.YES:
+            return []
+        undecided = undecided or subscribed is Link.UNDECIDED
+    if not topics:
+        return []  # decided by alarm_notifies: an undecided action is reported there
+    names = ", ".join(f"'{display_name(t)}'" for t in topics)
+    if undecided:
+        return [Problem(f"whether SNS topic(s) {names} of alarm '{alarm.name}' have a subscription is unknown at preview",
+                        alarm.urn, decided=False)]
+    return [Problem(
+        f"alarm '{alarm.name}' notifies SNS topic(s) {names}, which no subscription of this stack reads: nobody is "
+        "told. Add a subscription (stack config notifications.topics.<name>.subscriptions) or list the topic in "
+        "subscribedElsewhere if its subscriptions are managed outside this stack",
+        topics[0].urn,
+    )]
+
+
+def _silencing_problems(alarm: PolicyResource, metric_filter: PolicyResource, default_value: float | None) -> list[Problem]:
+    """Settings with which the alarm fires once and then never again, or never sees the data.
+
+    An alarm notifies on a transition into ALARM. If the periods without a matching event breach
+    too (a published default value, or missing data treated as breaching) or keep the last state
+    (missing data ignored), the alarm stays in ALARM after its first event, or from the start, and
+    every later event is silent. An alarm `unit` other than the one the filter publishes, or an
+    alarm in another region than the filter, reads a metric that never receives a datapoint.
+    """
+    props, name, filter_name = alarm.props, alarm.name, metric_filter.name
+    problems: list[Problem] = []
+    fields = {key: read(props, key) for key in ("statistic", "extendedStatistic", "threshold", "comparisonOperator")}
+    threshold = _as_number(fields["threshold"])
+    comparison = str(fields["comparisonOperator"] or "")
+    known = UNKNOWN not in fields.values() and threshold is not None
+    if default_value is not None and known:
+        quiet = _quiet_values(fields["statistic"], fields["extendedStatistic"], default_value)
+        breaching = [v for v in quiet if _breaches(comparison, threshold, v)]  # type: ignore[arg-type]
+        if breaching:
+            problems.append(Problem(
+                f"metric filter '{filter_name}' publishes defaultValue {default_value:g} for every log event it does "
+                f"not match, so periods without a matching event give {fields['statistic'] or fields['extendedStatistic']} "
+                f"{breaching[0]:g}, which is {comparison} {threshold:g}: alarm '{name}' stays in ALARM once CloudTrail "
+                "delivers anything and never notifies again. Remove defaultValue (or set it to 0 with a Sum alarm)",
+                metric_filter.urn,
+            ))
+    treat = read(props, "treatMissingData", default="missing")
+    if treat is UNKNOWN:
+        problems.append(Problem(f"treatMissingData of alarm '{name}' is unknown at preview", alarm.urn, decided=False))
+    elif default_value is None and isinstance(treat, str) and treat in _STUCK_MISSING_DATA:
+        problems.append(Problem(
+            f"alarm '{name}' treats missing data as {treat}: metric filter '{filter_name}' publishes nothing in periods "
+            f"without a matching event, so the alarm {_STUCK_MISSING_DATA[treat]} and never notifies again. Use "
+            "notBreaching (or missing)",
+            alarm.urn,
+        ))
+    alarm_unit = read(props, "unit")
+    filter_unit = read(metric_filter.props, "metricTransformation", "unit", default="None")
+    if alarm_unit is UNKNOWN or filter_unit is UNKNOWN:
+        problems.append(Problem(f"the unit of alarm '{name}' or metric filter '{filter_name}' is unknown at preview",
+                                alarm.urn, decided=False))
+    elif alarm_unit is not None and alarm_unit != filter_unit:
+        problems.append(Problem(
+            f"alarm '{name}' watches unit {alarm_unit} but metric filter '{filter_name}' publishes unit {filter_unit}: "
+            "an alarm with a unit only sees datapoints of that unit, so it never receives one. Drop the alarm's unit "
+            "or make it match",
+            alarm.urn,
+        ))
+    alarm_region, filter_region = region_of(alarm), region_of(metric_filter)
+    if alarm_region is UNKNOWN or filter_region is UNKNOWN:
+        problems.append(Problem(f"the region of alarm '{name}' or metric filter '{filter_name}' is unknown at preview",
+                                alarm.urn, decided=False))
+    elif alarm_region and filter_region and alarm_region != filter_region:
+        problems.append(Problem(
+            f"alarm '{name}' is in {alarm_region} but metric filter '{filter_name}' publishes its metric in "
+            f"{filter_region}: CloudWatch metrics are regional, so the alarm never sees a datapoint. Create the alarm "
+            "with the log group's provider",
+            alarm.urn,
+        ))
+    return problems
+
+
+_STUCK_MISSING_DATA = {
+    "ignore": "keeps its last state through every quiet period: after the first event it stays in ALARM",
+    "breaching": "counts every quiet period as breaching: it goes to ALARM without any event and stays there",
+}
+"""treatMissingData values that leave an alarm in ALARM, and what they do (CloudWatch's
+"Configuring how CloudWatch alarms treat missing data")."""
+
+
+def _quiet_values(statistic: Any, extended: Any, default_value: float) -> tuple[float, ...]:
+    """Datapoints of a period with only non-matching log events (one, or very many), when the
+    filter publishes `default_value` for each of them."""
+    if statistic == "Sum":
+        return (default_value, default_value * 1_000_000)
+    if statistic == "SampleCount":
+        return (1.0, 1_000_000.0)
+    return (default_value,)  # Average, Minimum, Maximum and percentiles of identical values
 
 
 def _burst_value(statistic: Any, extended: Any, events: int, value: float | None, default_value: float | None) -> float | None:

@@ -20,6 +20,7 @@ LOG_GROUP: Final = "aws:cloudwatch/logGroup:LogGroup"
 METRIC_FILTER: Final = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 METRIC_ALARM: Final = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC: Final = "aws:sns/topic:Topic"
+SUBSCRIPTION: Final = "aws:sns/topicSubscription:TopicSubscription"
 
 
 class _Unknown:

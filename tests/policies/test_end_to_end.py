@@ -287,3 +287,54 @@ def test_renamed_alarm_passes(mode, prod_runs, analyzer):
         for r in prod_runs[mode].resources
     ]
     assert judge(dataclasses.replace(prod_runs[mode], resources=renamed), analyzer) == []
+
+
+# --- links that leave an alarm silent (settings, trail selectors) -------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("treat", ["ignore", "breaching"])
+def test_missing_data_that_keeps_the_alarm_in_alarm(mode, treat, analyzer):
+    overrides = read_stack_config(ROOT, "prod")["overrides"]
+    run = run_with_config(mode, overrides={**overrides, "vpc-changes": {"treatMissingData": treat}})
+    violations = judge(run, analyzer)
+    alarm = f"aws:cloudwatch/metricAlarm:MetricAlarm::{PREFIX}-vpc-changes-alarm"
+    assert summary(violations) == [("required-detections", "mandatory", alarm)]
+    assert violations[0].message.startswith(
+        f"required detection 'vpc-changes' (VPC changes): alarm '{PREFIX}-vpc-changes-alarm' treats missing data as "
+        f"{treat}: ")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_filter_default_value_that_breaches(mode, prod_runs, analyzer):
+    def with_default(props):
+        props["metricTransformation"] = {**props["metricTransformation"], "defaultValue": "1"}
+    run = changed(prod_runs[mode], f"{PREFIX}-vpc-changes-filter", with_default)
+    violations = judge(run, analyzer)
+    assert summary(violations) == [
+        ("required-detections", "mandatory", f"aws:cloudwatch/logMetricFilter:LogMetricFilter::{PREFIX}-vpc-changes-filter")]
+    assert "publishes defaultValue 1 for every log event it does not match" in violations[0].message
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_trail_excluding_kms_events_blinds_the_kms_detection(mode, prod_runs, analyzer):
+    selectors = [{"readWriteType": "All", "includeManagementEvents": True,
+                  "excludeManagementEventSources": ["kms.amazonaws.com"]}]
+    run = changed(prod_runs[mode], f"{PREFIX}-audit-trail", setter(eventSelectors=selectors))
+    violations = judge(run, analyzer)
+    group = f"aws:cloudwatch/logGroup:LogGroup::{PREFIX}-audit-logs"
+    assert summary(violations) == [("required-detections", "mandatory", group)] * 2
+    by_detection = {v.message.split("'")[1]: v.message for v in violations}
+    # the KMS detection's own events, and the unauthorized-calls sample of a denied KMS Decrypt
+    assert sorted(by_detection) == ["kms-key-disable-or-deletion", "unauthorized-api-calls"]
+    assert "the write management event kms.amazonaws.com DisableKey" in by_detection["kms-key-disable-or-deletion"]
+    assert "the read-only management event kms.amazonaws.com Decrypt" in by_detection["unauthorized-api-calls"]
+    assert all("excludeManagementEventSources lists kms.amazonaws.com" in m for m in by_detection.values())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_trail_excluding_rds_data_events_passes(mode, prod_runs, analyzer):
+    selectors = [{"readWriteType": "All", "includeManagementEvents": True,
+                  "excludeManagementEventSources": ["rdsdata.amazonaws.com"]}]
+    run = changed(prod_runs[mode], f"{PREFIX}-audit-trail", setter(eventSelectors=selectors))
+    assert judge(run, analyzer) == []

@@ -12,7 +12,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
-from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, TOPIC, TRAIL
+from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, SUBSCRIPTION, TOPIC, TRAIL
 
 import trailguard_policies
 from trailguard.catalog import load_catalog
@@ -145,6 +145,9 @@ def preview_chain(with_dependencies=True):
             "alarmActions": [secret(UNKNOWN_STRING_VALUE)]},
             {"alarmActions": [topic]} if deps else None),
         stack_resource(*topic, {"arn": UNKNOWN_STRING_VALUE, "kmsMasterKeyId": secret("alias/trailguard")}),
+        stack_resource(SUBSCRIPTION, "security-email", {"topic": UNKNOWN_STRING_VALUE, "protocol": "email",
+                                                        "endpoint": "soc@example.com"},
+                       {"topic": [topic]} if deps else None),
     ]
 
 

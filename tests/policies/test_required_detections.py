@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 from trailguard_policies.detections import detections_protected, required_detections_policy
-from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, TOPIC, TRAIL
+from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, SUBSCRIPTION, TOPIC, TRAIL
 
 from tests.policies.helpers import Res, run_resource_policy, run_stack_policy, run_stack_policy_in_preview
 from trailguard.catalog import load_catalog
@@ -64,12 +64,17 @@ def topic() -> Res:
     return Res(TOPIC, "security", {"name": "security", "arn": TOPIC_ARN})
 
 
+def subscription(**changes) -> Res:
+    return Res(SUBSCRIPTION, "security-email", {"topic": TOPIC_ARN, "protocol": "email",
+                                                 "endpoint": "soc@example.com", **changes})
+
+
 def root_stack(*, filter_=None, alarm_=None, trail_=None, group=None) -> list[Res]:
     """The root-usage chain; filter and alarm share a component parent, as the program builds them."""
     component = Res("trailguard:detection:Detection", "root-detection", {})
     filter_, alarm_ = filter_ or metric_filter(), alarm_ or alarm()
     filter_.parent = alarm_.parent = "root-detection"
-    return [trail_ or trail(), group or log_group(), component, filter_, alarm_, topic()]
+    return [trail_ or trail(), group or log_group(), component, filter_, alarm_, topic(), subscription()]
 
 
 def messages(resources, config=ROOT_ONLY) -> list[str]:
@@ -164,7 +169,7 @@ def test_filter_on_a_log_group_outside_the_stack():
 
 
 def test_external_log_group_in_config_counts_as_fed():
-    stack = [metric_filter(logGroupName="/org/trail"), alarm(), topic()]
+    stack = [metric_filter(logGroupName="/org/trail"), alarm(), topic(), subscription()]
     assert messages(stack, config={**ROOT_ONLY, "externalLogGroups": ["/org/trail"]}) == []
 
 
@@ -298,6 +303,9 @@ def preview_stack(*, with_dependencies: bool = True) -> list[Res]:
         Res(METRIC_ALARM, "root-alarm", {**alarm().props, "alarmActions": [UNKNOWN_STRING_VALUE]},
             property_dependencies={"alarmActions": ["security"]} if deps else {}),
         Res(TOPIC, "security", {"arn": UNKNOWN_STRING_VALUE, "name": UNKNOWN_STRING_VALUE}),
+        Res(SUBSCRIPTION, "security-email", {"topic": UNKNOWN_STRING_VALUE, "protocol": "email",
+                                             "endpoint": "soc@example.com"},
+            property_dependencies={"topic": ["security"]} if deps else {}),
     ]
 
 
@@ -382,7 +390,7 @@ def test_protect_policy_with_unknown_pattern_does_not_raise():
 
 def test_preview_filter_on_an_unknown_group_outside_the_stack():
     unknown_group = Res(METRIC_FILTER, "root-filter", {**metric_filter().props, "logGroupName": UNKNOWN_STRING_VALUE})
-    stack = [unknown_group, alarm(), topic()]
+    stack = [unknown_group, alarm(), topic(), subscription()]
     reported, undecided = run_stack_policy_in_preview(
         required_detections_policy, stack, {**ROOT_ONLY, "externalLogGroups": ["/org/trail"]})
     assert reported == [] and undecided is not None and "externalLogGroups is unknown at preview" in undecided

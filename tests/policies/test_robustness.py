@@ -15,7 +15,7 @@ from pulumi_policy.proxy import (
 )
 from trailguard_policies import ALL_POLICIES
 from trailguard_policies.detections import required_detections_policy
-from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, TOPIC, TRAIL
+from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, SUBSCRIPTION, TOPIC, TRAIL
 
 from tests.policies.helpers import Res, run_resource_policy, run_stack_policy_in_preview
 
@@ -27,7 +27,7 @@ SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 100_000), st.float
                                      "GreaterThanOrEqualToThreshold", "{ $.eventName = CreateVpc }", "{"]),
                     SENTINELS)
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                        st.dictionaries(st.sampled_from(["name", "namespace", "value", "defaultValue", "dimensions", "readWriteType", "includeManagementEvents", "fieldSelectors", "field", "equals"]), inner, max_size=4)),
+                                                        st.dictionaries(st.sampled_from(["name", "namespace", "value", "defaultValue", "dimensions", "readWriteType", "includeManagementEvents", "fieldSelectors", "field", "equals", "notEquals", "excludeManagementEventSources", "unit", "region"]), inner, max_size=4)),
                       max_leaves=8)
 KEYS = {
     TRAIL: ["isMultiRegionTrail", "includeGlobalServiceEvents", "enableLogFileValidation", "enableLogging",
@@ -35,8 +35,10 @@ KEYS = {
     LOG_GROUP: ["name", "arn", "retentionInDays"],
     METRIC_FILTER: ["pattern", "logGroupName", "metricTransformation"],
     METRIC_ALARM: ["metricName", "namespace", "statistic", "extendedStatistic", "threshold", "comparisonOperator",
-                   "period", "evaluationPeriods", "datapointsToAlarm", "actionsEnabled", "alarmActions", "dimensions"],
+                   "period", "evaluationPeriods", "datapointsToAlarm", "actionsEnabled", "alarmActions", "dimensions",
+                   "treatMissingData", "unit", "arn"],
     TOPIC: ["name", "arn", "kmsMasterKeyId"],
+    SUBSCRIPTION: ["topic", "protocol", "endpoint"],
 }
 
 
@@ -72,6 +74,8 @@ def whole_chain() -> list[Res]:
                                     "comparisonOperator": "GreaterThanOrEqualToThreshold",
                                     "alarmActions": ["arn:aws:sns:us-east-1:1:t"]}),
         Res(TOPIC, "topic", {"name": "t", "arn": "arn:aws:sns:us-east-1:1:t"}),
+        Res(SUBSCRIPTION, "email",
+            {"topic": "arn:aws:sns:us-east-1:1:t", "protocol": "email", "endpoint": "soc@example.com"}),
     ]
 
 
@@ -87,7 +91,7 @@ def test_stack_policy_never_raises_anything_but_undecided(data):
     for r in stack:
         r.props.update(data.draw(props_for(r.type)))  # break some values of every resource
         if data.draw(st.booleans()):
-            key = data.draw(st.sampled_from(["logGroupName", "cloudWatchLogsGroupArn", "alarmActions"]))
+            key = data.draw(st.sampled_from(["logGroupName", "cloudWatchLogsGroupArn", "alarmActions", "topic"]))
             r.property_dependencies[key] = data.draw(st.lists(st.sampled_from(names), max_size=2))
     stack += [Res(t, f"extra{i}", p) for i, (t, p) in enumerate(data.draw(st.lists(RESOURCES, max_size=3)))]
     reported, _ = run_stack_policy_in_preview(required_detections_policy, stack, {"requiredDetections": ["root-usage"]})
