@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 import orjson
+import pytest
 
 from trailguard.alarms import AlarmSettings
 from trailguard.backtest import RunOptions, Target, build_report, from_detection_ids, run
+from trailguard.backtest.report import SampleEvent
+from trailguard.backtest.scan import SAMPLE_FIELDS
 
 from .conftest import FIXTURES, fixture_events, write_delivery
 
@@ -49,7 +53,7 @@ def _document(tmp_path: Path) -> bytes:
     result = run(_inputs(tmp_path), _targets(), RunOptions())
     result = dataclasses.replace(result, seconds=1.23456, workers=3)  # the only values that vary by run
     report = build_report(result)
-    text = orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
+    text = orjson.dumps(report.as_json_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
     return text.replace(str(tmp_path), "<tmp>").replace(str(FIXTURES), "<fixtures>").encode()
 
 
@@ -58,3 +62,19 @@ def test_json_document_is_unchanged(tmp_path):
     if os.environ.get("REGENERATE_REPORT_GOLDEN"):
         GOLDEN.write_bytes(document)
     assert document == GOLDEN.read_bytes()
+
+
+def test_sample_event_fields_are_the_scans_sample_fields_in_order():
+    """A sample is built positionally from the scan's tuple: a field added on one side only fails here."""
+    names = [re.sub(r"_(.)", lambda m: m.group(1).upper(), f.name) for f in dataclasses.fields(SampleEvent)]
+    assert names == list(SAMPLE_FIELDS)
+
+
+def test_the_report_is_frozen(tmp_path):
+    report = build_report(run(_inputs(tmp_path), _targets()[-2:], RunOptions()))
+    detection = report.detections[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        detection.matches = 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.summary.files = 0
+    assert isinstance(detection.episodes, tuple) and isinstance(detection.episodes[0].samples, tuple)

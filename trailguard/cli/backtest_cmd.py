@@ -116,7 +116,7 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         except OSError as error:
             _fail(f"--html {html_path}: cannot write: {error.strerror or error}", EXIT_FAIL)
     if as_json:
-        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(orjson.dumps(report.as_json_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         from rich.console import Console
 
