@@ -149,7 +149,7 @@ def backtest(corpus: Path, workers: int) -> dict[str, Any]:
 def backtest_paths(paths: list[str], workers: int = 1) -> dict[str, Any]:
     from trailguard.backtest import RunOptions, build_report, from_detection_ids, run
 
-    return build_report(run(paths, from_detection_ids(["all"]), RunOptions(workers=workers)))
+    return build_report(run(paths, from_detection_ids(["all"]), RunOptions(workers=workers))).as_json_dict()
 
 
 def serial_parts(corpus: Path, repeat: int) -> dict[str, float]:
@@ -160,7 +160,7 @@ def serial_parts(corpus: Path, repeat: int) -> dict[str, float]:
     targets = from_detection_ids(["all"])
     listing_s, units = best_of(repeat, lambda: plan([str(corpus)], RunOptions()))
     result = run_units(units, targets, RunOptions())
-    report_s, _ = best_of(repeat, lambda: build_report(result))
+    report_s, _ = best_of(repeat, lambda: build_report(result).as_json_dict())
     return {"listing_s": listing_s, "report_s": report_s}
 
 
@@ -186,10 +186,10 @@ def _half_in_own_process(args: tuple[list[str], Any]) -> float:
     from trailguard.backtest import RunOptions, build_report, from_detection_ids, run
 
     targets = from_detection_ids(["all"])
-    build_report(run(paths[:1], targets, RunOptions(workers=1)))  # warm, as the in-process runs are
+    build_report(run(paths[:1], targets, RunOptions(workers=1))).as_json_dict()  # warm, as the in-process runs are
     barrier.wait()
     started = time.perf_counter()
-    build_report(run(paths, targets, RunOptions(workers=1)))
+    build_report(run(paths, targets, RunOptions(workers=1))).as_json_dict()
     return time.perf_counter() - started
 
 

@@ -120,7 +120,7 @@ def test_pagination_lists_more_than_1000_objects(endpoint, archive):
 
 def test_whole_bucket_back_test_rejects_the_unreadable_object(endpoint, archive):
     result = run([f"s3://{BUCKET}"], from_detection_ids(["all"]), RunOptions(s3=S3Options(endpoint_url=endpoint)))
-    summary = build_report(result)["summary"]
+    summary = build_report(result).as_json_dict()["summary"]
     readable = len(archive["busy"]) + len(archive["0305"]) + len(archive["other"])
     assert summary["files"] == readable + 1  # no digest file
     assert (summary["eventsRead"], summary["eventsEvaluated"], summary["eventsRejected"]) == (readable + 1, readable, 1)
@@ -205,7 +205,7 @@ def test_cli_missing_bucket_exits_1(endpoint, archive):
 
 def test_one_object_with_several_workers(endpoint, archive):
     options = RunOptions(workers=2, s3=S3Options(endpoint_url=endpoint))
-    summary = build_report(run([f"s3://{BUCKET}/{archive['other'][0]}"], from_detection_ids(["cis"]), options))["summary"]
+    summary = build_report(run([f"s3://{BUCKET}/{archive['other'][0]}"], from_detection_ids(["cis"]), options)).as_json_dict()["summary"]
     assert (summary["files"], summary["eventsEvaluated"], summary["eventsRejected"]) == (1, 1, 0)
 
 
@@ -218,7 +218,7 @@ def _without_timing(report: dict) -> dict:
 def test_fetching_ahead_reports_exactly_what_one_get_at_a_time_does(endpoint, archive, workers):
     def report(threads: int) -> dict:
         options = RunOptions(workers=workers, s3=S3Options(endpoint_url=endpoint, fetch_threads=threads))
-        return build_report(run([f"s3://{BUCKET}"], from_detection_ids(["all"]), options))
+        return build_report(run([f"s3://{BUCKET}"], from_detection_ids(["all"]), options)).as_json_dict()
 
     one_at_a_time, ahead = report(1), report(16)
     assert _without_timing(ahead) == _without_timing(one_at_a_time)

@@ -161,8 +161,8 @@ def test_two_workers_report_exactly_what_one_does(tmp_path, events):
                    for i, e in enumerate(events)]
         write_delivery(tmp_path / f"f{n:02d}.json.gz", shifted)
     targets = from_detection_ids(["all"])
-    one = build_report(run([str(tmp_path)], targets, RunOptions(workers=1)))
-    two = build_report(run([str(tmp_path)], targets, RunOptions(workers=2)))
+    one = build_report(run([str(tmp_path)], targets, RunOptions(workers=1))).as_json_dict()
+    two = build_report(run([str(tmp_path)], targets, RunOptions(workers=2))).as_json_dict()
     assert _strip_timing(one) == _strip_timing(two)
     assert one["summary"]["eventsEvaluated"] == 12 * len(events)
     assert sum(d["matches"] for d in one["detections"]) > 0
@@ -173,9 +173,9 @@ def test_an_episode_can_need_matches_from_two_files(tmp_path, events):
     write_delivery(tmp_path / "a.json.gz", [dict(stop, eventTime="2025-03-04T09:01:00Z", eventID="a")])
     write_delivery(tmp_path / "b.json.gz", [dict(stop, eventTime="2025-03-04T09:03:00Z", eventID="b")])
     target = Target("stops", "two stops", "{ $.eventName = StopLogging }", AlarmSettings(threshold=2))
-    (alone,) = build_report(run([str(tmp_path / "a.json.gz")], [target]))["detections"]
+    (alone,) = build_report(run([str(tmp_path / "a.json.gz")], [target])).as_json_dict()["detections"]
     assert alone["matches"] == 1 and alone["episodes"] == []
-    (both,) = build_report(run([str(tmp_path)], [target]))["detections"]
+    (both,) = build_report(run([str(tmp_path)], [target])).as_json_dict()["detections"]
     assert both["matches"] == 2
     (episode,) = both["episodes"]
     # the data ends in the period that tipped the alarm: the episode is still open at its end
@@ -186,7 +186,7 @@ def test_an_episode_can_need_matches_from_two_files(tmp_path, events):
 
 
 def test_every_event_read_is_evaluated_or_rejected():
-    report = build_report(run([str(FIXTURES / "sources"), str(FIXTURES / "bad")], from_detection_ids(["cis"])))
+    report = build_report(run([str(FIXTURES / "sources"), str(FIXTURES / "bad")], from_detection_ids(["cis"]))).as_json_dict()
     summary = report["summary"]
     assert summary["eventsEvaluated"] + summary["eventsRejected"] == summary["eventsRead"]
     assert summary["eventsRejected"] == sum(summary["rejectedByReason"].values()) > 0
@@ -204,7 +204,7 @@ def test_strict_stops_at_the_first_rejection():
 def test_untimed_matches_are_counted_but_not_replayed(tmp_path, events):
     stop = next(e for e in events if e["eventName"] == "StopLogging")
     write_delivery(tmp_path / "x.json.gz", [dict(stop, eventTime="yesterday"), stop, dict(stop, eventTime=" 1999")])
-    report = build_report(run([str(tmp_path)], [Target("s", "s", "{ $.eventName = StopLogging }", AlarmSettings())]))
+    report = build_report(run([str(tmp_path)], [Target("s", "s", "{ $.eventName = StopLogging }", AlarmSettings())])).as_json_dict()
     (found,) = report["detections"]
     assert (found["matches"], found["untimedMatches"], len(found["episodes"])) == (3, 2, 1)
     assert report["summary"]["firstEvent"] == report["summary"]["lastEvent"] == stop["eventTime"]
@@ -217,7 +217,7 @@ def test_the_pipeline_agrees_with_plain_evaluation_on_shared_events(tmp_path):
     for start in range(0, len(events), 100):
         write_delivery(tmp_path / f"part{start:04d}.json.gz", events[start:start + 100])
     targets = from_detection_ids(["all"])
-    report = build_report(run([str(tmp_path)], targets, RunOptions(workers=2)))
+    report = build_report(run([str(tmp_path)], targets, RunOptions(workers=2))).as_json_dict()
     expected = {t.id: sum(compile_pattern(t.pattern).matches(e) for e in events) for t in targets}
     assert {d["id"]: d["matches"] for d in report["detections"]} == expected
     assert report["summary"]["eventsEvaluated"] == len(events) == 310
@@ -234,7 +234,7 @@ def test_sample_memory_is_bounded_and_independent_of_the_split(tmp_path, events,
     for name, picks in {"c": [7, 1, 9], "a": [4, 0], "b": [8, 2, 6, 3, 5]}.items():
         write_delivery(tmp_path / f"{name}.json.gz", [dict(stop, eventTime=times[i], eventID=str(i)) for i in picks])
     target = Target("stops", "stops", "{ $.eventName = StopLogging }", AlarmSettings())
-    reports = [build_report(run([str(tmp_path)], [target], RunOptions(workers=w)))["detections"][0] for w in (1, 2)]
+    reports = [build_report(run([str(tmp_path)], [target], RunOptions(workers=w))).as_json_dict()["detections"][0] for w in (1, 2)]
     assert reports[0]["episodes"] == reports[1]["episodes"]
     episodes = reports[0]["episodes"]
     assert len(episodes) == 10 and all(e["matches"] == 1 for e in episodes)
@@ -258,9 +258,10 @@ def test_sample_memory_is_bounded_and_independent_of_the_split(tmp_path, events,
     ],
 )
 def test_event_time_parsing(text, expected):
-    from trailguard.backtest.scan import epoch_seconds, minute_of
+    from trailguard.backtest.scan import minute_of
+    from trailguard.timefmt import to_epoch_seconds
 
-    assert epoch_seconds(text) == expected
+    assert to_epoch_seconds(text) == expected
     for _ in range(2):  # the second call may come from the minute cache
         assert minute_of(text) == (-1 if expected is None else expected - expected % 60)
 
@@ -354,7 +355,7 @@ def test_keeping_freed_memory_is_applied_on_glibc_and_skipped_elsewhere(monkeypa
 
 def test_reports_do_not_depend_on_the_allocator_setting(tmp_path, events):
     write_delivery(tmp_path / "x.json.gz", events * 3)
-    reports = [build_report(run([str(tmp_path)], from_detection_ids(["all"]), RunOptions(keep_freed_memory=keep)))
+    reports = [build_report(run([str(tmp_path)], from_detection_ids(["all"]), RunOptions(keep_freed_memory=keep))).as_json_dict()
                for keep in (True, False)]
     assert _strip_timing(reports[0]) == _strip_timing(reports[1])
     assert sum(d["matches"] for d in reports[0]["detections"]) > 0
@@ -369,7 +370,7 @@ def test_batch_matching_counts_what_plain_evaluation_does(tmp_path):
     write_delivery(tmp_path / "mixed.json.gz", events)
     targets = from_detection_ids(["all"])
     for name, sample in (("named.json.gz", named), ("mixed.json.gz", events)):
-        report = build_report(run([str(tmp_path / name)], targets))
+        report = build_report(run([str(tmp_path / name)], targets)).as_json_dict()
         expected = {t.id: sum(compile_pattern(t.pattern).matches(e) for e in sample) for t in targets}
         assert {d["id"]: d["matches"] for d in report["detections"]} == expected
         assert sum(expected.values()) > 30 and report["summary"]["eventsEvaluated"] == len(sample)
@@ -395,9 +396,9 @@ def test_batch_guards_pick_the_events_passes_accepts():
 def test_iso_formats_like_strftime(epoch):
     import time
 
-    from trailguard.backtest.scan import iso
+    from trailguard.timefmt import format_utc
 
-    assert iso(epoch) == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    assert format_utc(epoch) == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def test_sample_dicts_leave_out_what_an_event_did_not_have():

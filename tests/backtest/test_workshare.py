@@ -97,16 +97,16 @@ def uneven_archive(tmp_path, events):
 def test_any_number_of_workers_reports_exactly_what_one_does(tmp_path, events, workers):
     uneven_archive(tmp_path, events)
     targets = from_detection_ids(["all"])
-    one = strip_timing(build_report(run([str(tmp_path)], targets, RunOptions(workers=1))))
-    many = strip_timing(build_report(run([str(tmp_path)], targets, RunOptions(workers=workers))))
+    one = strip_timing(build_report(run([str(tmp_path)], targets, RunOptions(workers=1))).as_json_dict())
+    many = strip_timing(build_report(run([str(tmp_path)], targets, RunOptions(workers=workers))).as_json_dict())
     assert one == many
     assert one["summary"]["files"] == 31 and sum(d["matches"] for d in one["detections"]) > 0
 
 
 def test_rejections_are_listed_in_file_order_whatever_the_workers(tmp_path, events):
     sources = [str(FIXTURES / "sources"), str(FIXTURES / "bad")]
-    one = build_report(run(sources, from_detection_ids(["cis"]), RunOptions(workers=1)))["summary"]
-    two = build_report(run(sources, from_detection_ids(["cis"]), RunOptions(workers=2)))["summary"]
+    one = build_report(run(sources, from_detection_ids(["cis"]), RunOptions(workers=1))).as_json_dict()["summary"]
+    two = build_report(run(sources, from_detection_ids(["cis"]), RunOptions(workers=2))).as_json_dict()["summary"]
     assert len(one["rejections"]) >= 5
     assert one["rejections"] == two["rejections"]
 
@@ -168,7 +168,7 @@ def test_no_more_processes_than_files(tmp_path, events):
     one = run([str(tmp_path)], targets, RunOptions(workers=1))
     many = run([str(tmp_path)], targets, RunOptions(workers=8))
     assert (one.workers, many.workers) == (1, 3)
-    assert strip_timing(build_report(one)) == strip_timing(build_report(many))
+    assert strip_timing(build_report(one).as_json_dict()) == strip_timing(build_report(many).as_json_dict())
     single = run([str(tmp_path / "f0.json.gz")], targets, RunOptions(workers=8))
     assert single.workers == 1 and single.tally.files == 1
 

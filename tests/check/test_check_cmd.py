@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from rich.console import Console
 
+from tests.check.rich_output import joined, table_rows
 from tests.components.program_runs import PROJECT, copy_project
-from trailguard.cli import EXIT_ERROR, EXIT_FAIL, EXIT_SUCCESS, main
+from trailguard.check.policy_pack import check_policies
+from trailguard.check.report import condition, detection_rows, render_check, render_policy_report
+from trailguard.check.stack import check_stack
+from trailguard.cli import main
+from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, EXIT_SUCCESS
 from trailguard.config import load_stack_config, read_stack_config
 
 
@@ -27,21 +34,55 @@ def test_check_prints_the_tree_and_every_detection(stack):
     assert f"Stack {stack}: config valid" in text and f"{len(config.detections)} detections" in text
     assert f"└── trailguard-{stack}  trailguard:monitoring:SecurityMonitoring" in text
     assert f"trailguard-{stack}-audit-trail  aws:cloudtrail/trail:Trail" in text
-    table = text.split("\nDetections\n", 1)[1].strip().split("\n\n", 1)[0].splitlines()  # up to the next section
-    assert table[0].split() == ["id", "profile", "metric", "alarm", "condition", "topic"]
-    rows = {line.split()[0]: line.split() for line in table[1:]}
-    assert list(rows) == [d.id for d in config.detections]
+    header, rows = table_rows(text, "Detections")
+    assert header == ["id", "profile", "metric", "alarm", "condition", "topic"]
+    assert all(len(cell) == 1 for row in rows for cell in row)  # a pipe is wide enough: one line per row
+    by_id = {row[0][0]: [cell[0] for cell in row] for row in rows}
+    assert list(by_id) == [d.id for d in config.detections]
     for detection in config.detections:
-        row = rows[detection.id]
+        row = by_id[detection.id]
         assert row[2] == f"{detection.namespace}/{detection.metric}"
         assert row[3] == f"trailguard-{stack}-{detection.id}"
+        assert row[4] == condition(detection)
         assert row[-1] == detection.topic
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_at_80_columns_nothing_is_cut(stack):
+    """A narrow terminal folds long cells onto more lines; ids stay whole and no cell is cropped."""
+    check = check_stack(PROJECT, stack)
+    policies = check_policies(check.run, PROJECT, stack)
+    console = Console(width=80, record=True, file=io.StringIO(), highlight=False)
+    console.print(render_check(check))
+    console.print(render_policy_report(policies))
+    text = console.export_text()
+    assert "…" not in text and max(map(len, text.splitlines())) <= 80
+    for resource in check.run.resources:
+        if resource.custom:  # a resource's name is whole on its tree line, its type follows (folded if long)
+            line = next(line for line in text.splitlines() if f"── {resource.name}" in line)
+            assert line.split("── ", 1)[1].split()[0] == resource.name
+    rows = detection_rows(check)
+    header, table = table_rows(text, "Detections")
+    assert [row[0] for row in table] == [[row["id"]] for row in rows]  # ids never wrap
+    for row, printed in zip(rows, table):
+        expected = [row["profile"], f"{row['namespace']}/{row['metric']}", row["alarm"], row["condition"], row["topic"]]
+        assert [joined(cell) for cell in printed[1:]] == [value.replace(" ", "") for value in expected]
+    if stack == "prod":  # the pack passes prod: its verdict line, and no table
+        assert not policies.violations and "Policy violations" not in text
+        return
+    _, violations = table_rows(text, "Policy violations")
+    assert len(violations) == len(policies.violations) == 10
+    expected = sorted(policies.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn))
+    for violation, printed in zip(expected, violations):
+        assert [joined(cell) for cell in printed] == [
+            violation.level, violation.policy, (violation.resource + violation.message).replace(" ", "")]
 
 
 def test_protect_shows_in_the_tree_for_prod_only():
     prod = invoke("--stack", "prod", "--project-dir", str(PROJECT)).output
     dev = invoke("--stack", "dev", "--project-dir", str(PROJECT)).output
-    assert "trailguard-prod-root-usage-alarm  aws:cloudwatch/metricAlarm:MetricAlarm  [protected]" in prod
+    assert "├── trailguard-prod-root-usage-alarm  aws:cloudwatch/metricAlarm:MetricAlarm  [protected]" in prod
+    assert "└── trailguard-prod-root-usage-filter  aws:cloudwatch/logMetricFilter:LogMetricFilter  [protected]" in prod
     assert "[protected]" not in dev
 
 

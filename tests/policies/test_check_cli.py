@@ -12,6 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tests.check.rich_output import violation_rows
 from tests.components.program_runs import PROJECT, copy_project
 from trailguard.cli import EXIT_FAIL, EXIT_SUCCESS, main
 
@@ -32,9 +33,12 @@ def test_dev_without_protect_gets_advisory_violations_and_exit_0():
     result = invoke("--stack", "dev", "--project-dir", str(PROJECT))
     assert result.exit_code == EXIT_SUCCESS, result.output
     assert "(schema defaults): 0 mandatory, 10 advisory violation(s)" in result.output
-    assert ("  [advisory] detections-protected on aws:cloudwatch/metricAlarm:MetricAlarm::trailguard-dev-root-usage-alarm:\n"
-            "      alarm 'trailguard-dev-root-usage-alarm' of required detection 'root-usage' (Root user activity) is not "
-            "protected") in result.output
+    rows = {resource: (level, policy, message) for level, policy, resource, message in violation_rows(result.output)}
+    assert len(rows) == 10
+    level, policy, message = rows["aws:cloudwatch/metricAlarm:MetricAlarm::trailguard-dev-root-usage-alarm"]
+    assert (level, policy) == ("advisory", "detections-protected")
+    assert message.startswith(
+        "alarm 'trailguard-dev-root-usage-alarm' of required detection 'root-usage' (Root user activity) is not protected")
 
 
 def test_policy_config_raises_levels_and_mandatory_exits_1(tmp_path):
@@ -43,7 +47,8 @@ def test_policy_config_raises_levels_and_mandatory_exits_1(tmp_path):
     result = invoke("--stack", "dev", "--project-dir", str(PROJECT), "--policy-config", str(config))
     assert result.exit_code == EXIT_FAIL
     assert f"(config {config}): 10 mandatory, 0 advisory violation(s)" in result.output
-    assert "[mandatory] detections-protected on " in result.output
+    rows = violation_rows(result.output)
+    assert len(rows) == 10 and {(level, policy) for level, policy, _, _ in rows} == {("mandatory", "detections-protected")}
 
 
 @pytest.fixture
@@ -60,9 +65,11 @@ def test_a_stack_change_that_breaks_a_required_alarm_fails_the_check(project_cop
     stack_file.write_text(yaml.safe_dump(stack))
     result = invoke("--stack", "prod", "--project-dir", str(project_copy))
     assert result.exit_code == EXIT_FAIL
-    assert ("  [mandatory] required-detections on aws:cloudwatch/metricAlarm:MetricAlarm::trailguard-prod-vpc-changes-alarm:\n"
-            "      required detection 'vpc-changes' (VPC changes): alarm 'trailguard-prod-vpc-changes-alarm' does not fire "
-            "on a single matching event: its threshold 100 is above the allowed maximum 1") in result.output
+    (level, policy, resource, message), = violation_rows(result.output)
+    assert (level, policy, resource) == (
+        "mandatory", "required-detections", "aws:cloudwatch/metricAlarm:MetricAlarm::trailguard-prod-vpc-changes-alarm")
+    assert message.startswith("required detection 'vpc-changes' (VPC changes): alarm 'trailguard-prod-vpc-changes-alarm' "
+                              "does not fire on a single matching event: its threshold 100 is above the allowed maximum 1")
 
 
 def test_json_output_carries_the_policy_verdict(project_copy):

@@ -8,9 +8,9 @@ and the sample events of each episode.
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from trailguard.timefmt import format_seconds, format_utc, format_utc_hour, to_epoch_seconds
 
-from .scan import epoch_seconds, iso
+from .report import BacktestReport, DetectionReport, RunSummary, SampleEvent
 
 CHART_WIDTH = 900
 CHART_HEIGHT = 120
@@ -24,9 +24,9 @@ th{background:#f4f4f4}.num{text-align:right}code{background:#f4f4f4;padding:1px 
 """
 
 
-def render_html(report: dict[str, Any]) -> str:
-    summary = report["summary"]
-    span = (epoch_seconds(summary["firstEvent"]), epoch_seconds(summary["lastEvent"]))
+def render_html(report: BacktestReport) -> str:
+    summary = report.summary
+    span = (to_epoch_seconds(summary.first_event), to_epoch_seconds(summary.last_event))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -38,74 +38,74 @@ def render_html(report: dict[str, Any]) -> str:
         "<body>",
         "<h1>trailguard back-test</h1>",
         _summary(summary),
-        _overview(report["detections"]),
+        _overview(report.detections),
     ]
-    for detection in report["detections"]:
+    for detection in report.detections:
         parts.append(_detection(detection, span))
     parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
 
 
-def _summary(summary: dict[str, Any]) -> str:
+def _summary(summary: RunSummary) -> str:
     rows = [
-        ("files", f"{summary['files']:,}"),
-        ("events read", f"{summary['eventsRead']:,}"),
-        ("evaluated", f"{summary['eventsEvaluated']:,}"),
-        ("rejected", f"{summary['eventsRejected']:,}"),
-        ("first event", summary["firstEvent"] or "-"),
-        ("last event", summary["lastEvent"] or "-"),
-        ("seconds", f"{summary['seconds']:.2f}"),
+        ("files", f"{summary.files:,}"),
+        ("events read", f"{summary.events_read:,}"),
+        ("evaluated", f"{summary.events_evaluated:,}"),
+        ("rejected", f"{summary.events_rejected:,}"),
+        ("first event", summary.first_event or "-"),
+        ("last event", summary.last_event or "-"),
+        ("seconds", format_seconds(summary.seconds)),
     ]
-    rows += [(f"rejected: {kind}", f"{count:,}") for kind, count in summary["rejectedByReason"].items()]
+    rows += [(f"rejected: {kind}", f"{count:,}") for kind, count in summary.rejected_by_reason]
     body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
 
 
-def _overview(detections: list[dict[str, Any]]) -> str:
+def _overview(detections: tuple[DetectionReport, ...]) -> str:
     head = "<tr><th>detection</th><th>matches</th><th>episodes</th><th>first match</th><th>last match</th></tr>"
     rows = "".join(
-        f'<tr><td><a href="#{_anchor(d)}">{escape(d["id"])}</a></td><td class="num">{d["matches"]:,}</td>'
-        f'<td class="num">{len(d["episodes"])}</td><td>{escape(d["first"] or "-")}</td><td>{escape(d["last"] or "-")}</td></tr>'
+        f'<tr><td><a href="#{_anchor(d)}">{escape(d.id)}</a></td><td class="num">{d.matches:,}</td>'
+        f'<td class="num">{len(d.episodes)}</td><td>{escape(d.first or "-")}</td><td>{escape(d.last or "-")}</td></tr>'
         for d in detections
     )
     return f"<table>{head}{rows}</table>"
 
 
-def _anchor(detection: dict[str, Any]) -> str:
-    return "d-" + "".join(c if c.isalnum() or c == "-" else "_" for c in detection["id"])
+def _anchor(detection: DetectionReport) -> str:
+    return "d-" + "".join(c if c.isalnum() or c == "-" else "_" for c in detection.id)
 
 
-def _detection(detection: dict[str, Any], span: tuple[int | None, int | None]) -> str:
-    alarm = detection["alarm"]
+def _detection(detection: DetectionReport, span: tuple[int | None, int | None]) -> str:
+    alarm = detection.alarm
     settings = (
-        f"{alarm['statistic']} over {alarm['period']} s, {alarm['datapointsToAlarm']} of {alarm['evaluationPeriods']} "
-        f"period(s) {alarm['comparison']} {alarm['threshold']:g}, missing data: {alarm['treatMissingData']}"
+        f"{alarm.statistic} over {alarm.period} s, {alarm.datapoints_to_alarm} of {alarm.evaluation_periods} "
+        f"period(s) {alarm.comparison} {alarm.threshold:g}, missing data: {alarm.treat_missing_data}"
     )
     parts = [
-        f'<h2 id="{_anchor(detection)}">{escape(detection["id"])}: {escape(detection["title"])}</h2>',
-        f"<p><code>{escape(detection['pattern'])}</code></p>",
+        f'<h2 id="{_anchor(detection)}">{escape(detection.id)}: {escape(detection.title)}</h2>',
+        f"<p><code>{escape(detection.pattern)}</code></p>",
         f'<p class="muted">alarm: {escape(settings)}</p>',
-        f"<p>{detection['matches']:,} matching event(s), {len(detection['episodes'])} ALARM episode(s)"
-        + (f", {detection['untimedMatches']:,} without a usable eventTime" if detection["untimedMatches"] else "")
+        f"<p>{detection.matches:,} matching event(s), {len(detection.episodes)} ALARM episode(s)"
+        + (f", {detection.untimed_matches:,} without a usable eventTime" if detection.untimed_matches else "")
         + "</p>",
         _timeline(detection, span),
     ]
-    for number, episode in enumerate(detection["episodes"], 1):
-        state = "still in ALARM at the end of the data" if episode["open"] else f"until {episode['end']}"
+    for number, episode in enumerate(detection.episodes, 1):
+        state = "still in ALARM at the end of the data" if episode.open else f"until {format_utc(episode.end)}"
         parts.append(
-            f"<h3>episode {number}: {escape(episode['start'])}, {escape(state)}; "
-            f"{episode['matches']:,} matching event(s)</h3>"
+            f"<h3>episode {number}: {escape(format_utc(episode.start))}, {escape(state)}; "
+            f"{episode.matches:,} matching event(s)</h3>"
         )
-        parts.append(_samples(episode["samples"]))
-    if not detection["episodes"] and detection["samples"]:
+        parts.append(_samples(episode.samples))
+    if not detection.episodes and detection.samples:
         parts.append("<h3>sample matches</h3>")
-        parts.append(_samples(detection["samples"]))
+        parts.append(_samples(detection.samples))
     return "\n".join(parts)
 
 
-def _timeline(detection: dict[str, Any], span: tuple[int | None, int | None]) -> str:
+def _timeline(detection: DetectionReport, span: tuple[int | None, int | None]) -> str:
     start, end = span
-    hourly = [(epoch_seconds(hour), count) for hour, count in detection["hourly"]]
+    hourly = detection.hourly
     if start is None or end is None:
         if not hourly:
             return '<p class="muted">no timed events</p>'
@@ -116,23 +116,23 @@ def _timeline(detection: dict[str, Any], span: tuple[int | None, int | None]) ->
     top = max((count for _, count in hourly), default=0) or 1
     bars_height = CHART_HEIGHT - 20
     shapes = [f'<line class="axis" x1="0" y1="{bars_height}" x2="{CHART_WIDTH}" y2="{bars_height}"/>']
-    for episode in detection["episodes"]:
-        x0 = (epoch_seconds(episode["start"]) - start) * scale
-        x1 = (epoch_seconds(episode["end"]) - start) * scale
+    for episode in detection.episodes:
+        x0 = (episode.start - start) * scale
+        x1 = (episode.end - start) * scale
         shapes.append(
             f'<rect class="episode" x="{x0:.1f}" y="0" width="{max(x1 - x0, 2):.1f}" height="{bars_height}">'
-            f"<title>ALARM {escape(episode['start'])} to {escape(episode['end'])}</title></rect>"
+            f"<title>ALARM {escape(format_utc(episode.start))} to {escape(format_utc(episode.end))}</title></rect>"
         )
     width = max(3600 * scale - 1, 1.5)
     for hour, count in hourly:
         height = max(count / top * (bars_height - 4), 1)
         shapes.append(
             f'<rect class="bar" x="{(hour - start) * scale:.1f}" y="{bars_height - height:.1f}" width="{width:.1f}" '
-            f'height="{height:.1f}"><title>{escape(_iso_hour(hour))}: {count} match(es)</title></rect>'
+            f'height="{height:.1f}"><title>{escape(format_utc_hour(hour))}: {count} match(es)</title></rect>'
         )
-    shapes.append(f'<text class="label" x="0" y="{CHART_HEIGHT - 5}">{escape(_iso_hour(start))}</text>')
+    shapes.append(f'<text class="label" x="0" y="{CHART_HEIGHT - 5}">{escape(format_utc_hour(start))}</text>')
     shapes.append(
-        f'<text class="label" x="{CHART_WIDTH}" y="{CHART_HEIGHT - 5}" text-anchor="end">{escape(_iso_hour(end))}</text>'
+        f'<text class="label" x="{CHART_WIDTH}" y="{CHART_HEIGHT - 5}" text-anchor="end">{escape(format_utc_hour(end))}</text>'
     )
     shapes.append(f'<text class="label" x="4" y="12">max {top}/hour</text>')
     return (
@@ -143,22 +143,24 @@ def _timeline(detection: dict[str, Any], span: tuple[int | None, int | None]) ->
     )
 
 
-def _iso_hour(epoch: int) -> str:
-    return iso(epoch)[:13] + ":00Z"
-
-
 _SAMPLE_COLUMNS = (
     ("time", "time"), ("event", "event"), ("service", "service"), ("who", "who"), ("account", "account"),
-    ("region", "region"), ("sourceIp", "source IP"), ("errorCode", "error"), ("file", "file"),
+    ("region", "region"), ("source_ip", "source IP"), ("error_code", "error"), ("file", "file"),
 )
+"""(SampleEvent attribute, column title)"""
 
 
-def _samples(samples: list[dict[str, Any]]) -> str:
+def _samples(samples: tuple[SampleEvent, ...]) -> str:
     if not samples:
         return '<p class="muted">no samples</p>'
     head = "".join(f"<th>{escape(title)}</th>" for _, title in _SAMPLE_COLUMNS)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(sample.get(key, '')))}</td>" for key, _ in _SAMPLE_COLUMNS) + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(_text(getattr(sample, name)))}</td>" for name, _ in _SAMPLE_COLUMNS) + "</tr>"
         for sample in samples
     )
     return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def _text(value: object) -> str:
+    """A sample field as a cell: empty when the event did not have it."""
+    return "" if value is None else str(value)

@@ -8,10 +8,8 @@ the split, so `--workers N` reports exactly what one worker does.
 
 from __future__ import annotations
 
-import datetime as dt
 from array import array
 import gc
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
@@ -21,6 +19,7 @@ from typing import Any, Sequence
 from trailguard.patterns import compile_pattern
 from trailguard.patterns.semantics import MISSING
 from trailguard.records import Rejected, RecordDecoder, reason_kind
+from trailguard.timefmt import to_epoch_seconds
 
 from .decode import decoder_for
 from .dispatch import Dispatcher
@@ -401,7 +400,7 @@ def minute_of(event_time: Any) -> int:
         minute = _MINUTES.get(event_time[:16])
         if minute is not None and event_time[16:] in _SECONDS_Z:
             return minute
-    epoch = epoch_seconds(event_time)
+    epoch = to_epoch_seconds(event_time)
     if epoch is None:
         return -1
     minute = epoch - epoch % 60
@@ -410,56 +409,6 @@ def minute_of(event_time: Any) -> int:
             _MINUTES.clear()
         _MINUTES[event_time[:16]] = minute
     return minute
-
-
-_DAY_STARTS: dict[str, int] = {}
-
-
-def epoch_seconds(event_time: Any) -> int | None:
-    """Epoch seconds of an ISO-8601 eventTime (UTC when no offset is given), None if unusable.
-    CloudTrail's own `YYYY-MM-DDTHH:MM:SSZ` takes a fast path (a cached day plus the clock)."""
-    if event_time.__class__ is not str:
-        return None
-    if len(event_time) == 20 and event_time[10] == "T" and event_time[19] == "Z":
-        day = event_time[:10]
-        start = _DAY_STARTS.get(day)
-        if start is None:
-            start = _parse_epoch(day + "T00:00:00Z")
-            if start is None or len(_DAY_STARTS) > 100_000:
-                return _parse_epoch(event_time)
-            _DAY_STARTS[day] = start
-        clock = event_time[11:19]
-        if clock[2] == ":" and clock[5] == ":" and clock[:2].isdigit() and clock[3:5].isdigit() and clock[6:].isdigit():
-            hours, minutes, seconds = int(clock[:2]), int(clock[3:5]), int(clock[6:])
-            if hours < 24 and minutes < 60 and seconds < 60:
-                return start + hours * 3600 + minutes * 60 + seconds
-    return _parse_epoch(event_time)
-
-
-def _parse_epoch(event_time: str) -> int | None:
-    try:
-        parsed = dt.datetime.fromisoformat(event_time)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return int(parsed.timestamp())
-
-
-def iso(epoch: int) -> str:
-    """Epoch seconds as an eventTime-style UTC timestamp (the date part cached per day)."""
-    day, seconds = divmod(epoch, 86_400)
-    date = _DATES.get(day)
-    if date is None:
-        date = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
-        if len(_DATES) < 100_000:
-            _DATES[day] = date
-    minutes, second = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
-    return f"{date}{hour:02d}:{minute:02d}:{second:02d}Z"
-
-
-_DATES: dict[int, str] = {}
 
 
 def _min(a: str | None, b: str | None) -> str | None:

@@ -295,18 +295,6 @@ def check_policies(run: ProgramRun, project_dir: Path, stack: str, config_path: 
     return PolicyReport(pack_dir, config_path, tuple(analyze_run(run, make_analyzer(pack, config))))
 
 
-def format_policy_report(report: PolicyReport) -> str:
-    """One line per violation with its level, policy and resource; a summary line first."""
-    config = f"config {report.config_path}" if report.config_path else "schema defaults"
-    mandatory = sum(v.level == "mandatory" for v in report.violations)
-    advisory = len(report.violations) - mandatory
-    lines = [f"Policy pack {report.pack_dir} ({config}): {mandatory} mandatory, {advisory} advisory violation(s)"]
-    for violation in sorted(report.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
-        lines.append(f"  [{violation.level}] {violation.policy} on {violation.resource}:")
-        lines.extend(f"      {line}" for line in violation.message.splitlines())
-    return "\n".join(lines) + "\n"
-
-
 def policy_report_data(report: PolicyReport) -> dict[str, Any]:
     return {
         "pack": str(report.pack_dir),

@@ -1,13 +1,21 @@
-"""What `trailguard check` shows: the resource tree and the detections table, as text or JSON data.
+"""What `trailguard check` shows: the resource tree, the detections and the policy violations, as
+rich renderables for a terminal or as JSON-ready data.
 
-`format_*` return strings and `*_data` return JSON-ready dicts; the command only writes them.
+`render_*` return rich objects (a Tree, Tables), as the back-test's terminal report does, and
+`*_data` return dicts; the command only prints them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from trailguard.check.harness import MockedResource, ProgramRun
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from trailguard.check.harness import STACK_TYPE, MockedResource, ProgramRun
+from trailguard.check.policy_pack import PolicyReport
 from trailguard.check.stack import StackCheck
 from trailguard.config import EnabledDetection
 
@@ -60,42 +68,35 @@ def resource_tree(run: ProgramRun) -> list[tuple[int, MockedResource]]:
     return ordered
 
 
-def format_tree(run: ProgramRun) -> str:
-    root = run.stack_urn.split("::")[-1] if run.stack_urn else run.stack
-    lines = [f"{root}  pulumi:pulumi:Stack"]
-    entries = resource_tree(run)
-    for index, (depth, resource) in enumerate(entries):
-        last = all(d != depth for d, _ in _until_parent_level(entries[index + 1:], depth))
-        prefix = "".join("    " if _closed(entries, index, level) else "│   " for level in range(depth))
-        flags = "  [protected]" if resource.protect else ""
-        lines.append(f"{prefix}{'└── ' if last else '├── '}{resource.name}  {resource.type}{flags}")
-    return "\n".join(lines)
+def render_tree(run: ProgramRun) -> Tree:
+    """The stack and every resource under its parent, siblings by name; protected ones flagged."""
+    root_name = run.stack_urn.split("::")[-1] if run.stack_urn else run.stack
+    root = Tree(_resource_label(root_name, STACK_TYPE, False), guide_style="dim")
+    branches: dict[str | None, Tree] = {run.stack_urn: root}
+    for _, resource in resource_tree(run):  # depth-first, so a parent's branch exists before its children
+        branches[resource.urn] = branches[resource.parent].add(
+            _resource_label(resource.name, resource.type, resource.protect))
+    return root
 
 
-def _until_parent_level(rest: list[tuple[int, MockedResource]], depth: int):
-    for entry in rest:
-        if entry[0] < depth:
-            return
-        yield entry
+def _resource_label(name: str, type_token: str, protect: bool) -> Text:
+    label = Text.assemble((name, "bold"), "  ", (type_token, "cyan"))
+    if protect:
+        label.append("  [protected]", style="yellow")
+    return label
 
 
-def _closed(entries: list[tuple[int, MockedResource]], index: int, level: int) -> bool:
-    """Whether the ancestor branch at `level` of entry `index` has no more siblings below."""
-    for depth, _ in entries[index + 1:]:
-        if depth < level:
-            return True
-        if depth == level:
-            return False
-    return True
+DETECTION_COLUMNS = ("id", "profile", "metric", "alarm", "condition", "topic")
 
 
-def format_detections(rows: list[dict[str, Any]]) -> str:
-    columns = ("id", "profile", "metric", "alarm", "condition", "topic")
-    cells = [[_cell(row, column) for column in columns] for row in rows]
-    widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
-    header = "  ".join(column.ljust(width) for column, width in zip(columns, widths)).rstrip()
-    body = ["  ".join(value.ljust(width) for value, width in zip(line, widths)).rstrip() for line in cells]
-    return "\n".join([header, *body])
+def render_detections(rows: list[dict[str, Any]]) -> Table:
+    """One row per enabled detection. Ids never wrap; the other cells fold rather than being cut."""
+    table = Table(title="Detections", title_justify="left")
+    for column in DETECTION_COLUMNS:
+        table.add_column(column, no_wrap=column == "id", overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(_cell(row, column)) for column in DETECTION_COLUMNS))
+    return table
 
 
 def _cell(row: dict[str, Any], column: str) -> str:
@@ -105,15 +106,43 @@ def _cell(row: dict[str, Any], column: str) -> str:
     return "-" if value is None else str(value)
 
 
-def format_check(check: StackCheck) -> str:
+def check_summary(check: StackCheck) -> str:
     run = check.run
     mode = "preview" if run.preview else "update"
     custom = [r for r in run.resources if r.custom]
-    summary = (f"Stack {check.stack}: config valid; program ran under mocks ({mode}), "
-               f"{len(custom)} resources in {len(run.resources) - len(custom)} components, "
-               f"{len(check.config.detections)} detections")
-    return "\n\n".join([summary, "Resources", format_tree(run),
-                        "Detections", format_detections(detection_rows(check))]) + "\n"
+    return (f"Stack {check.stack}: config valid; program ran under mocks ({mode}), "
+            f"{len(custom)} resources in {len(run.resources) - len(custom)} components, "
+            f"{len(check.config.detections)} detections")
+
+
+def render_check(check: StackCheck) -> Group:
+    """The summary line, the resource tree and the detections table."""
+    return Group(Text(check_summary(check)), Text(), Text("Resources", style="bold"), render_tree(check.run), Text(),
+                 render_detections(detection_rows(check)))
+
+
+def policy_summary(report: PolicyReport) -> str:
+    config = f"config {report.config_path}" if report.config_path else "schema defaults"
+    mandatory = sum(v.level == "mandatory" for v in report.violations)
+    advisory = len(report.violations) - mandatory
+    return f"Policy pack {report.pack_dir} ({config}): {mandatory} mandatory, {advisory} advisory violation(s)"
+
+
+def render_policy_report(report: PolicyReport) -> Group:
+    """The pack's verdict line, then one table row per violation, mandatory ones first: its level,
+    policy, and the resource it is about above the message."""
+    parts: list[Any] = [Text(policy_summary(report))]
+    if report.violations:
+        table = Table(title="Policy violations", title_justify="left", show_lines=True)
+        table.add_column("level", no_wrap=True)
+        table.add_column("policy", overflow="fold")
+        table.add_column("resource / message", overflow="fold")
+        for violation in sorted(report.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
+            style = "bold red" if violation.level == "mandatory" else "yellow"
+            table.add_row(Text(violation.level, style=style), Text(violation.policy),
+                          Text.assemble((violation.resource, "bold"), "\n", violation.message))
+        parts.append(table)
+    return Group(*parts)
 
 
 def check_data(check: StackCheck) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The `trailguard` command: a thin click shell over the library.
 
-Exit codes follow sqlfluff's convention: 0 success, 1 a failure the command reports
-(unreadable input, a mandatory violation, bad stack config), 2 a usage error or invalid pattern.
-Each sub-command lives in its own module and is imported only when it runs, so `trailguard test`
+Exit statuses follow sqlfluff's convention (`errors.py`, shared by every command): 0 success, 1 a
+failure the command reports (unreadable input, a mandatory violation, bad stack config), 2 a usage
+error or invalid pattern. Each sub-command lives in its own module, named `<what>_cmd.py` (never
+`test_*.py`, which test runners collect), and is imported only when it runs, so `trailguard test`
 never pays for importing Pulumi.
 """
 
@@ -13,14 +14,13 @@ import importlib
 import click
 
 from trailguard import __version__
+from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, EXIT_SUCCESS
 
-EXIT_SUCCESS = 0
-EXIT_FAIL = 1
-EXIT_ERROR = 2
+__all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_FAIL", "EXIT_SUCCESS", "main"]
 
 # command name -> module under trailguard.cli defining `command` (a click.Command)
 COMMANDS: dict[str, str] = {
-    "test": "test_cmd",
+    "test": "match_cmd",
     "lint": "lint_cmd",
     "catalog": "catalog_cmd",
     "check": "check_cmd",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 import orjson
 
-from trailguard.cli import EXIT_ERROR, EXIT_FAIL
+from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, CommandError
 
 if TYPE_CHECKING:
     from trailguard.backtest import RunOptions, RunResult, Target
@@ -80,9 +80,10 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
 
     chosen = [name for name, given in (("--stack", stack), ("--detections", detection_ids), ("--pattern", pattern)) if given]
     if len(chosen) > 1:
-        _fail(f"{' and '.join(chosen)} exclude each other; give one of --stack, --detections or --pattern", EXIT_ERROR)
+        raise CommandError(f"{' and '.join(chosen)} exclude each other; give one of --stack, --detections or --pattern",
+                           EXIT_ERROR)
     if since and until and since > until:
-        _fail(f"--since {since} is after --until {until}", EXIT_ERROR)
+        raise CommandError(f"--since {since} is after --until {until}", EXIT_ERROR)
     try:
         if stack:
             targets = backtest.from_stack(project_dir, stack)
@@ -91,7 +92,7 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         else:
             targets = backtest.from_detection_ids(detection_ids or ("cis",), profile)
     except backtest.SelectionError as error:
-        _fail(str(error), EXIT_FAIL if stack else EXIT_ERROR)
+        raise CommandError(str(error), EXIT_FAIL if stack else EXIT_ERROR) from None
     options = backtest.RunOptions(
         workers=workers,
         strict=strict,
@@ -101,12 +102,12 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
     try:
         units = backtest.plan(sources, options)
     except backtest.SourceError as error:
-        _fail(str(error), EXIT_FAIL)
+        raise CommandError(str(error), EXIT_FAIL) from None
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
         result = _run_with_progress(units, targets, options, show_progress)
     except backtest.BacktestError as error:
-        _fail(str(error), EXIT_FAIL)
+        raise CommandError(str(error), EXIT_FAIL) from None
     report = backtest.build_report(result)
     if html_path is not None:
         from trailguard.backtest.html import render_html
@@ -114,17 +115,14 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         try:
             html_path.write_text(render_html(report), encoding="utf-8")
         except OSError as error:
-            _fail(f"--html {html_path}: cannot write: {error.strerror or error}", EXIT_FAIL)
+            raise CommandError(f"--html {html_path}: cannot write: {error.strerror or error}", EXIT_FAIL) from None
     if as_json:
-        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(orjson.dumps(report.as_json_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        from rich.console import Console
-
         from trailguard.backtest.terminal import format_summary, format_table
+        from trailguard.cli.console import stdout_console
 
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console.width = max(console.width, 200)  # a pipe or a file: never cut ids or times
+        console = stdout_console()
         console.print(format_table(report))
         console.print(format_summary(report), markup=False)
 
@@ -156,8 +154,3 @@ def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOpt
         return backtest.run_units(units, targets, options, advance, on_start=bar.start)
     finally:
         bar.stop()
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    sys.stderr.write(f"error: {message}\n")
-    sys.exit(code)

@@ -11,7 +11,7 @@ import orjson
 from trailguard.catalog import Catalog, CatalogError, load_catalog
 from trailguard.catalog.render import (TABLE_HEADERS, detection_record, render_detection, render_plain_table,
                                        table_rows)
-from trailguard.cli import EXIT_ERROR, EXIT_FAIL
+from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, CommandError
 
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -29,8 +29,7 @@ def command(detection_id: str | None, as_json: bool) -> None:
     try:
         catalog = load_catalog()
     except CatalogError as error:
-        click.echo(f"error: the detection catalogue is invalid: {error}", err=True)
-        sys.exit(EXIT_FAIL)
+        raise CommandError(f"the detection catalogue is invalid: {error}", EXIT_FAIL) from None
     out = sys.stdout
     if detection_id is None:
         if as_json:
@@ -44,8 +43,7 @@ def command(detection_id: str | None, as_json: bool) -> None:
     try:
         detection = catalog.get(detection_id)
     except CatalogError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_ERROR)
+        raise CommandError(str(error), EXIT_ERROR) from None
     if as_json:
         out.write(orjson.dumps(detection_record(catalog, detection, full=True), option=orjson.OPT_INDENT_2).decode()
                   + "\n")

@@ -2,7 +2,8 @@
 
 No Pulumi CLI, plugins or credentials: reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` (encrypted
 `secure:` values become placeholders), validates, runs `__main__.py` under the SDK's mocks and
-prints the resource tree and the detections. Exit 1 with the message naming the key on bad config.
+prints the resource tree, the detections and the policy pack's violations with rich. Exit 1 with
+the message naming the key on bad config.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from trailguard.cli import EXIT_ERROR, EXIT_FAIL
+from trailguard.cli.console import stdout_console
+from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, CommandError, exit_with
 from trailguard.config import ConfigError
 
 
@@ -25,20 +27,16 @@ from trailguard.config import ConfigError
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 @click.option("--policy-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Policy-pack config (JSON, as for --policy-pack-config); default policies/config/<stack>.json.")
-@click.pass_context
-def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as_json: bool,
-            policy_config: Path | None) -> None:
+def command(stack: str, project_dir: Path, preview: bool, as_json: bool, policy_config: Path | None) -> None:
     """Check a stack offline: validate its config, show what `pulumi up` would create and run the
     policy pack on it (exit 1 on a mandatory violation)."""
     try:
-        from trailguard.check.policy_pack import (PolicyConfigError, check_policies, format_policy_report,
-                                                  policy_report_data)
-        from trailguard.check.report import check_data, format_check
+        from trailguard.check.policy_pack import PolicyConfigError, check_policies, policy_report_data
+        from trailguard.check.report import check_data, render_check, render_policy_report
         from trailguard.check.stack import check_stack
     except ImportError as err:
-        click.echo(f"error: trailguard check runs the Pulumi program and needs the Pulumi SDK ({err}); "
-                   "install it with: pip install 'trailguard[pulumi]'", err=True)
-        ctx.exit(EXIT_ERROR)
+        raise CommandError(f"trailguard check runs the Pulumi program and needs the Pulumi SDK ({err}); "
+                           "install it with: pip install 'trailguard[pulumi]'", EXIT_ERROR) from None
 
     try:
         result = check_stack(project_dir, stack, preview=preview)
@@ -46,20 +44,20 @@ def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as
         if as_json:
             click.echo(json.dumps({"stack": stack, "valid": False,
                                    "error": {"key": err.key, "message": err.message}}, indent=2))
-        click.echo(f"error: {err}", err=True)
-        ctx.exit(EXIT_FAIL)
+        raise CommandError(str(err), EXIT_FAIL) from None
     try:  # the policy pack on the mocked resources, through the analyzer as the engine runs it
         policies = check_policies(result.run, project_dir, stack, policy_config)
     except PolicyConfigError as err:
-        click.echo(f"error: {err}", err=True)
-        ctx.exit(EXIT_FAIL)
+        raise CommandError(str(err), EXIT_FAIL) from None
     if as_json:
         data = check_data(result)
         data["policies"] = policy_report_data(policies) if policies else None
         click.echo(json.dumps(data, indent=2))
     else:
-        click.echo(format_check(result), nl=False)
+        console = stdout_console()
+        console.print(render_check(result))
         if policies:
-            click.echo("\n" + format_policy_report(policies), nl=False)
+            console.print()
+            console.print(render_policy_report(policies))
     if policies and policies.has_mandatory:
-        ctx.exit(EXIT_FAIL)
+        exit_with(EXIT_FAIL)

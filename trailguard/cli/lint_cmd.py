@@ -7,7 +7,7 @@ import sys
 import click
 import orjson
 
-from trailguard.cli import EXIT_ERROR
+from trailguard.cli.errors import EXIT_ERROR, exit_with
 from trailguard.patterns import PatternSyntaxError, compile_pattern
 
 
@@ -44,4 +44,4 @@ def command(patterns: tuple[str, ...], as_json: bool) -> None:
         for warning in () if as_json else compiled.warnings:
             out.write(f"{label}: warning: {warning.code}: {warning.format(text)}\n")
     if invalid:
-        sys.exit(EXIT_ERROR)
+        exit_with(EXIT_ERROR)
