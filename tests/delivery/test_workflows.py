@@ -104,6 +104,12 @@ def test_every_action_is_pinned_to_a_commit_with_its_release_in_a_comment(path):
     assert set(remote) <= pinned
 
 
+def test_docs_list_every_pin():
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    for name, spec in ACTIONS.items():
+        assert f"| `{name}` | `{spec['release']}` | `{spec['commit']}` |" in docs, name
+
+
 def test_checkouts_leave_no_token_in_the_workspace():
     checkouts = [step for workflow in FILES.values() for job in workflow["jobs"].values()
                  for step in steps_using(job, "actions/checkout")]
