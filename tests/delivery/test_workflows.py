@@ -12,11 +12,17 @@ import pytest
 
 from tests.delivery.iam_eval import ROOT
 from tests.delivery.workflow_rules import (
+    ACTIONS,
+    check_checkout_credentials,
+    check_pins,
     check_pulumi_job,
     check_workflow,
     load,
     pulumi_steps,
+    steps_using,
+    uses_references,
     workflow_files,
+    written_remote_uses,
 )
 
 FILES = {path.name: load(path) for path in workflow_files()}
@@ -87,6 +93,31 @@ def test_versions_are_pinned_and_match_the_project():
             assert job.get("runs-on", "ubuntu-24.04") == "ubuntu-24.04"
 
 
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda path: path.name)
+def test_every_action_is_pinned_to_a_commit_with_its_release_in_a_comment(path):
+    text = path.read_text()
+    assert check_pins(text, path.name) == []
+    # Every `uses:` the runner sees was on a line check_pins read (none in a flow mapping).
+    remote = [r for r in uses_references(FILES[path.name]) if not r.startswith("./")]
+    assert sorted(remote) == sorted(written_remote_uses(text))
+    pinned = {f"{name}@{spec['commit']}" for name, spec in ACTIONS.items()}
+    assert set(remote) <= pinned
+
+
+def test_docs_list_every_pin():
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    for name, spec in ACTIONS.items():
+        assert f"| `{name}` | `{spec['release']}` | `{spec['commit']}` |" in docs, name
+
+
+def test_checkouts_leave_no_token_in_the_workspace():
+    checkouts = [step for workflow in FILES.values() for job in workflow["jobs"].values()
+                 for step in steps_using(job, "actions/checkout")]
+    assert len(checkouts) == 3
+    for name, workflow in FILES.items():
+        assert check_checkout_credentials(workflow, name) == []
+
+
 def test_no_long_lived_credentials_anywhere():
     for name, path in ((p.name, p) for p in workflow_files()):
         text = path.read_text()
@@ -143,6 +174,49 @@ def test_a_misspelt_input_an_unknown_step_and_static_keys_are_caught():
     assert any("long-lived AWS keys" in p for p in problems)
 
 
+def test_an_action_by_tag_or_without_its_release_comment_is_caught():
+    checkout = ACTIONS["actions/checkout"]
+    text = "\n".join([
+        "      - uses: actions/checkout@v4",
+        f"      - uses: actions/checkout@{checkout['commit']}",
+        f"        uses: actions/checkout@{checkout['commit']} # v4.2.2",
+        f"      - uses: actions/checkout@{checkout['commit'][:12]} # {checkout['release']}",
+        f"      - uses: actions/checkout@{checkout['commit']} # {checkout['release']}",
+        "    uses: ./.github/workflows/verify.yml",
+    ])
+    assert check_pins(text, "w.yml") == [
+        "w.yml:1: actions/checkout@v4 is not pinned to a full 40-hex commit",
+        "w.yml:1: actions/checkout@v4 needs its release as the comment (`# vX.Y.Z`), found 'none'",
+        f"w.yml:2: actions/checkout@{checkout['commit']} needs its release as the comment "
+        "(`# vX.Y.Z`), found 'none'",
+        f"w.yml:3: comment v4.2.2 but actions/checkout is pinned to {checkout['release']}",
+        f"w.yml:4: actions/checkout@{checkout['commit'][:12]} is not pinned to a full 40-hex "
+        "commit",
+    ]
+
+
+def test_an_action_pinned_to_another_commit_is_caught():
+    workflow = copy.deepcopy(VERIFY)
+    [step] = steps_using(workflow["jobs"]["test"], "actions/setup-python")
+    step["uses"] = "actions/setup-python@v5"
+    assert check_workflow(workflow, "verify.yml") == [
+        "verify.yml: job test step actions/setup-python@v5: actions/setup-python@v5 is not "
+        f"pinned to {ACTIONS['actions/setup-python']['commit']} (actions/setup-python "
+        f"{ACTIONS['actions/setup-python']['release']}, the release whose inputs are checked)"]
+
+
+def test_a_checkout_that_keeps_its_token_is_caught_unless_a_later_step_pushes():
+    workflow = copy.deepcopy(VERIFY)
+    steps = workflow["jobs"]["test"]["steps"]
+    [checkout] = steps_using(workflow["jobs"]["test"], "actions/checkout")
+    del checkout["with"]
+    assert check_checkout_credentials(workflow, "verify.yml") == [
+        "verify.yml: job test step 0: actions/checkout without persist-credentials: false, "
+        "and no later step pushes with git"]
+    steps.append({"run": "git tag v1 && git push origin v1"})
+    assert check_checkout_credentials(workflow, "verify.yml") == []
+
+
 def test_up_without_the_gate_is_caught():
     workflow = copy.deepcopy(DEPLOY)
     workflow["jobs"]["up"]["needs"] = "verfy"
@@ -175,8 +249,7 @@ def test_the_trailguard_commands_ci_and_deployments_run_pass_on_this_repository(
 
 def test_previews_assume_the_read_only_role_and_only_up_the_deploying_one():
     def role(job):
-        [step] = [s for s in job["steps"]
-                  if s.get("uses") == "aws-actions/configure-aws-credentials@v4"]
+        [step] = steps_using(job, "aws-actions/configure-aws-credentials")
         return step["with"]["role-to-assume"]
 
     assert role(VERIFY["jobs"]["preview"]) == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
