@@ -1,9 +1,11 @@
 """What a pattern's syntax tree says without running it: the public analysis API.
 
-Everything that reads a tree rather than an event goes through `walk`, the one traversal of
-`trailguard.patterns.ast`: the quota checks and lints, `selectors`, the back-test's partial
-decoder (`key_paths`) and dispatch index (`constraints`, `required_values`, `specialize`).
-A pattern compiler to another language, or a containment decision, builds on the same functions.
+`walk` is the one traversal of `trailguard.patterns.ast`: the quota checks, the lints, `selectors`
+and `key_paths` (what the back-test's partial decoder keeps) are loops over it. `constraints`
+(what every matching event holds, the back-test's dispatch index) and `specialize` (a pattern
+with one field's value known) are folds over a JSON expression: each combines its operands'
+answers, which a flat walk cannot. A pattern compiler to another language, or a containment
+decision, builds on the same functions.
 
     >>> from trailguard.patterns import parse, required_values
     >>> tree = parse('{ $.eventSource = s3.amazonaws.com && ($.eventName = A || $.eventName = B) }')
