@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from trailguard.alarms import AlarmSettings
 from trailguard.backtest import BacktestError, RunOptions, Target, build_report, from_detection_ids, run
 from trailguard.backtest.decode import PartialDecoder, decoder_for
-from trailguard.backtest.dispatch import PRESENT, Dispatcher, constraints, required_values, specialize
+from trailguard.backtest.dispatch import Dispatcher
 from trailguard.catalog import load_catalog
-from trailguard.patterns import compile_pattern
+from trailguard.patterns import PRESENT, compile_pattern, constraints, required_values, specialize
 
 from .conftest import FIXTURES, fixture_events, shared_events, write_delivery
 
@@ -44,7 +44,7 @@ def probe_events() -> list[dict]:
 
 def test_required_values_reads_the_tree():
     def needed(text):
-        return required_values(compile_pattern(text).tree.expr)
+        return required_values(compile_pattern(text).tree, "eventName")
 
     assert needed('{ $.eventName = "A" || $.eventName = B }') == {"A", "B"}
     assert needed("{ $.eventSource = s3.amazonaws.com && ($.eventName = A || $.eventName = B) }") == {"A", "B"}

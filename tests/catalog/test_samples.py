@@ -9,9 +9,8 @@ import pytest
 
 from trailguard.catalog import PROFILES, load_catalog
 from trailguard.catalog.loader import CATALOG_DIR
-from trailguard.patterns import compile_pattern, parse
+from trailguard.patterns import compile_pattern, parse, render_selector
 from trailguard.patterns.ast import And, Comparison, JsonPattern, Or, StringValue
-from trailguard.patterns.render import render_selector
 
 CATALOG = load_catalog()
 DETECTION_FILES = sorted((CATALOG_DIR / "detections").glob("*.yaml"))

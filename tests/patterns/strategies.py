@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from trailguard.patterns import ast
-from trailguard.patterns.parser import NUMBER_RE
+from trailguard.patterns.ast import NUMBER_RE
 
 KEYS = ["a", "b", "eventName", "x-y", "k_1"]
 WORDS = ["A", "B", "ConsoleLogin", "400", "x.y", "Ev*ent", "s3.amazonaws.com", ""]

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trailguard.patterns import compile_pattern, rules
-from trailguard.patterns.parser import parse
-from trailguard.patterns.render import render
+from trailguard.patterns import compile_pattern, parse, render, rules
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "filter-pattern-examples.json"
 CASES = json.loads(FIXTURE.read_text())["cases"]

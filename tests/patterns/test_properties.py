@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from trailguard.patterns import PatternSyntaxError, compile_pattern, parse, render
-from trailguard.patterns.reference import evaluate
+from trailguard.patterns._reference import evaluate
 
 from .strategies import any_tree, delimited_pattern, event, json_pattern, message, term_pattern
 

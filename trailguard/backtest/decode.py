@@ -21,7 +21,7 @@ try:
 except ImportError:  # optional: without it every event is decoded whole with orjson (same answers)
     msgspec = None  # type: ignore[assignment]
 
-from trailguard.patterns.ast import And, JsonPattern, Key, MatchAll, Or
+from trailguard.patterns import CompiledPattern
 from trailguard.records import CLOUDTRAIL_KEYS
 
 SAMPLE_PATHS: tuple[tuple[str, ...], ...] = (
@@ -92,38 +92,15 @@ def _field_type(name: str, sub: Any) -> Any:
     return Any if sub is _WHOLE else Optional[_typed_dict(name, sub)]
 
 
-def selector_paths(tree: Any) -> list[tuple[str, ...]] | None:
-    """Key paths a JSON pattern reads, cut at the first index or wildcard; None for a pattern
-    that reads the whole message (terms, regex, space-delimited) or any top-level key (`$.*`)."""
-    if not isinstance(tree, JsonPattern):
-        return None if not isinstance(tree, MatchAll) else []
-    paths: list[tuple[str, ...]] = []
-    stack = [tree.expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (And, Or)):
-            stack.extend(node.operands)
-            continue
-        path: list[str] = []
-        for part in node.selector.parts:
-            if not isinstance(part, Key):
-                break
-            path.append(part.name)
-        if not path:
-            return None
-        paths.append(tuple(path))
-    return paths
-
-
-def decoder_for(patterns: Iterable[Any]) -> PartialDecoder | None:
-    """A partial decoder for compiled patterns, or None when one of them may read any key
-    (a `$.*` wildcard, or a text pattern that reads the whole message) or msgspec is missing."""
+def decoder_for(patterns: Iterable[CompiledPattern]) -> PartialDecoder | None:
+    """A partial decoder for compiled patterns (keeping each one's `key_paths`), or None when one
+    of them may read any key (a `$.*` wildcard, or a text pattern that reads the whole message) or
+    msgspec is missing."""
     if msgspec is None:
         return None
     paths: list[tuple[str, ...]] = []
     for compiled in patterns:
-        found = selector_paths(compiled.tree)
-        if found is None:
+        if compiled.key_paths is None:
             return None
-        paths.extend(found)
+        paths.extend(compiled.key_paths)
     return PartialDecoder(paths)

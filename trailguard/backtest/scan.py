@@ -16,8 +16,7 @@ from itertools import chain, compress, repeat
 from operator import is_not, itemgetter
 from typing import Any, Sequence
 
-from trailguard.patterns import compile_pattern
-from trailguard.patterns.semantics import MISSING
+from trailguard.patterns import MISSING, compile_pattern
 from trailguard.records import Rejected, RecordDecoder, reason_kind
 from trailguard.timefmt import to_epoch_seconds
 

@@ -6,11 +6,17 @@ positions, and so `parse(render(tree)) == tree` holds. Children are tuples.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
 Span = tuple[int, int]
 NO_SPAN: Span = (0, 0)
+
+NUMBER_RE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+"""The language's number syntax, defined once: an unquoted value written this way parses as a
+`NumberValue`, and a space-delimited token or a `metricValue` written this way reads as a number.
+Sign, digits, optional decimals and exponent (`+1000`, `-1.5`, `10e-3`); not `.5`, `1.`, hex or `inf`."""
 
 
 # ---------------------------------------------------------------- values and selectors
@@ -26,7 +32,7 @@ class StringValue:
 
 @dataclass(frozen=True, slots=True)
 class NumberValue:
-    """A numeric operand, kept with its source text (`+1000`, `10e-3`)."""
+    """A numeric operand, kept with its source text (`+1000`, `10e-3`), which matches NUMBER_RE."""
 
     text: str
     span: Span = field(default=NO_SPAN, compare=False)

@@ -20,7 +20,7 @@ from .ast import (
     NotExists, Or, RegexPattern, Selector, StringValue, TermPattern,
 )
 from ._regex import compile_regex
-from .semantics import MISSING, is_exact_string, number_text, resolve, scalar_view, token_view, view_test, wildcard_form
+from ._semantics import MISSING, is_exact_string, number_text, resolve, scalar_view, token_view, view_test, wildcard_form
 
 Predicate = Callable[[Any], bool]
 
@@ -115,7 +115,7 @@ def compile_comparison(node: Comparison) -> Predicate:
 
 
 def _string_test(pattern_text: str) -> Callable[[str], bool]:
-    """`semantics.string_predicate` as a built-in callable: no Python frame per test. The
+    """`_semantics.string_predicate` as a built-in callable: no Python frame per test. The
     reference evaluator keeps the plain version, and the property tests hold the two equal."""
     kind, core = wildcard_form(pattern_text)
     if kind == "any":

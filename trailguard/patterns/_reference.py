@@ -11,8 +11,8 @@ from typing import Any
 from .ast import And, Comparison, DelimitedPattern, Ellipsis_, FieldCondition, IsCheck, JsonPattern, MatchAll, \
     NotExists, Or, RegexPattern, TermPattern
 from ._regex import compile_regex
-from .compiler import compile_extractor
-from .semantics import resolve, scalar_view, token_view, view_test
+from ._compiler import compile_extractor
+from ._semantics import resolve, scalar_view, token_view, view_test
 
 
 def evaluate(tree: Any, event: Any, text: str) -> bool:

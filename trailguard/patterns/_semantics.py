@@ -1,5 +1,5 @@
 """What one comparison means: the value-level rules shared by the compiler and the reference
-evaluator (`reference.py`), so both agree by construction on the leaves and differ only in how
+evaluator (`_reference.py`), so both agree by construction on the leaves and differ only in how
 they walk and optimise the tree.
 
 A JSON value is compared through its *scalar view* `(text, number)`: strings are text, numbers are
@@ -10,16 +10,13 @@ scalar view and fail every comparison (rules A11, A13, A19); only IS and NOT EXI
 from __future__ import annotations
 
 import operator
-import re
 from typing import Any, Callable, Iterable
 
 from . import rules
 from ._regex import compile_regex
-from .ast import Index, Key, NumberValue, Regex, StringValue, Wildcard
+from .ast import NUMBER_RE, Index, Key, NumberValue, Regex, StringValue, Wildcard
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__slots__": ()})()
-
-NUMBER_TEXT_RE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
 
 _NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
@@ -42,7 +39,7 @@ def scalar_view(value: Any) -> tuple[str, float | None] | None:
 
 def token_view(token: str) -> tuple[str, float | None]:
     """Scalar view of a space-delimited field: text, and a number if the token looks like one."""
-    return token, float(token) if NUMBER_TEXT_RE.match(token) else None
+    return token, float(token) if NUMBER_RE.match(token) else None
 
 
 def wildcard_form(pattern_text: str) -> tuple[str, str]:

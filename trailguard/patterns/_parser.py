@@ -15,7 +15,7 @@ from typing import Callable
 from . import rules
 from .ast import (
     And, Comparison, DelimitedPattern, Ellipsis_, Expr, Field, FieldCondition, Index,
-    IsCheck, JsonPattern, Key, MatchAll, NotExists, NumberValue, Or, Pattern, Regex, RegexPattern,
+    IsCheck, JsonPattern, Key, MatchAll, NotExists, NUMBER_RE, NumberValue, Or, Pattern, Regex, RegexPattern,
     Selector, StringValue, Term, TermPattern, Value, Wildcard,
 )
 from .errors import PatternSyntaxError
@@ -26,7 +26,6 @@ TERM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 BARE_VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.*:/@+-")
 OPERATORS = ("!=", "<=", ">=", "=", "<", ">")  # longest first
 NUMERIC_OPERATORS = frozenset({"<", ">", "<=", ">="})
-NUMBER_RE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
 
 
 def parse(text: str) -> Pattern:

@@ -1,0 +1,100 @@
+"""AWS quotas (errors) and lints (warnings) over a parsed pattern.
+
+Syntax errors are raised by the parser; this module checks what only the whole tree shows: the
+1024-character cap, at most 2 regexes, wildcard-selector quotas, and the traps users fall into.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from . import rules
+from ._render import render_selector
+from .analysis import selectors, walk
+from .ast import And, Comparison, DelimitedPattern, Field, FieldCondition, JsonPattern, Or, Pattern, Regex, StringValue, TermPattern
+from .errors import Diagnostic, PatternSyntaxError, Severity
+
+
+def check_quotas(text: str, tree: Pattern) -> None:
+    """Raise `PatternSyntaxError` if the pattern breaks one of AWS's documented limits (the length
+    cap is enforced by the parser, before it recurses)."""
+    regexes = [node for node in walk(tree) if node.__class__ is Regex]
+    if len(regexes) > rules.MAX_REGEX_PER_PATTERN:
+        raise PatternSyntaxError(
+            f"pattern has {len(regexes)} regular expressions; CloudWatch Logs allows at most "
+            f"{rules.MAX_REGEX_PER_PATTERN} per filter pattern", text, regexes[rules.MAX_REGEX_PER_PATTERN].span[0],
+            "E151")
+    total = 0
+    for selector in selectors(tree):
+        count = selector.wildcards
+        if count > rules.MAX_WILDCARD_SELECTORS_PER_SELECTOR:
+            raise PatternSyntaxError(
+                f"selector {render_selector(selector)} has {count} wildcard selectors ([*] or .*); at most "
+                f"{rules.MAX_WILDCARD_SELECTORS_PER_SELECTOR} is allowed per selector", text, selector.span[0], "E152")
+        total += count
+        if total > rules.MAX_WILDCARD_SELECTORS_PER_PATTERN:
+            raise PatternSyntaxError(
+                f"pattern has more than {rules.MAX_WILDCARD_SELECTORS_PER_PATTERN} wildcard selectors "
+                "([*] or .*); CloudWatch Logs allows at most 3 per filter pattern", text, selector.span[0], "E153")
+
+
+def lint(tree: Pattern) -> tuple[Diagnostic, ...]:
+    """Warnings for valid patterns that probably do not do what their author meant."""
+    return tuple(sorted(_lint(tree), key=lambda d: (d.column, d.code)))
+
+
+def _lint(tree: Pattern) -> Iterator[Diagnostic]:
+    if isinstance(tree, TermPattern):
+        optional = [t for t in tree.terms if t.kind == "optional"]
+        others = [t for t in tree.terms if t.kind != "optional"]
+        if optional and others and rules.OPTIONAL_TERMS_IGNORED_WITH_OTHERS:
+            yield Diagnostic(
+                "W004", "'?' terms are ignored by CloudWatch Logs when the pattern also has ordinary or '-' "
+                "terms; this pattern behaves as if the '?' terms were absent", optional[0].span[0] + 1,
+                Severity.WARNING)
+        return
+    json = isinstance(tree, JsonPattern)
+    names = {f.name for f in tree.fields if isinstance(f, Field) and f.name} if isinstance(tree, DelimitedPattern) else set()
+    for node in walk(tree):
+        cls = node.__class__
+        if cls is Or and json:
+            yield from _lint_or(node)
+        elif cls is Comparison:
+            yield from _lint_comparison(node)
+        elif cls is StringValue:
+            yield from _lint_string(node)
+        elif cls is FieldCondition and node.field_name not in names:
+            yield Diagnostic(
+                "W006", f"the condition tests field {node.field_name!r}, which is not a field of "
+                "this pattern, so it never matches (rule A8)", node.span[0] + 1, Severity.WARNING)
+
+
+def _lint_or(node: Or) -> Iterator[Diagnostic]:
+    for operand in node.operands:
+        if isinstance(operand, And) and not operand.parenthesized:
+            yield Diagnostic(
+                "W002", "'&&' and '||' are mixed without parentheses; '&&' binds tighter, so this reads as "
+                "a || (b && c). Add parentheses to say which you mean", operand.span[0] + 1, Severity.WARNING)
+
+
+def _lint_comparison(expr: Comparison) -> Iterator[Diagnostic]:
+    name = render_selector(expr.selector)
+    if expr.op == "!=" and name not in rules.ALWAYS_PRESENT_CLOUDTRAIL_FIELDS:
+        yield Diagnostic(
+            "W001", f"'!=' on {name}, a field CloudTrail often omits: '!=' never matches an event "
+            "without the field. If absent should count, add "
+            f"'|| {name} NOT EXISTS'", expr.span[0] + 1, Severity.WARNING)
+    if (isinstance(expr.value, StringValue) and not expr.value.quoted
+            and expr.value.text in ("true", "false", "null") and rules.EQUALS_TRUE_IS_STRING_COMPARE):
+        yield Diagnostic(
+            "W005", f"'{expr.op} {expr.value.text}' compares with the string \"{expr.value.text}\" and never "
+            f"matches a JSON {'null' if expr.value.text == 'null' else 'boolean'}; use "
+            f"IS {expr.value.text.upper()}", expr.value.span[0] + 1, Severity.WARNING)
+
+
+def _lint_string(value: StringValue) -> Iterator[Diagnostic]:
+    if "*" in value.text.strip("*"):
+        inner = value.text.strip("*")
+        yield Diagnostic(
+            "W003", f"the '*' inside {inner!r} is a literal asterisk: only a leading or trailing '*' is a "
+            "wildcard", value.span[0] + 1, Severity.WARNING)
