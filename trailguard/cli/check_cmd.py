@@ -31,6 +31,7 @@ def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as
     """Check a stack offline: validate its config, show what `pulumi up` would create and run the
     policy pack on it (exit 1 on a mandatory violation)."""
     try:
+        from trailguard.check.layout import ProjectLayout
         from trailguard.check.policy_pack import (PolicyConfigError, check_policies, format_policy_report,
                                                   policy_report_data)
         from trailguard.check.report import check_data, format_check
@@ -40,8 +41,9 @@ def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as
                    "install it with: pip install 'trailguard[pulumi]'", err=True)
         ctx.exit(EXIT_ERROR)
 
+    layout = ProjectLayout.for_repository(project_dir)  # this repository's program modules and pack folder
     try:
-        result = check_stack(project_dir, stack, preview=preview)
+        result = check_stack(layout, stack, preview=preview)
     except ConfigError as err:
         if as_json:
             click.echo(json.dumps({"stack": stack, "valid": False,
@@ -49,7 +51,7 @@ def command(ctx: click.Context, stack: str, project_dir: Path, preview: bool, as
         click.echo(f"error: {err}", err=True)
         ctx.exit(EXIT_FAIL)
     try:  # the policy pack on the mocked resources, through the analyzer as the engine runs it
-        policies = check_policies(result.run, project_dir, stack, policy_config)
+        policies = check_policies(result.run, layout, stack, policy_config)
     except PolicyConfigError as err:
         click.echo(f"error: {err}", err=True)
         ctx.exit(EXIT_FAIL)
