@@ -3,7 +3,9 @@
 Exit codes follow sqlfluff's convention: 0 success, 1 a failure the command reports
 (unreadable input, a mandatory violation, bad stack config), 2 a usage error or invalid pattern.
 Each sub-command lives in its own module and is imported only when it runs, so `trailguard test`
-never pays for importing Pulumi.
+never pays for importing Pulumi. This package needs the `cli` extra; the console script
+(`trailguard.__main__:run`) says so when click is missing, and a sub-command whose extra is not
+installed (`pulumi` for check, `backtest` for S3 sources) fails with the extra to install.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import importlib
 import click
 
 from trailguard import __version__
+from trailguard.extras import extra_for, missing_extra_message
 
 EXIT_SUCCESS = 0
 EXIT_FAIL = 1
@@ -37,6 +40,16 @@ class _LazyGroup(click.Group):
         if module is None:
             return None
         return importlib.import_module(f"trailguard.cli.{module}").command
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as error:
+            extra = extra_for(error.name)
+            if extra is None:
+                raise
+            needed_by = f"trailguard {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "trailguard"
+            raise click.ClickException(missing_extra_message(error.name, extra, needed_by)) from error
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
