@@ -63,10 +63,12 @@ def main() -> int:
         base_tree = scratch_dir / "base"
         _export(args.base, base_tree)
         empty = _measure("empty venv (pip only)", scratch_dir / "venv-empty", None)
-        before = _measure(f"before: {args.base} ({base_commit})", scratch_dir / "venv-before", base_tree)
+        base_label = base_commit if args.base.startswith(base_commit) else f"{args.base} ({base_commit})"
+        before = _measure(f"before: {base_label}", scratch_dir / "venv-before", base_tree)
         after = _measure(f"after: this tree ({head_commit}{', uncommitted changes' if dirty else ''})",
                          scratch_dir / "venv-after", ROOT)
-    report = _markdown(empty, before, after)
+    command = " ".join(["python", "bench/pack_install_size.py", *sys.argv[1:]])
+    report = _markdown(empty, before, after, command)
     print(report)
     if args.out:
         args.out.write_text(report)
@@ -119,7 +121,7 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def _markdown(empty: Install, before: Install, after: Install) -> str:
+def _markdown(empty: Install, before: Install, after: Install, command: str) -> str:
     def row(install: Install) -> str:
         over = install.site_packages_bytes - empty.site_packages_bytes
         return (f"| {install.label} | {_mb(install.site_packages_bytes)} | {_mb(over)} | "
@@ -135,6 +137,8 @@ def _markdown(empty: Install, before: Install, after: Install) -> str:
         "What `pip install -r requirements.txt`, run in `policies/` as the Pulumi CLI does it, puts in a",
         "fresh virtualenv; measured by `bench/pack_install_size.py` (site-packages bytes on disk as `du`",
         "counts them, and the distributions `importlib.metadata` sees).",
+        "",
+        f"Command: `{command}`",
         "",
         f"Machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}, {empty.pip} (the venvs' own); packages from the local index (/etc/pip.conf).",
@@ -152,6 +156,7 @@ def _markdown(empty: Install, before: Install, after: Install) -> str:
         "",
         f"CLI/back-test packages still in the pack's venv: {', '.join(watched_after) or 'none'}.",
         "",
+        "pip time is wall-clock on a shared machine, indicative only; the sizes do not depend on it.",
         "The library is installed editable (`-e ..`) in both, so its own code is outside site-packages;",
         "the published pack vendors its wheel instead, the same size before and after.",
         "",
