@@ -27,8 +27,10 @@ from tests.components.program_runs import (
     statement,
 )
 from trailguard.check.harness import MOCK_ACCOUNT, UNKNOWN, run_program
+from trailguard.check.layout import ProjectLayout
 from trailguard.config import load_stack_config, read_stack_config
 
+LAYOUT = ProjectLayout.for_repository(PROJECT)
 REGION = "us-east-1"  # aws:region in Pulumi.prod.yaml
 
 
@@ -39,7 +41,7 @@ def prod_config():
 
 @pytest.fixture(scope="module", params=[False, True], ids=["update", "preview"])
 def prod(request):
-    return run_program(PROJECT, "prod", preview=request.param)
+    return run_program(LAYOUT, "prod", preview=request.param)
 
 
 def topic_urn(run, topic_name: str) -> str:

@@ -27,13 +27,15 @@ from tests.components.program_runs import (
 )
 from tests.config.bad_inputs import BAD_INPUTS
 from trailguard.check.harness import MOCK_ACCOUNT, run_program
+from trailguard.check.layout import ProjectLayout
 from trailguard.config import ConfigError
 
+LAYOUT = ProjectLayout.for_repository(PROJECT)
 ORG_ID = "o-abcdef1234"
 
 
 def test_dev_is_unprotected_sse_s3_and_has_no_log_group_key():
-    run = run_program(PROJECT, "dev")
+    run = run_program(LAYOUT, "dev")
     assert not any(r.protect for r in run.resources)
     (rule,) = [r for r in run.resources if r.type.endswith("BucketServerSideEncryptionConfiguration")][0].inputs["rules"]
     assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
@@ -44,7 +46,7 @@ def test_dev_is_unprotected_sse_s3_and_has_no_log_group_key():
 
 
 def test_existing_trail_creates_no_trail_resources_and_filters_use_its_log_group():
-    run = run_program(PROJECT, "dev", config_overrides={
+    run = run_program(LAYOUT, "dev", config_overrides={
         "trail": {"create": False, "existingLogGroupName": "aws-controltower/CloudTrailLogs"}})
     audit = one(run, AUDIT_TRAIL)
     assert run.children(audit.urn) == []
@@ -57,7 +59,7 @@ def test_existing_trail_creates_no_trail_resources_and_filters_use_its_log_group
 
 def test_existing_topic_is_referenced_not_created():
     arn = f"arn:aws:sns:eu-west-1:{MOCK_ACCOUNT}:security-pager"
-    run = run_program(PROJECT, "dev", config_overrides={"notifications": {"topics": {"pager": {"arn": arn}}}})
+    run = run_program(LAYOUT, "dev", config_overrides={"notifications": {"topics": {"pager": {"arn": arn}}}})
     assert run.children(one(run, ALERT_TOPIC).urn) == []
     assert not run.of_type(TOPIC) and not run.of_type(SUBSCRIPTION)
     assert {tuple(a.inputs["alarmActions"]) for a in run.of_type(ALARM)} == {(arn,)}
@@ -65,7 +67,7 @@ def test_existing_topic_is_referenced_not_created():
 
 
 def test_organization_trail_scopes_role_and_bucket_to_the_organization_too():
-    run = run_program(PROJECT, "dev", config_overrides={
+    run = run_program(LAYOUT, "dev", config_overrides={
         "trail": {"organization": True, "organizationId": ORG_ID}})
     assert one(run, TRAIL).inputs["isOrganizationTrail"] is True
     streams = policy(one(run, ROLE_POLICY))["Statement"][0]["Resource"]
@@ -77,7 +79,7 @@ def test_organization_trail_scopes_role_and_bucket_to_the_organization_too():
 
 def test_lambda_subscription_gets_an_invoke_permission_for_this_topic_only():
     function = f"arn:aws:lambda:eu-west-1:{MOCK_ACCOUNT}:function:alert-router"
-    run = run_program(PROJECT, "dev", config_overrides={"notifications": {"topics": {"alerts": {
+    run = run_program(LAYOUT, "dev", config_overrides={"notifications": {"topics": {"alerts": {
         "subscriptions": [{"protocol": "lambda", "endpoint": function}]}}}})
     (permission,) = run.of_type("aws:lambda/permission:Permission")
     topic = one(run, TOPIC)
@@ -97,7 +99,7 @@ def test_provider_passed_in_opts_reaches_every_child_and_its_region_the_policies
         '                                opts=pulumi.ResourceOptions(providers={"aws": frankfurt}))')
     assert "frankfurt" in main
     (project / "__main__.py").write_text(main)
-    run = run_program(project, "dev")
+    run = run_program(ProjectLayout.for_repository(project), "dev")
     (provider,) = run.of_type("pulumi:providers:aws")
     custom = [r for r in run.resources if r.custom and r is not provider]
     assert custom and all(r.provider and r.provider.startswith(provider.urn) for r in custom)
@@ -109,7 +111,7 @@ def test_two_instances_never_collide(tmp_path):
     main = (project / "__main__.py").read_text()
     main += '\nsecond = SecurityMonitoring(f"trailguard-{pulumi.get_stack()}-eu", config)\n'
     (project / "__main__.py").write_text(main)
-    run = run_program(project, "dev")
+    run = run_program(ProjectLayout.for_repository(project), "dev")
     urns = [r.urn for r in run.resources]
     assert len(urns) == len(set(urns))
     assert len(run.of_type(TRAIL)) == 2
@@ -118,7 +120,7 @@ def test_two_instances_never_collide(tmp_path):
 
 @pytest.mark.parametrize(("overrides", "key", "fragments"), BAD_INPUTS)
 def test_rejected_config_registers_nothing(overrides, key, fragments):
-    run = run_program(PROJECT, "prod", config_overrides=overrides, raise_errors=False)
+    run = run_program(LAYOUT, "prod", config_overrides=overrides, raise_errors=False)
     assert isinstance(run.error, ConfigError)
     assert isinstance(run.error, pulumi.RunError)  # Pulumi prints the message, not a traceback
     assert run.error.key == key
@@ -129,20 +131,20 @@ def test_rejected_config_registers_nothing(overrides, key, fragments):
 
 def test_run_program_raises_the_config_error_by_default():
     with pytest.raises(ConfigError, match="trailguard:overrides.root-usage.threshold"):
-        run_program(PROJECT, "prod", config_overrides={"overrides": {"root-usage": {"threshold": -1}}})
+        run_program(LAYOUT, "prod", config_overrides={"overrides": {"root-usage": {"threshold": -1}}})
 
 
 def test_unknown_stack_key_in_the_program_is_refused():
-    run = run_program(PROJECT, "dev", config_overrides={"trailguard:detecions": ["seed"]}, raise_errors=False)
+    run = run_program(LAYOUT, "dev", config_overrides={"trailguard:detecions": ["seed"]}, raise_errors=False)
     assert isinstance(run.error, ConfigError) and "did you mean 'detections'" in str(run.error)
     assert run.resources == []
 
 
 def test_harness_runs_repeatedly_in_one_process_without_leaking_state():
-    first = run_program(PROJECT, "dev")
-    failed = run_program(PROJECT, "dev", config_overrides={"profile": "nope"}, raise_errors=False)
-    again = run_program(PROJECT, "dev", preview=True)
-    last = run_program(PROJECT, "dev")
+    first = run_program(LAYOUT, "dev")
+    failed = run_program(LAYOUT, "dev", config_overrides={"profile": "nope"}, raise_errors=False)
+    again = run_program(LAYOUT, "dev", preview=True)
+    last = run_program(LAYOUT, "dev")
     assert failed.error is not None and failed.resources == []
     assert [r.urn for r in first.resources] == [r.urn for r in last.resources]
     assert sorted(r.urn for r in again.resources) == sorted(r.urn for r in first.resources)
@@ -153,8 +155,8 @@ def test_a_program_failing_midway_reports_what_it_registered_and_the_next_run_is
     project = copy_project(tmp_path)
     main = (project / "__main__.py").read_text()
     (project / "__main__.py").write_text(main + '\nraise RuntimeError("boom after registering")\n')
-    failed = run_program(project, "dev", raise_errors=False)
+    failed = run_program(ProjectLayout.for_repository(project), "dev", raise_errors=False)
     assert isinstance(failed.error, RuntimeError) and "boom" in str(failed.error)
     assert failed.of_type(TRAIL)
-    clean = run_program(PROJECT, "dev")
+    clean = run_program(LAYOUT, "dev")
     assert clean.error is None and clean.outputs["logGroupName"] == "/aws/cloudtrail/trailguard-dev-audit"

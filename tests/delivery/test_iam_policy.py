@@ -28,9 +28,10 @@ MANAGED_POLICY_MAX_CHARS = 6144  # IAM quota for a customer managed policy, whit
 def stack_run(request):
     """The program under mocks for a stack (prod is the one the policy is for; dev must fit too)."""
     from trailguard.check.harness import MOCK_ACCOUNT, run_program
+    from trailguard.check.layout import ProjectLayout
 
     assert MOCK_ACCOUNT == TABLE["account"], "the table's placeholder account is the mocks' account"
-    return run_program(ROOT, request.param)
+    return run_program(ProjectLayout.for_repository(ROOT), request.param)
 
 
 def _region(run) -> str:

@@ -19,6 +19,7 @@ import pytest
 from tests.config.bad_inputs import event
 from trailguard.catalog import load_catalog
 from trailguard.check.harness import ProgramRun, run_program
+from trailguard.check.layout import ProjectLayout
 from trailguard.check.policy_pack import (
     PolicyViolation,
     analyze_run,
@@ -30,6 +31,7 @@ from trailguard.check.policy_pack import (
 from trailguard.config import read_stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
+LAYOUT = ProjectLayout.for_repository(ROOT)
 PREFIX = "trailguard-prod"
 MODES = ["update", "preview"]
 VPC_SECURITYHUB = load_catalog().get("vpc-changes").pattern_for("securityhub")
@@ -37,14 +39,14 @@ VPC_SECURITYHUB = load_catalog().get("vpc-changes").pattern_for("securityhub")
 
 @pytest.fixture(scope="module")
 def analyzer():
-    pack = load_pack(ROOT / "policies")
+    pack = load_pack(LAYOUT.pack_dir, LAYOUT.pack_package)
     config = resolve_policy_config(read_policy_config(ROOT / "policies" / "config" / "prod.json"), pack.ALL_POLICIES)
     return make_analyzer(pack, config)
 
 
 @pytest.fixture(scope="module")
 def prod_runs() -> dict[str, ProgramRun]:
-    return {mode: run_program(ROOT, "prod", preview=mode == "preview") for mode in MODES}
+    return {mode: run_program(LAYOUT, "prod", preview=mode == "preview") for mode in MODES}
 
 
 def judge(run: ProgramRun, analyzer) -> list[PolicyViolation]:
@@ -52,7 +54,7 @@ def judge(run: ProgramRun, analyzer) -> list[PolicyViolation]:
 
 
 def run_with_config(mode: str, **overrides: Any) -> ProgramRun:
-    return run_program(ROOT, "prod", preview=mode == "preview", config_overrides=overrides)
+    return run_program(LAYOUT, "prod", preview=mode == "preview", config_overrides=overrides)
 
 
 def changed(run: ProgramRun, name: str, change: Callable[[dict], None],
@@ -237,7 +239,7 @@ def test_unprotected_detection_is_advisory_by_default_and_mandatory_in_prod(mode
                         for r in run.resources]
     alarm = f"aws:cloudwatch/metricAlarm:MetricAlarm::{PREFIX}-root-usage-alarm"
     assert summary(judge(run, analyzer)) == [("detections-protected", "mandatory", alarm)]
-    pack = load_pack(ROOT / "policies")
+    pack = load_pack(LAYOUT.pack_dir, LAYOUT.pack_package)
     default = make_analyzer(pack, resolve_policy_config({}, pack.ALL_POLICIES))
     assert ("detections-protected", "advisory", alarm) in summary(judge(run, default))
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
+from trailguard.extras import missing_extra_message
 from trailguard.records import UNREADABLE, RecordDecoder, RecordSourceError, Rejected, iter_batches, iter_path_names
 
 S3_SCHEME = "s3://"
@@ -156,8 +157,11 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 def s3_client(options: S3Options) -> Any:
     """A boto3 S3 client from the standard credential and region chain (`AWS_ENDPOINT_URL` is
     honoured by boto3 itself; `endpoint_url` overrides it)."""
-    import boto3
-    from botocore.config import Config
+    try:
+        import boto3
+        from botocore.config import Config
+    except ModuleNotFoundError as error:
+        raise SourceError(missing_extra_message(error.name or "boto3", "backtest", "reading s3:// sources")) from None
 
     session = boto3.session.Session()
     region = options.region or session.region_name or "us-east-1"

@@ -4,8 +4,8 @@ No Pulumi CLI, no plugins, no credentials: `__main__.py` runs in-process with
 `pulumi.runtime.set_mocks`, config read from `Pulumi.yaml` + `Pulumi.<stack>.yaml` the way the
 engine passes it (strings, JSON for objects), and a monitor that keeps each registration's
 parent, dependencies and `protect` flag (the SDK's `MockResourceArgs` drops them). Callable any
-number of times in one process: each run resets the runtime, config and the imported
-`components` package (pulumi-notes 2.4/2.5).
+number of times in one process: each run resets the runtime, config and the program's own
+packages (the layout's `program_modules`; pulumi-notes 2.4/2.5).
 
 In preview mode, outputs a provider would compute (ARNs, ids) are unknown, as in `pulumi preview`;
 they appear as `UNKNOWN` in inputs and outputs.
@@ -27,6 +27,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.sync_await import _sync_await
 
+from trailguard.check.layout import ProjectLayout
 from trailguard.config import NAMESPACE, encode_for_engine, read_project_settings
 
 MOCK_ACCOUNT = "123456789012"
@@ -79,16 +80,18 @@ class ProgramRun:
         return [r for r in self.resources if r.parent == urn]
 
 
-def run_program(project_dir: Path, stack: str, *, preview: bool = False,
+def run_program(layout: ProjectLayout, stack: str, *, preview: bool = False,
                 config_overrides: Mapping[str, Any] | None = None,
                 raise_errors: bool = True) -> ProgramRun:
-    """Run `project_dir/__main__.py` for `stack` under mocks; raise what the program raised.
+    """Run the program of `layout` (`project_dir/__main__.py`) for `stack` under mocks; raise
+    what the program raised.
 
     `config_overrides` keys are `trailguard` keys (`"detections"`) or namespaced (`"aws:region"`);
     a value of None removes the key. With `raise_errors=False` a failed run is returned with
     `.error` set and whatever was registered before the failure.
     """
-    project_dir = Path(project_dir).resolve()
+    layout = require_layout(layout)
+    project_dir = Path(layout.project_dir).resolve()
     settings = read_project_settings(project_dir, stack)
     for key, value in (config_overrides or {}).items():
         full = key if ":" in key else f"{NAMESPACE}:{key}"
@@ -98,12 +101,20 @@ def run_program(project_dir: Path, stack: str, *, preview: bool = False,
             settings[full] = value
     region = str(settings.get("aws:region") or DEFAULT_REGION)
     return run_project(project_dir, stack, encode_for_engine(settings), preview=preview, region=region,
-                       raise_errors=raise_errors)
+                       modules=layout.program_modules, raise_errors=raise_errors)
+
+
+def require_layout(layout: Any) -> ProjectLayout:
+    """`layout` itself; a TypeError naming the fix for a bare path (the pre-layout signature)."""
+    if not isinstance(layout, ProjectLayout):
+        raise TypeError(f"expected a ProjectLayout, got {type(layout).__name__} {layout!r}; for this "
+                        "repository's layout pass ProjectLayout.for_repository(path)")
+    return layout
 
 
 def run_project(project_dir: Path, stack: str, config: Mapping[str, str], *, project: str = NAMESPACE,
                 preview: bool = False, region: str = DEFAULT_REGION,
-                modules: tuple[str, ...] = ("components",), raise_errors: bool = True) -> ProgramRun:
+                modules: tuple[str, ...] = (), raise_errors: bool = True) -> ProgramRun:
     """Run any Pulumi Python project's `__main__.py` under these mocks with exactly `config`
     (`ns:key` -> engine string). `modules` are the project's own packages, dropped from
     `sys.modules` before and after so each run imports the directory it is pointed at."""

@@ -25,9 +25,9 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer  # private API: pulumi-
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from trailguard.check.harness import UNKNOWN as HARNESS_UNKNOWN
-from trailguard.check.harness import MockedResource, ProgramRun
+from trailguard.check.harness import MockedResource, ProgramRun, require_layout
+from trailguard.check.layout import ProjectLayout
 
-PACK_PACKAGE = "trailguard_policies"
 LEVELS: tuple[str, ...] = ("advisory", "mandatory", "remediate", "disabled")
 _PROTO_LEVEL_NAMES = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.DISABLED: "disabled"}
 
@@ -54,19 +54,19 @@ class PolicyViolation:
         return f"{parts[-2].rsplit('$', 1)[-1]}::{parts[-1]}" if len(parts) >= 2 else self.urn
 
 
-def load_pack(pack_dir: Path) -> ModuleType:
-    """Import the pack's policies package from `pack_dir` (the folder holding PulumiPolicy.yaml)."""
+def load_pack(pack_dir: Path, package: str) -> ModuleType:
+    """Import the pack's policies `package` from `pack_dir` (the folder holding PulumiPolicy.yaml)."""
     pack_dir = Path(pack_dir).resolve()
-    if not (pack_dir / PACK_PACKAGE / "__init__.py").is_file():
-        raise PolicyConfigError(f"{pack_dir}: no policy pack here (expected {PACK_PACKAGE}/__init__.py)")
-    loaded = sys.modules.get(PACK_PACKAGE)
+    if not (pack_dir / package / "__init__.py").is_file():
+        raise PolicyConfigError(f"{pack_dir}: no policy pack here (expected {package}/__init__.py)")
+    loaded = sys.modules.get(package)
     if loaded is not None and Path(loaded.__file__ or "").resolve().parent.parent == pack_dir:
         return loaded
-    for name in [m for m in sys.modules if m == PACK_PACKAGE or m.startswith(PACK_PACKAGE + ".")]:
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
         del sys.modules[name]
     sys.path.insert(0, str(pack_dir))
     try:
-        return importlib.import_module(PACK_PACKAGE)
+        return importlib.import_module(package)
     finally:
         sys.path.remove(str(pack_dir))
 
@@ -276,20 +276,23 @@ class PolicyReport:
         return any(v.level == "mandatory" for v in self.violations)
 
 
-def check_policies(run: ProgramRun, project_dir: Path, stack: str, config_path: Path | None = None) -> PolicyReport | None:
-    """Run `project_dir/policies` on `run`; None when the project has no pack.
+def check_policies(run: ProgramRun, layout: ProjectLayout, stack: str,
+                   config_path: Path | None = None) -> PolicyReport | None:
+    """Run the layout's policy pack on `run`; None when the project has no pack.
 
-    Without `config_path`, `policies/config/<stack>.json` is used when it exists, else the
+    Without `config_path`, the pack's `config/<stack>.json` is used when it exists, else the
     schema defaults. Raises PolicyConfigError naming the file and key.
     """
-    pack_dir = Path(project_dir) / "policies"
-    if not (pack_dir / PACK_PACKAGE).is_dir():
+    layout = require_layout(layout)
+    pack_dir = Path(layout.pack_dir) if layout.pack_dir is not None else None
+    if pack_dir is None or not (pack_dir / layout.pack_package).is_dir():
         if config_path is not None:
-            raise PolicyConfigError(f"--policy-config given but {pack_dir} holds no policy pack")
+            where = f"{pack_dir} holds no policy pack" if pack_dir else "the project has no policy pack"
+            raise PolicyConfigError(f"--policy-config given but {where}")
         return None
-    if config_path is None and (pack_dir / "config" / f"{stack}.json").is_file():
-        config_path = pack_dir / "config" / f"{stack}.json"
-    pack = load_pack(pack_dir)
+    if config_path is None:
+        config_path = layout.pack_config(stack)
+    pack = load_pack(pack_dir, layout.pack_package)
     raw = read_policy_config(config_path) if config_path is not None else {}
     config = resolve_policy_config(raw, pack.ALL_POLICIES, source=str(config_path or "policy config"))
     return PolicyReport(pack_dir, config_path, tuple(analyze_run(run, make_analyzer(pack, config))))

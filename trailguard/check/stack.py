@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from trailguard.check.harness import ProgramRun, run_program
+from trailguard.check.harness import ProgramRun, require_layout, run_program
+from trailguard.check.layout import ProjectLayout
 from trailguard.config import StackConfig, load_stack_config, read_stack_config
 
 
@@ -23,9 +24,9 @@ class StackCheck:
     run: ProgramRun
 
 
-def check_stack(project_dir: Path, stack: str, *, preview: bool = False) -> StackCheck:
+def check_stack(layout: ProjectLayout, stack: str, *, preview: bool = False) -> StackCheck:
     """Validate `Pulumi.<stack>.yaml` (ConfigError names the key), then run the program under mocks."""
-    project_dir = Path(project_dir)
+    project_dir = Path(require_layout(layout).project_dir)
     config = load_stack_config(read_stack_config(project_dir, stack))
-    run = run_program(project_dir, stack, preview=preview)
+    run = run_program(layout, stack, preview=preview)
     return StackCheck(stack=stack, project_dir=project_dir, config=config, run=run)

@@ -4,7 +4,9 @@ Exit statuses follow sqlfluff's convention (`errors.py`, shared by every command
 failure the command reports (unreadable input, a mandatory violation, bad stack config), 2 a usage
 error or invalid pattern. Each sub-command lives in its own module, named `<what>_cmd.py` (never
 `test_*.py`, which test runners collect), and is imported only when it runs, so `trailguard test`
-never pays for importing Pulumi.
+never pays for importing Pulumi. This package needs the `cli` extra; the console script
+(`trailguard.__main__:run`) says so when click is missing, and a sub-command whose extra is not
+installed (`pulumi` for check, `backtest` for S3 sources) fails with the extra to install.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import click
 
 from trailguard import __version__
 from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, EXIT_SUCCESS
+from trailguard.extras import extra_for, missing_extra_message
 
 __all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_FAIL", "EXIT_SUCCESS", "main"]
 
@@ -37,6 +40,16 @@ class _LazyGroup(click.Group):
         if module is None:
             return None
         return importlib.import_module(f"trailguard.cli.{module}").command
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as error:
+            extra = extra_for(error.name)
+            if extra is None:
+                raise
+            needed_by = f"trailguard {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "trailguard"
+            raise click.ClickException(missing_extra_message(error.name, extra, needed_by)) from error
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

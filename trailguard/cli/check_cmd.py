@@ -31,6 +31,7 @@ def command(stack: str, project_dir: Path, preview: bool, as_json: bool, policy_
     """Check a stack offline: validate its config, show what `pulumi up` would create and run the
     policy pack on it (exit 1 on a mandatory violation)."""
     try:
+        from trailguard.check.layout import ProjectLayout
         from trailguard.check.policy_pack import PolicyConfigError, check_policies, policy_report_data
         from trailguard.check.report import check_data, render_check, render_policy_report
         from trailguard.check.stack import check_stack
@@ -38,15 +39,16 @@ def command(stack: str, project_dir: Path, preview: bool, as_json: bool, policy_
         raise CommandError(f"trailguard check runs the Pulumi program and needs the Pulumi SDK ({err}); "
                            "install it with: pip install 'trailguard[pulumi]'", EXIT_ERROR) from None
 
+    layout = ProjectLayout.for_repository(project_dir)  # this repository's program modules and pack folder
     try:
-        result = check_stack(project_dir, stack, preview=preview)
+        result = check_stack(layout, stack, preview=preview)
     except ConfigError as err:
         if as_json:
             click.echo(json.dumps({"stack": stack, "valid": False,
                                    "error": {"key": err.key, "message": err.message}}, indent=2))
         raise CommandError(str(err), EXIT_FAIL) from None
     try:  # the policy pack on the mocked resources, through the analyzer as the engine runs it
-        policies = check_policies(result.run, project_dir, stack, policy_config)
+        policies = check_policies(result.run, layout, stack, policy_config)
     except PolicyConfigError as err:
         raise CommandError(str(err), EXIT_FAIL) from None
     if as_json:
