@@ -1,6 +1,6 @@
 """Which optional extra of the `trailguard` distribution provides which import.
 
-The core (patterns, catalogue, stack config, record readers) needs only pyyaml and orjson, so the
+The core (patterns, catalogue, stack config, record readers) needs only pyyaml, orjson and msgspec, so the
 policy pack and the Pulumi program install nothing more. Everything else comes with an extra of
 pyproject.toml; when one of its imports is missing, the message names the extra to install
 instead of showing a traceback. Plain Python, importable with nothing but the standard library.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 EXTRA_IMPORTS: dict[str, tuple[str, ...]] = {
     "cli": ("click", "rich", "pygments"),
-    "backtest": ("msgspec", "isal", "boto3", "botocore"),
+    "backtest": ("isal", "boto3", "botocore"),
     "pulumi": ("pulumi", "pulumi_aws", "pulumi_policy", "google.protobuf"),
 }
 """extra -> the top-level imports its distributions provide (pygments comes with rich)."""
