@@ -13,6 +13,7 @@ from rich.console import Console
 
 from tests.check.rich_output import joined, table_rows
 from tests.components.program_runs import PROJECT, copy_project
+from trailguard.check.layout import ProjectLayout
 from trailguard.check.policy_pack import check_policies
 from trailguard.check.report import condition, detection_rows, render_check, render_policy_report
 from trailguard.check.stack import check_stack
@@ -50,8 +51,9 @@ def test_check_prints_the_tree_and_every_detection(stack):
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_at_80_columns_nothing_is_cut(stack):
     """A narrow terminal folds long cells onto more lines; ids stay whole and no cell is cropped."""
-    check = check_stack(PROJECT, stack)
-    policies = check_policies(check.run, PROJECT, stack)
+    layout = ProjectLayout.for_repository(PROJECT)
+    check = check_stack(layout, stack)
+    policies = check_policies(check.run, layout, stack)
     console = Console(width=80, record=True, file=io.StringIO(), highlight=False)
     console.print(render_check(check))
     console.print(render_policy_report(policies))
