@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -124,7 +125,7 @@ def test_partial_decoding_keeps_every_answer():
     decoder = decoder_for(patterns)
     assert decoder is not None
     assert "requestParameters" not in decoder.keys and "tlsDetails" not in decoder.keys
-    assert set(decoder.trie["userIdentity"]) == {"type", "invokedBy", "arn"}
+    assert set(decoder.trie["userIdentity"]) == {"type", "invokedBy", "arn", "userName", "principalId"}
     refused = 0
     for event in probe_events():
         data = orjson.dumps(event)
@@ -461,3 +462,23 @@ def iso_minute(epoch: int) -> str:
     import time
 
     return time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(epoch))
+
+
+@pytest.mark.parametrize("identity", [
+    {"type": "IAMUser", "userName": "alice", "principalId": "AIDAEXAMPLE", "accountId": "111122223333"},
+    {"type": "AWSAccount", "principalId": "AIDAEXAMPLE:bob", "accountId": "444455556666"},
+    {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/r/s", "invokedBy": "cloudformation.amazonaws.com"},
+    {"type": "AWSService", "invokedBy": "config.amazonaws.com"},
+])
+def test_a_samples_actor_is_the_one_trailguard_test_shows(identity):
+    """One actor for every command: the back-test's partial decoder keeps what cloudtrail.who reads."""
+    from trailguard.backtest.decode import decoder_for
+    from trailguard.backtest.scan import sample_of
+    from trailguard.cloudtrail import summarize
+
+    event = {"eventVersion": "1.08", "eventTime": "2026-10-01T00:00:00Z", "eventSource": "signin.amazonaws.com",
+             "eventName": "ConsoleLogin", "awsRegion": "us-east-1", "userIdentity": identity,
+             "requestParameters": {"big": "x" * 100}}
+    decoder = decoder_for([compile_pattern('{ $.eventName = "ConsoleLogin" }')])
+    decoded = decoder.loads(orjson.dumps({"Records": [event]}))["Records"][0]
+    assert sample_of(decoded, "f.json", 0)[3] == summarize(event).who

@@ -27,6 +27,7 @@ from trailguard.records import CLOUDTRAIL_KEYS
 SAMPLE_PATHS: tuple[tuple[str, ...], ...] = (
     ("eventTime",), ("eventName",), ("eventSource",), ("awsRegion",), ("recipientAccountId",), ("sourceIPAddress",),
     ("errorCode",), ("userIdentity", "arn"), ("userIdentity", "type"), ("userIdentity", "invokedBy"),
+    ("userIdentity", "userName"), ("userIdentity", "principalId"),
 )
 """What a sample event shows (`scan.sample_of`): when, what, where, who, from where, how it went.
 Kept short on purpose: every event pays for each key decoded; a sample's file and index locate

@@ -16,6 +16,7 @@ from itertools import chain, compress, repeat
 from operator import is_not, itemgetter
 from typing import Any, Sequence
 
+from trailguard.cloudtrail import who as actor_of
 from trailguard.patterns import MISSING, compile_pattern
 from trailguard.records import Rejected, RecordDecoder, reason_kind
 from trailguard.timefmt import to_epoch_seconds
@@ -360,9 +361,9 @@ def sample_of(event: dict[str, Any], source: str, index: int) -> Sample:
     identity = event.get("userIdentity")
     if identity.__class__ is not dict:
         identity = {}
-    get = event.get
+    get = event.get  # the actor as every command shows it: cloudtrail.who
     fields = (get("eventName"), get("eventSource"),
-              identity.get("arn") or identity.get("invokedBy") or identity.get("type"), identity.get("type"),
+              actor_of(identity), identity.get("type"),
               get("recipientAccountId"), get("awsRegion"), get("errorCode"))
     if len(_SHARED) > 100_000:
         _SHARED.clear()
