@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WATCHED = ("click", "rich", "pygments", "msgspec", "isal", "boto3", "botocore", "s3transfer", "jmespath")
+WATCHED = ("click", "rich", "pygments", "isal", "boto3", "botocore", "s3transfer", "jmespath")
 """The CLI's and the back-test's dependencies (and boto3's own), which the pack does not use."""
 
 LIST_DISTRIBUTIONS = (
