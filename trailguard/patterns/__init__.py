@@ -20,6 +20,7 @@ from .parser import parse
 from .render import render, render_selector
 from .semantics import MISSING, NUMBER_TEXT_RE
 from .validate import check_quotas, lint
+from ._containment import Containment, contains, equivalent  # noqa: F401  (containment, exported)
 
 __all__ = [
     "compile_pattern", "CompiledPattern", "PatternSyntaxError", "FilterPatternError", "Diagnostic", "Severity",
