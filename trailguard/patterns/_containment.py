@@ -324,7 +324,7 @@ def _reach(root: _Slot, parts: tuple) -> list[_Slot]:
 
 
 # --------------------------------------------------------------------------- formulas
-# A formula is True, False, an atom id (int), or ("&" | "|", frozenset of formulas).
+# A formula is True, False, an atom id (an int >= 2, so never equal to a bool), or ("&" | "|", frozenset of formulas).
 
 
 def _mk(op: str, kids: Iterable[Any]) -> Any:
@@ -401,7 +401,7 @@ class _Model:
     def _atom(self, slot: _Slot, test: _Test) -> int:
         atom = slot.atoms.get(test)
         if atom is None:
-            atom = slot.atoms[test] = len(self.atom_slot)
+            atom = slot.atoms[test] = len(self.atom_slot) + 2  # never 0 or 1, which equal False and True
             slot.tests.append(test)
             self.atom_slot.append((slot, test))
         return atom
