@@ -42,9 +42,10 @@ Method: a finite model search (DPLL-style, with memoised residual formulas) over
    changes no atom: ORs keep their witnesses, and array positions after the named ones may be
    renumbered), and replace each slot value by the candidate of its class. Every local atom keeps its
    truth value, hence so do both patterns, so the search finds a separating model whenever one
-   exists; "contained" is only returned when the search is exhausted and no slot was marked
-   incomplete (otherwise "undecided" with the reason). A found model is built into an event and
-   confirmed by the engine, so "not-contained" never rests on this argument.
+   exists; "contained" is only returned when the search is exhausted and no slot whose values it
+   tried was marked incomplete (otherwise "undecided" with the reason; a slot it never had to try,
+   e.g. a regex in two identical patterns, does not matter). A found model is built into an event
+   and confirmed by the engine, so "not-contained" never rests on this argument.
 """
 
 from __future__ import annotations
@@ -844,7 +845,7 @@ def _describe(chosen: list[tuple[_Slot, Any]]) -> str:
             parts.append(f'{where} = "{value}"')
         else:
             parts.append(f"{where} = {number_text(value)}")
-    return ", ".join(parts) if parts else "any event"
+    return ", ".join(parts) if parts else "none of the fields the patterns test is present"
 
 
 def _fill_envelope(event: dict, narrow: Any, broad: Any) -> dict:
