@@ -143,6 +143,18 @@ def test_regex_is_undecided_unless_a_counterexample_is_found() -> None:
     assert found.verdict == NOT and _separates(found, '{ $.a = %^Con% }', '{ $.b = "x" }')
     same = contains('{ $.a = %^Con% }', '{ $.a = %^Con% }')
     assert same.verdict == CONTAINED  # the regex never needs a value to decide this
+    free = contains('{ $.a = %^Con% || $.b = "1" }', '{ $.a = %^Con% && $.b = 2 }')
+    assert free.verdict == CONTAINED and "whatever regex %^Con% on $.a matches" in free.reason
+    spurious = contains('{ $.a = %^Con% }', '{ $.a = %Con% }')
+    assert spurious.verdict == UNDECIDED
+
+
+def test_wildcard_that_may_match_a_number_beside_number_comparisons() -> None:
+    proved = contains('{ $.n = "1*" || $.n > 1 }', '{ $.n = "1*" && $.n > 3 }')
+    assert proved.verdict == CONTAINED
+    found = contains('{ $.n = "1*" || $.n <= 3 }', '{ $.n > 2 }')
+    assert found.verdict == NOT and _separates(found, '{ $.n = "1*" || $.n <= 3 }', '{ $.n > 2 }')
+    assert contains('{ $.n = "1*" }', '{ $.n >= 10 && $.n < 20 }').verdict == UNDECIDED  # true, not proven
 
 
 def test_rejects_what_is_not_a_pattern() -> None:

@@ -43,9 +43,13 @@ Method: a finite model search (DPLL-style, with memoised residual formulas) over
    renumbered), and replace each slot value by the candidate of its class. Every local atom keeps its
    truth value, hence so do both patterns, so the search finds a separating model whenever one
    exists; "contained" is only returned when the search is exhausted and no slot whose values it
-   tried was marked incomplete (otherwise "undecided" with the reason; a slot it never had to try,
-   e.g. a regex in two identical patterns, does not matter). A found model is built into an event
-   and confirmed by the engine, so "not-contained" never rests on this argument.
+   tried was marked incomplete (a slot it never had to try, e.g. a regex in two identical patterns,
+   does not matter). When the only gaps are *uncertain tests* (a regex; a wildcard that may match a
+   number's text), the search runs once more over an over-approximation: every candidate with the
+   uncertain tests free to be true or false. The candidates are complete for all other tests, so
+   every real value agrees with some abstract candidate; finding nothing there proves containment,
+   finding something leaves "undecided" with the reason. A found model is built into an event and
+   confirmed by the engine, so "not-contained" never rests on this argument.
 """
 
 from __future__ import annotations
@@ -213,6 +217,7 @@ class _Container:
 
 
 _OBJECT, _ARRAY, _EMPTY = _Container("object"), _Container("array"), _Container("empty")
+_ABSTRACT = _Container("abstract")  # a value of the over-approximation: never built into an event
 
 
 # --------------------------------------------------------------------------- slots
@@ -220,7 +225,8 @@ _OBJECT, _ARRAY, _EMPTY = _Container("object"), _Container("array"), _Container(
 
 class _Slot:
     __slots__ = ("parent", "step", "keys", "positions", "anon", "tests", "atoms", "index", "path",
-                 "subtree_atoms", "key_side", "index_side", "later", "candidates", "incomplete")
+                 "subtree_atoms", "key_side", "index_side", "later", "candidates", "incomplete",
+                 "hard", "abstract")
 
     def __init__(self, parent: "_Slot | None", step: Any, path: tuple) -> None:
         self.parent = parent
@@ -238,6 +244,8 @@ class _Slot:
         self.later: dict[int, bool] = {}
         self.candidates: list[tuple[Any, dict[int, bool]]] = []
         self.incomplete: str | None = None
+        self.hard = False
+        self.abstract: list[tuple[Any, dict[int, bool]]] = []
 
     def children(self) -> list["_Slot"]:
         return [*self.keys.values(), *self.anon, *self.positions.values()]
@@ -449,9 +457,10 @@ def _conditions(node: Any) -> list:
 def _candidates(slot: _Slot) -> None:
     """One value per class of the slot's test vector, with what choosing it decides."""
     values: list[Any] = []
-    reasons: list[str] = []
-    values.extend(_string_values(slot, reasons))
-    values.extend(_number_values(slot, reasons))
+    reasons: list[str] = []  # gaps an over-approximation cannot close
+    soft: list[str] = []  # gaps closed by letting the uncertain tests take any truth value
+    values.extend(_string_values(slot, reasons, soft))
+    values.extend(_number_values(slot, reasons, soft))
     values.append(MISSING)
     if slot.keys or slot.anon:
         values.append(_OBJECT)
@@ -475,7 +484,38 @@ def _candidates(slot: _Slot) -> None:
         if key not in seen:
             seen.add(key)
             slot.candidates.append((value, decided))
-    slot.incomplete = "; ".join(reasons) or None
+    slot.incomplete = "; ".join(reasons + soft) or None
+    slot.hard = bool(reasons)
+    if soft and not reasons:
+        slot.abstract = _abstract_candidates(slot)
+
+
+def _abstract_candidates(slot: _Slot) -> list[tuple[Any, dict[int, bool]]]:
+    """An over-approximation of the slot's classes: the candidates, with every uncertain test (a
+    regex; a wildcard that may match a number's text, on numbers) free to be true or false. The
+    candidates are complete for every other test, so each real value agrees with one of these; a
+    search over them that finds nothing proves containment."""
+    regex = [a for t, a in slot.atoms.items() if t.kind == "cmp" and isinstance(t.value, Regex)]
+    number_wild = [a for t, a in slot.atoms.items() if t.kind == "cmp" and isinstance(t.value, StringValue)
+                   and wildcard_form(t.value.text)[0] in ("prefix", "suffix", "contains")
+                   and _may_match_number_text(*wildcard_form(t.value.text))]
+    out: list[tuple[Any, dict[int, bool]]] = []
+    seen: set = set()
+    for value, decided in slot.candidates:
+        free = []
+        if isinstance(value, str):
+            free = regex
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            free = regex + [a for a in number_wild if a not in regex]
+        for bits in range(1 << len(free)):
+            variant = dict(decided)
+            for k, atom in enumerate(free):
+                variant[atom] = bool(bits >> k & 1)
+            key = frozenset(variant.items())
+            if key not in seen:
+                seen.add(key)
+                out.append((value if not free else _ABSTRACT, variant))
+    return out
 
 
 _NUMBER_CHARS = frozenset("0123456789.-+e")
@@ -506,11 +546,11 @@ def _string_tests(slot: _Slot) -> tuple[list[str], list[tuple[str, str]], list[s
     return exact, wild, regexes, has_numbers
 
 
-def _string_values(slot: _Slot, reasons: list[str]) -> list[str]:
+def _string_values(slot: _Slot, reasons: list[str], soft: list[str]) -> list[str]:
     exact, wild, regexes, _ = _string_tests(slot)
     out = list(_plausible(slot)) + exact
     if regexes:
-        reasons.append(f"regex %{regexes[0]}% on {slot.selector_text()}")
+        soft.append(f"regex %{regexes[0]}% on {slot.selector_text()}")
         out.extend(["", "x", "0", "A", "Con", "ab", "B"])
     if not wild:
         out.extend(_fresh_strings(exact, 2))
@@ -625,7 +665,7 @@ def _bfs(autos: list[_Automaton], alphabet: list[str], exact: set[str] | None) -
     return out
 
 
-def _number_values(slot: _Slot, reasons: list[str]) -> list[Any]:
+def _number_values(slot: _Slot, reasons: list[str], soft: list[str]) -> list[Any]:
     exact, wild, regexes, has_numbers = _string_tests(slot)
     literals = sorted({float(t.value.text) for t in slot.tests
                        if t.kind == "cmp" and isinstance(t.value, NumberValue)})
@@ -658,9 +698,9 @@ def _number_values(slot: _Slot, reasons: list[str]) -> list[Any]:
     relevant = [f"{'*' if k != 'prefix' else ''}{c}{'*' if k != 'suffix' else ''}"
                 for k, c in wild if _may_match_number_text(k, c)]
     if relevant and has_numbers:
-        reasons.append(f"string wildcard {relevant[0]} on {slot.selector_text()} beside number comparisons")
+        soft.append(f"string wildcard {relevant[0]} on {slot.selector_text()} beside number comparisons")
     elif relevant:
-        out.extend(_number_witnesses(wild, exact, reasons, slot))
+        out.extend(_number_witnesses(wild, exact, soft, slot))
     return out
 
 
@@ -758,8 +798,9 @@ def _number_witnesses(wild: list[tuple[str, str]], exact: list[str], reasons: li
 
 
 class _Search:
-    def __init__(self, model: _Model) -> None:
+    def __init__(self, model: _Model, abstract: bool = False) -> None:
         self.model = model
+        self.abstract = abstract
         self.formulas = _Formulas()
         self.refuted: set = set()
         self.nodes = 0
@@ -787,8 +828,10 @@ class _Search:
         slot = slots[i]
         if not slot.candidates:
             _candidates(slot)  # built on first visit: most slots of a refuted pair are never visited
+        if self.abstract and slot.hard:
+            raise _TooBig  # not reached: the abstract search runs only without hard gaps
         tried: set = set()
-        for value, decided in slot.candidates:
+        for value, decided in (slot.abstract or slot.candidates) if self.abstract else slot.candidates:
             n2 = self.formulas.subst(n, decided)
             b2 = self.formulas.subst(b, decided)
             if (n2, b2) in tried:
@@ -898,9 +941,20 @@ def contains(broad: Any, narrow: Any) -> Containment:
         event = _fill_envelope(minimal, n.matches, b.matches)
         return Containment("not-contained", event,
                            f"narrow matches and broad does not when {_describe(chosen)}")
-    gaps = [s.incomplete for s in model.slots if s.incomplete]  # slots never visited did not matter
-    if gaps:
-        return Containment("undecided", None, f"no counterexample found, but not decided exactly: {gaps[0]}")
+    gaps = [s for s in model.slots if s.incomplete]  # slots never visited did not matter
+    if any(s.hard for s in gaps):
+        reason = next(s.incomplete for s in gaps if s.hard)
+        return Containment("undecided", None, f"no counterexample found, but not decided exactly: {reason}")
+    if gaps:  # only uncertain tests: search again with them free; finding nothing is a proof
+        try:
+            spurious = _Search(model, abstract=True).run()
+        except _TooBig:
+            spurious = True
+        if spurious is not None:
+            return Containment("undecided", None, "no counterexample found, but not decided exactly: "
+                                                  f"{gaps[0].incomplete}")
+        return Containment("contained", None, "every event the narrow pattern matches, the broad one matches "
+                                              f"too, whatever {gaps[0].incomplete} matches")
     return Containment("contained", None, "every event the narrow pattern matches, the broad one matches too")
 
 
