@@ -116,3 +116,77 @@ json_value = st.recursive(scalar, lambda kids: st.one_of(
 event = st.dictionaries(st.sampled_from(KEYS + ["dotted.key"]), json_value, max_size=5)
 message = st.lists(st.sampled_from(["A", "B", "400", "1e3", "ERROR", "WARN", '"q x"', "[b r]", "-", "x.y"]),
                    max_size=5).map(" ".join)
+
+
+# ---------------------------------------------------------------- containment: rewrites and nearby events
+
+
+@st.composite
+def shuffled(draw, tree):
+    """An equivalent rewrite of a JSON pattern tree: the operands of every `&&`/`||` reordered."""
+    def walk(node):
+        if isinstance(node, (ast.And, ast.Or)):
+            operands = [walk(op) for op in node.operands]
+            return type(node)(tuple(draw(st.permutations(operands))))
+        return node
+    return ast.JsonPattern(walk(tree.expr))
+
+
+def _conditions(node):
+    if isinstance(node, (ast.And, ast.Or)):
+        return [c for op in node.operands for c in _conditions(op)]
+    return [node]
+
+
+def _near_values(conditions):
+    """Values likely to sit on a boundary of the conditions: their literals, wildcard cores with a
+    character before or after, numbers beside number literals, and the non-scalars."""
+    out: list = [None, True, False, {}, [], "", "zz", 0]
+    for node in conditions:
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.StringValue):
+            core = value.text.strip("*") or value.text
+            out += [value.text, core, core + "x", "x" + core, core + core]
+        elif isinstance(value, ast.NumberValue):
+            number = value.value
+            out += [value.text, number, number + 1, number - 1, number + 0.5]
+            if number.is_integer():
+                out.append(int(number))
+        elif isinstance(value, ast.Regex):
+            out += ["A", "B", "Con", "x", "9", "ab"]
+    return out
+
+
+@st.composite
+def events_near(draw, *trees):
+    """An event whose fields follow the selectors of `trees` (wildcards and indexes included) and
+    whose values sit near their literals: where two patterns can differ, these events look."""
+    conditions = [c for tree in trees for c in _conditions(tree.expr)]
+    values = _near_values(conditions)
+    event: dict = {}
+    chosen = draw(st.lists(st.sampled_from(conditions), min_size=1, max_size=len(conditions)))
+    for node in chosen:
+        parts = node.selector.parts
+        node_at = event
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            wants_list = not last and isinstance(parts[i + 1], (ast.Index,)) or (
+                not last and isinstance(parts[i + 1], ast.Wildcard) and parts[i + 1].array)
+            fresh = draw(st.sampled_from(values)) if last else ([] if wants_list else {})
+            if isinstance(part, ast.Key) or (isinstance(part, ast.Wildcard) and not part.array):
+                if not isinstance(node_at, dict):
+                    break
+                key = part.name if isinstance(part, ast.Key) else draw(st.sampled_from(KEYS))
+                if last or not isinstance(node_at.get(key), (dict, list)):
+                    node_at[key] = fresh
+                node_at = node_at[key]
+            else:
+                if not isinstance(node_at, list):
+                    break
+                index = part.index if isinstance(part, ast.Index) else draw(st.integers(0, 2))
+                while len(node_at) <= index:
+                    node_at.append(draw(st.sampled_from(values)))
+                if last or not isinstance(node_at[index], (dict, list)):
+                    node_at[index] = fresh
+                node_at = node_at[index]
+    return event

@@ -30,12 +30,14 @@ from ._validate import check_quotas, lint
 from .analysis import PRESENT, constraints, key_paths, required_values, selectors, specialize, walk
 from .ast import NUMBER_RE, DelimitedPattern, JsonPattern, Key, MatchAll, Pattern, Selector
 from .errors import Diagnostic, FilterPatternError, PatternSyntaxError, Severity, render_caret
+from ._containment import Containment, contains, equivalent
+from ._containment import clear_caches as clear_containment_caches
 
 __all__ = [
     "compile_pattern", "CompiledPattern", "PatternSyntaxError", "FilterPatternError", "Diagnostic", "Severity",
     "parse", "render", "render_selector", "lint", "render_caret", "decode_event", "MISSING", "getter",
     "walk", "selectors", "key_paths", "constraints", "required_values", "specialize", "PRESENT",
-    "analysis", "ast", "errors", "rules",
+    "contains", "equivalent", "Containment", "clear_containment_caches", "analysis", "ast", "errors", "rules",
 ]
 
 Predicate = Callable[[Any], bool]
