@@ -408,19 +408,14 @@ def _notifications(raw: NotificationsInput, known_ids: list[str], problems: Prob
         else:
             raise ConfigError(f"{path}.defaultTopic",
                               f"is required with several topics; one of: {', '.join(raw.topics)}")
-    severities = [s.value for s in Severity]
-    for severity, topic in raw.routing.by_severity.items():
-        with problems.check():
-            if severity not in severities:
-                raise ConfigError(f"{path}.routing.bySeverity.{severity}",
-                                  unknown_name("severity", severity, severities))
-            _topic_ref(topic, raw.topics, f"{path}.routing.bySeverity.{severity}")
-    for detection_id, topic in raw.routing.by_detection.items():
-        with problems.check():
-            if detection_id not in known_ids:
-                raise ConfigError(f"{path}.routing.byDetection.{detection_id}",
-                                  unknown_name("detection id", detection_id, known_ids))
-            _topic_ref(topic, raw.topics, f"{path}.routing.byDetection.{detection_id}")
+    routes = (("bySeverity", "severity", raw.routing.by_severity, [s.value for s in Severity]),
+              ("byDetection", "detection id", raw.routing.by_detection, known_ids))
+    for key, kind, routing, allowed in routes:
+        for name, topic in routing.items():
+            with problems.check():
+                if name not in allowed:
+                    raise ConfigError(f"{path}.routing.{key}.{name}", unknown_name(kind, name, allowed))
+                _topic_ref(topic, raw.topics, f"{path}.routing.{key}.{name}")
     return {name: topics[name] for name in raw.topics if name in topics}, default_topic, {"bySeverity": dict(raw.routing.by_severity),
                                    "byDetection": dict(raw.routing.by_detection)}
 
