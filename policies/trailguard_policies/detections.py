@@ -35,6 +35,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from trailguard.alarms import AlarmSettings
 from trailguard.catalog.model import DETECTION_TAG, Detection
+from trailguard.patterns import compile_pattern, constraints
 
 from .links import (
     Link,
@@ -271,19 +272,38 @@ def _fed_by_trail(group: PolicyResource, stack: StackView, detection: Detection 
     )
 
 
-def _records_needed_events(trail: PolicyResource, detection: Detection) -> tuple[Link, str]:
-    """Whether `trail` keeps every event the detection's positive samples stand for."""
+def needed_events(detection: Detection) -> list[tuple[str, dict[str, Any]]]:
+    """(label, event) for every event the detection must see: its positive samples, and one event
+    per event source and name a pattern of any profile pins (`$.eventName = X || ...`), so a
+    selector dropping a name no sample carries is still caught."""
     positives, _ = profile_free_samples(detection)
+    events = [(f"sample '{sample.label}'", dict(sample.event)) for sample in positives]
+    seen = {(e.get("eventSource"), e.get("eventName")) for _, e in events}
+    sources_of: dict[str, set[Any]] = {}
+    for sample in detection.samples:
+        sources_of.setdefault(sample.event.get("eventName"), set()).add(sample.event.get("eventSource"))
+    for profile in detection.patterns:
+        pinned = constraints(compile_pattern(detection.pattern_for(profile)).tree)
+        names, sources = pinned.get(("eventName",)), pinned.get(("eventSource",))
+        for name in sorted(names) if isinstance(names, frozenset) else ():
+            for source in sorted(sources) if isinstance(sources, frozenset) else sorted(sources_of.get(name, ())):
+                if (source, name) not in seen:
+                    seen.add((source, name))
+                    events.append((f"named by its {profile} pattern", {"eventSource": source, "eventName": name}))
+    return events
+
+
+def _records_needed_events(trail: PolicyResource, detection: Detection) -> tuple[Link, str]:
+    """Whether `trail` keeps every event the detection needs (`needed_events`)."""
     undecided = ""
-    for sample in positives:
-        event = sample.event
+    for label, event in needed_events(detection):
         kept, why = trail_records(trail, event)
         if kept is Link.NO:
             kind = "read-only" if is_read_only(event) else "write"
             return Link.NO, (
                 f"trail '{display_name(trail)}' does not record the {kind} management event "
                 f"{event.get('eventSource')} {event.get('eventName')} that detection '{detection.id}' matches "
-                f"(sample '{sample.label}'): {why}"
+                f"({label}): {why}"
             )
         if kept is Link.UNDECIDED:
             undecided = why

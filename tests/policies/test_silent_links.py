@@ -38,7 +38,7 @@ def only(reported: list[str], *fragments: str) -> None:
 # --------------------------------------------------------------------------- class 2: settings
 
 
-@pytest.mark.parametrize("statistic, default", [("Sum", 1), ("Maximum", 1), ("SampleCount", 0)])
+@pytest.mark.parametrize("statistic, default", [("Sum", 1), ("Sum", 0.01), ("Maximum", 1), ("SampleCount", 0)])
 def test_default_value_that_breaches_keeps_the_alarm_in_alarm(statistic, default):
     filter_ = metric_filter(metricTransformation={"name": "RootAccountUsage", "namespace": "CISBenchmark",
                                                   "value": "1", "defaultValue": str(default)})
@@ -170,6 +170,10 @@ def test_unknown_missing_data_treatment_is_advisory_in_preview():
         {"field": "eventCategory", "equals": ["Management"]},
         {"field": "eventSource", "notEquals": ["kms.amazonaws.com"]}]}]},
      "its eventSource filter does not keep kms.amazonaws.com"),
+    ({"advancedEventSelectors": [{"name": "no-disable", "fieldSelectors": [
+        {"field": "eventCategory", "equals": ["Management"]},
+        {"field": "eventName", "notStartsWith": ["Disable"]}]}]},
+     "its eventName filter does not keep DisableKey"),
     ({"advancedEventSelectors": [{"name": "reads", "fieldSelectors": [
         {"field": "eventCategory", "equals": ["Management"]},
         {"field": "readOnly", "equals": ["true"]}]}]},
@@ -291,3 +295,30 @@ def test_subscription_of_unknown_topic_is_advisory_in_preview():
     reported, advisory = run_stack_policy_in_preview(required_detections_policy, stack, {"requiredDetections": ["root-usage"]})
     assert reported == []
     assert advisory is not None and "have a subscription is unknown at preview" in advisory
+
+
+@pytest.mark.parametrize("detection", list(load_catalog().detections.values()), ids=lambda d: d.id)
+def test_needed_events_cover_every_event_name_and_source_a_pattern_pins(detection):
+    """The selector check is complete only if the events it judges carry every (source, name) that
+    a pattern of any profile pins; the profile-free samples alone do not (e.g. DeleteUser)."""
+    from trailguard.patterns import compile_pattern, constraints
+    from trailguard_policies.detections import needed_events
+
+    kept = {(e.get("eventSource"), e.get("eventName")) for _, e in needed_events(detection)}
+    for profile in detection.patterns:
+        found = constraints(compile_pattern(detection.pattern_for(profile)).tree)
+        names, sources = found.get(("eventName",)), found.get(("eventSource",))
+        for name in names if isinstance(names, frozenset) else ():
+            assert any(n == name and (not isinstance(sources, frozenset) or s in sources) for s, n in kept), \
+                (profile, name)
+
+
+def test_a_selector_dropping_a_name_no_sample_carries_is_caught():
+    iam = load_catalog().get("iam-policy-changes")
+    assert "DeleteUser" not in {s.event.get("eventName") for s in iam.profile_free_samples()}
+    selectors = {"advancedEventSelectors": [{"name": "quiet", "fieldSelectors": [
+        {"field": "eventCategory", "equals": ["Management"]}, {"field": "eventName", "notEquals": ["DeleteUser"]}]}]}
+    stack = root_stack(trail_=trail(**selectors)) + [
+        metric_filter("iam-filter", iam.pattern_for("default"), iam.metric), alarm("iam-alarm", iam.metric)]
+    only(messages(stack, config={"requiredDetections": [iam.id]}),
+         "iam.amazonaws.com DeleteUser", "its eventName filter does not keep DeleteUser")
