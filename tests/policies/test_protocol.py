@@ -206,6 +206,8 @@ def test_the_prod_pack_config_is_valid():
          "minimumRetentionDays, exemptLogGroups"),
         ({"required-detections": {"requiredDetections": "seed"}},
          'policy config: required-detections.requiredDetections: expected an array, got "seed"'),
+        ({"required-detections": {"subscribedElsewhere": "security"}},
+         'policy config: required-detections.subscribedElsewhere: expected an array, got "security"'),
         ({"required-detections": {"perDetection": {"root-usage": {"maxThreshhold": 2}}}},
          "policy config: required-detections.perDetection.root-usage: unknown key 'maxThreshhold'; allowed: "
          "maxThreshold, maxDatapointsToAlarm, maxEvaluationWindowSeconds"),
