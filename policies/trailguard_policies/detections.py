@@ -52,7 +52,16 @@ from .links import (
     trail_qualifies,
 )
 from .props import METRIC_ALARM, METRIC_FILTER, UNKNOWN, read, read_items, read_mapping
-from .samples import SampleVerdict, describe_verdict, judge_pattern, profile_free_samples, required_detections
+from .samples import (
+    ContainmentVerdict,
+    SampleVerdict,
+    describe_counterexample,
+    describe_verdict,
+    judge_pattern,
+    profile_free_samples,
+    prove_pattern,
+    required_detections,
+)
 from .settings import integer, number, read_config, required_detections_property, string_list
 
 REQUIRED_SCHEMA = PolicyConfigSchema(
@@ -114,6 +123,7 @@ class Problem:
     text: str  # names the resource and the link; the detection is prefixed when reported
     urn: str | None = None
     decided: bool = True
+    at_preview: bool = True  # undecided only until the update sends known values
 
 
 def required_detections_validator(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -124,24 +134,28 @@ def required_detections_validator(args: StackValidationArgs, report_violation: R
         report_violation(f"policy config requiredDetections: {config_error}")
     stack = StackView.of(args.resources)
     by_problem: dict[tuple[str, str | None], list[Detection]] = {}
-    undecided: list[str] = []
+    undecided: list[Problem] = []
     for detection in detections:
         problems = detection_problems(detection, stack, config)
         decided = [p for p in problems if p.decided]
         for problem in decided:
             by_problem.setdefault((problem.text, problem.urn), []).append(detection)
         if problems and not decided:
-            undecided.extend(f"required detection '{detection.id}': {p.text}" for p in problems)
+            undecided.extend(Problem(f"required detection '{detection.id}': {p.text}", p.urn, False, p.at_preview)
+                             for p in problems)
     for (text, urn), affected in by_problem.items():
         report_violation(f"{_name_detections(affected)}: {text}", urn)
     if undecided:
-        raise _undecidable("; ".join(undecided) + " (decided on update)")
+        later = " (decided on update)" if any(p.at_preview for p in undecided) else ""
+        raise _undecidable("; ".join(p.text for p in undecided) + later)
 
 
 def detection_problems(detection: Detection, stack: StackView, config: dict[str, Any]) -> list[Problem]:
     """The broken links of the best chain implementing `detection`; [] when one chain is whole."""
     config = {**config, **(config["perDetection"].get(detection.id) or {})}
     candidates: list[PolicyResource] = []
+    unproven: dict[str, ContainmentVerdict] = {}  # candidates whose containment is undecided, by URN
+    narrowed: list[tuple[PolicyResource, ContainmentVerdict]] = []
     unknown_patterns: list[PolicyResource] = []
     closest: tuple[tuple[int, int], PolicyResource, SampleVerdict] | None = None
     for metric_filter in stack.filters:
@@ -150,7 +164,13 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
             unknown_patterns.append(metric_filter)
             continue
         verdict = judge_pattern(str(pattern), detection.id)
-        if verdict.implements:
+        if verdict.implements:  # the samples are the quick first check; containment decides
+            proof = prove_pattern(str(pattern), detection.id)
+            if proof.verdict == "not-contained":
+                narrowed.append((metric_filter, proof))
+                continue
+            if proof.verdict == "undecided":
+                unproven[metric_filter.urn] = proof
             candidates.append(metric_filter)
             continue
         same_metric = read(metric_filter.props, "metricTransformation", "name") == detection.metric
@@ -160,6 +180,16 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
         rank = (0 if same_metric else 1, verdict.failures)
         if (same_metric or weakened) and (closest is None or rank < closest[0]):
             closest = (rank, metric_filter, verdict)
+    if not candidates and narrowed:
+        metric_filter, proof = min(narrowed, key=lambda item: read(item[0].props, "metricTransformation", "name") != detection.metric)
+        pattern = str(read(metric_filter.props, "pattern", default=""))
+        reference = detection.patterns[proof.profile]
+        return [Problem(
+            f"metric filter '{metric_filter.name}' matches the catalogue samples but its pattern is narrower than the "
+            f"detection's {proof.profile} pattern: it would not count "
+            f"{describe_counterexample(proof.counterexample or {}, pattern, reference)} ({proof.reason})",
+            metric_filter.urn,
+        )]
     if not candidates:
         if unknown_patterns:
             names = ", ".join(f"'{f.name}'" for f in unknown_patterns)
@@ -170,7 +200,20 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
             text += f"; closest is metric filter '{metric_filter.name}', which {describe_verdict(verdict)}"
             return [Problem(text, metric_filter.urn)]
         return [Problem(text + "; add it to the stack's trailguard:detections")]
-    return _fewest_problems(chain_problems(metric_filter, stack, config, detection) for metric_filter in candidates)
+    return _fewest_problems(
+        [*chain_problems(metric_filter, stack, config, detection), *_unproven_problems(metric_filter, unproven)]
+        for metric_filter in candidates)
+
+
+def _unproven_problems(metric_filter: PolicyResource, unproven: dict[str, ContainmentVerdict]) -> list[Problem]:
+    """An advisory for a pattern judged by the samples alone: containment could not decide it."""
+    proof = unproven.get(metric_filter.urn)
+    if proof is None:
+        return []
+    return [Problem(
+        f"metric filter '{metric_filter.name}' passes the catalogue samples, but whether its pattern counts every "
+        f"event the detection's patterns count is undecided ({proof.reason}); judged by the samples only",
+        metric_filter.urn, decided=False, at_preview=False)]
 
 
 def chain_problems(metric_filter: PolicyResource, stack: StackView, config: dict[str, Any],

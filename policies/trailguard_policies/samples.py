@@ -8,13 +8,14 @@ clauses passes, dropping an event name or matching everything fails.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
 from trailguard.catalog import CatalogError, load_catalog
 from trailguard.catalog.model import Detection
-from trailguard.patterns import PatternSyntaxError, compile_pattern
+from trailguard.patterns import PatternSyntaxError, compile_pattern, contains
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,68 @@ def describe_event(event: Mapping[str, Any]) -> str:
     error = event.get("errorCode")
     text = f"{name} from {source}" if source else str(name)
     return f"{text}, errorCode {error}" if error else text
+
+
+@dataclass(frozen=True)
+class ContainmentVerdict:
+    """Whether a deployed pattern counts every event a detection's reference pattern counts.
+
+    `verdict` is the engine's: "contained" (for some profile), "not-contained" (for every profile,
+    `counterexample` an event the reference counts and the pattern does not), or "undecided"
+    (a construct the decision procedure does not cover; the samples are the only judge then).
+    """
+
+    verdict: str
+    profile: str
+    counterexample: Mapping[str, Any] | None = None
+    reason: str = ""
+
+
+@lru_cache(maxsize=2048)
+def prove_pattern(pattern: str, detection_id: str) -> ContainmentVerdict:
+    """Decide, exactly, whether `pattern` contains the reference pattern of either profile of
+    catalogue detection `detection_id`. Samples cannot see a clause they do not vary (an
+    `awsRegion`, an exempted principal); containment sees every one."""
+    detection = load_catalog().get(detection_id)
+    results = [(profile, contains(pattern, reference)) for profile, reference in detection.patterns.items()]
+    for profile, result in results:
+        if result.verdict == "contained":
+            return ContainmentVerdict("contained", profile)
+    for profile, result in results:
+        if result.verdict == "undecided":
+            return ContainmentVerdict("undecided", profile, reason=result.reason)
+    profile, result = results[0]
+    return ContainmentVerdict("not-contained", profile, result.counterexample, result.reason)
+
+
+def describe_counterexample(event: Mapping[str, Any], *patterns: str) -> str:
+    """The counterexample's fields that the patterns read, as compact JSON, then `...` for the
+    CloudTrail envelope it also carries, and the fields they read that it lacks (a `!=` is false
+    on a missing field, so an absent field is often what separates the patterns)."""
+    shown: dict[str, Any] = {}
+    absent: list[str] = []
+    for text in patterns:
+        try:
+            paths = compile_pattern(text).key_paths or ()
+        except PatternSyntaxError:
+            continue
+        for path in paths:
+            value: Any = event
+            for key in path:
+                value = value.get(key, _ABSENT) if isinstance(value, Mapping) else _ABSENT
+            if value is _ABSENT:
+                name = "$." + ".".join(path)
+                if name not in absent:
+                    absent.append(name)
+                continue
+            target = shown
+            for key in path[:-1]:
+                target = target.setdefault(key, {})
+            if isinstance(target, dict):
+                target[path[-1]] = value
+    text = json.dumps(shown, separators=(", ", ": "), sort_keys=False)
+    text = text[:-1] + ", ...}" if shown else "{...}"
+    return text + (f" without {', '.join(absent)}" if absent else "")
+
+
+_ABSENT = object()
