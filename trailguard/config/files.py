@@ -82,9 +82,72 @@ def decode_from_engine(key: str, text: str) -> Any:
         raise ConfigError(f"{NAMESPACE}:{key}", f"expected a JSON {kind}, got {text!r} ({err.msg})") from None
 
 
+MAX_EXPANDED_NODES = 100_000
+"""How many nodes a stack file may stand for once its aliases are expanded: far above any real
+stack (prod is a few hundred) and far below an alias bomb ("billion laughs": 1 KB of aliases for
+10^9 nodes), which Pulumi's own YAML loader refuses as excessive aliasing."""
+
+
+class _StackFileLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """YAML as Pulumi reads a stack file: a key given twice in one mapping is an error (PyYAML
+    would keep the last silently), and aliases may not expand beyond MAX_EXPANDED_NODES."""
+
+    source = ""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:  # an unhashable key: PyYAML refuses it itself
+                continue
+            if first != line:
+                raise ConfigError(self.source, f"duplicate key {key!r} at line {line} (first at line {first}); "
+                                  "Pulumi refuses a key given twice: keep one and merge the two values")
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes `node` stands for with every alias expanded; shared nodes are sized once (linear time)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = 1  # a recursive alias counts once instead of looping
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        total += sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    total = min(total, MAX_EXPANDED_NODES + 1)
+    sizes[id(node)] = total
+    return total
+
+
+def _load_stack_yaml(text: str, source: str) -> Any:
+    loader = _StackFileLoader(text)
+    loader.source = source
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_size(node, {})
+        if size > MAX_EXPANDED_NODES:
+            raise ConfigError(source, f"excessive aliasing: the file's aliases expand to more than "
+                              f"{MAX_EXPANDED_NODES:,} values; write the values out or use fewer nested aliases")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _load_stack_yaml(path.read_text(encoding="utf-8"), str(path))
+    except RecursionError:
+        raise ConfigError(str(path), "nested too deeply to read") from None
     except FileNotFoundError:
         raise ConfigError(str(path), "file not found; run from the project directory "
                           "or pass --project-dir") from None
