@@ -34,6 +34,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from trailguard.alarms import AlarmSettings
+from trailguard.catalog import load_catalog
 from trailguard.catalog.model import DETECTION_TAG, Detection
 from trailguard.patterns import compile_pattern, constraints
 
@@ -173,10 +174,13 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
                 unproven[metric_filter.urn] = proof
             candidates.append(metric_filter)
             continue
-        same_metric = read(metric_filter.props, "metricTransformation", "name") == detection.metric
-        # only a filter plausibly meant for it: same metric, or a subset of it (matches some positives, no negative)
+        metric = read(metric_filter.props, "metricTransformation", "name")
+        same_metric = metric == detection.metric
+        # only a filter plausibly meant for it: same metric, or a subset of it (matches some positives, no
+        # negative) that is not another catalogue detection's own filter
         weakened = (verdict.syntax_error is None and not verdict.matched_negatives
-                    and len(verdict.missed_positives) < verdict.positives)
+                    and len(verdict.missed_positives) < verdict.positives
+                    and not _implements_another(str(pattern), metric, detection))
         rank = (0 if same_metric else 1, verdict.failures)
         if (same_metric or weakened) and (closest is None or rank < closest[0]):
             closest = (rank, metric_filter, verdict)
@@ -203,6 +207,14 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
     return _fewest_problems(
         [*chain_problems(metric_filter, stack, config, detection), *_unproven_problems(metric_filter, unproven)]
         for metric_filter in candidates)
+
+
+def _implements_another(pattern: str, metric: Any, detection: Detection) -> bool:
+    """Whether the filter is another catalogue detection's, whole: its metric is that detection's
+    and its pattern passes that detection's samples (console sign-in failures share root's
+    ConsoleLogin events, so without this a missing root-usage is blamed on their filter)."""
+    other = next((d for d in load_catalog().detections.values() if d.metric == metric), None)
+    return other is not None and other.id != detection.id and judge_pattern(pattern, other.id).implements
 
 
 def _unproven_problems(metric_filter: PolicyResource, unproven: dict[str, ContainmentVerdict]) -> list[Problem]:

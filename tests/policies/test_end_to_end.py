@@ -340,3 +340,14 @@ def test_trail_excluding_rds_data_events_passes(mode, prod_runs, analyzer):
                   "excludeManagementEventSources": ["rdsdata.amazonaws.com"]}]
     run = changed(prod_runs[mode], f"{PREFIX}-audit-trail", setter(eventSelectors=selectors))
     assert judge(run, analyzer) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_disabled_root_usage_is_reported_missing_not_against_another_filter(mode, analyzer):
+    overrides = read_stack_config(ROOT, "prod")["overrides"]
+    run = run_with_config(mode, overrides={**overrides, "root-usage": {"enabled": False}})
+    violations = judge(run, analyzer)
+    assert summary(violations) == [("required-detections", "mandatory", "stack")]
+    assert violations[0].message == (
+        "required detection 'root-usage' (Root user activity): no metric filter in the stack matches all its "
+        "positive and none of its negative catalogue samples; add it to the stack's trailguard:detections")
