@@ -27,7 +27,7 @@ def load(raw: dict):
 
 def test_empty_config_gets_the_documented_defaults():
     config = load({})
-    assert [d.id for d in config.detections] == ["root-usage", "iam-policy-changes", "console-auth-failures"]
+    assert [d.id for d in config.detections] == ["root-usage", "iam-policy-changes", "vpc-changes", "console-auth-failures"]
     assert config.profile == "default" and config.namespace == "CISBenchmark" and config.protect is True
     assert list(config.topics) == ["security-alerts"]
     assert {d.topic for d in config.detections} == {"security-alerts"}
@@ -346,7 +346,7 @@ def test_read_stack_config_merges_declared_defaults_and_strips_the_namespace(tmp
     project = write_project(tmp_path, {"aws:region": "eu-west-1", "trailguard:profile": "securityhub",
                                        "trailguard:tags": {"Team": "sec"}})
     raw = read_stack_config(project, "test")
-    assert raw == {"detections": ["cis"], "profile": "securityhub", "namespace": "CISBenchmark",
+    assert raw == {"detections": ["seed", "cis"], "profile": "securityhub", "namespace": "CISBenchmark",
                    "protect": True, "tags": {"Team": "sec"}}
 
 

@@ -112,3 +112,25 @@ def test_missing_policy_config_file_is_an_error(tmp_path):
                                        "--policy-config", str(missing)])
     assert result.exit_code == EXIT_FAIL
     assert f"error: {missing}: cannot read the policy config: No such file or directory" in result.output
+
+
+def test_a_minimal_stack_meets_its_own_pack_but_for_a_subscription(tmp_path):
+    """Only aws:region set: the program's default detections cover the pack's default required set,
+    so the one thing the pack asks for is someone to tell (the default topic has no subscription)."""
+    from trailguard.check.layout import ProjectLayout
+    from trailguard.check.policy_pack import check_policies
+    from trailguard.check.stack import check_stack
+    from trailguard.config.validate import DEFAULTS
+    from trailguard_policies.settings import SEED_DETECTIONS
+
+    project = copy_project(tmp_path)
+    (project / "Pulumi.minimal.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    repository = ProjectLayout.for_repository(PROJECT)
+    layout = ProjectLayout(project, repository.program_modules, repository.pack_dir, repository.pack_package)
+    result = check_stack(layout, "minimal")
+    enabled = {d.id for d in result.config.detections}
+    assert set(SEED_DETECTIONS) <= enabled and DEFAULTS["detections"][0] == "seed"
+    report = check_policies(result.run, layout, "minimal")
+    assert report is not None
+    mandatory = [v.message for v in report.violations if v.level == "mandatory"]
+    assert mandatory and all("which no subscription of this stack reads: nobody is told" in m for m in mandatory)

@@ -63,7 +63,7 @@ from trailguard.suggest import kind_of as _kind, unknown_name
 DEFAULT_TOPIC = "security-alerts"
 
 DEFAULTS: Mapping[str, Any] = {
-    "detections": ["cis"],
+    "detections": ["seed", "cis"],  # the pack's default required set (seed) and the CIS controls
     "profile": "default",
     "namespace": "CISBenchmark",
     "protect": True,
