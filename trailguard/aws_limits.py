@@ -38,13 +38,15 @@ MAX_METRIC_NAME = 255
 """PutMetricAlarm MetricName: length 1-255; PutMetricFilter MetricTransformation.metricName: at most
 255, pattern `[^:*$]*`. trailguard keeps to letters, digits, `_`, `.` and `-`, a subset of both."""
 
-METRIC_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,%d}$" % MAX_METRIC_NAME)
+METRIC_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,%d}\Z" % MAX_METRIC_NAME)
 
 MAX_NAMESPACE = 255
 """PutMetricAlarm Namespace: length 1-255, pattern `[^:].*`; PutMetricFilter
-MetricTransformation.metricNamespace: at most 255, pattern `[^:*$]*` (no `:`, `*` or `$` anywhere)."""
+MetricTransformation.metricNamespace: at most 255, pattern `[^:*$]*` (no `:`, `*` or `$` anywhere);
+CloudWatch concepts, Namespaces: ASCII letters, digits, `.`, `-`, `_`, `/`, `#`, `:` and space. The
+set below is what all three allow (so `Security Alarms`, not `Security:Alarms`)."""
 
-NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_.\-/#]{1,%d}$" % MAX_NAMESPACE)
+NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_.\-/# ]{1,%d}\Z" % MAX_NAMESPACE)
 """Letters, digits and `. - _ / #`: within both patterns above (CloudWatch's namespace concepts
 page also allows `:` and space; the metric filter refuses `:`, so trailguard does too)."""
 
@@ -56,7 +58,7 @@ RESERVED_NAMESPACE_PREFIX = "AWS/"
 MAX_LOG_GROUP_NAME = 512
 """CreateLogGroup logGroupName: length 1-512, pattern `[\\.\\-_/#A-Za-z0-9]+`."""
 
-LOG_GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,%d}$" % MAX_LOG_GROUP_NAME)
+LOG_GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,%d}\Z" % MAX_LOG_GROUP_NAME)
 
 MAX_METRIC_FILTERS_PER_LOG_GROUP = 100
 """CloudWatch Logs quotas: "Metric filters: 100 per log group. This quota can't be changed"."""
@@ -72,28 +74,28 @@ RETENTION_DAYS: tuple[int, ...] = (
 MAX_TOPIC_NAME = 256
 """SNS CreateTopic Name: ASCII letters, digits, `_` and `-`, 1-256 characters."""
 
-TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,%d}$" % MAX_TOPIC_NAME)
+TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,%d}\Z" % MAX_TOPIC_NAME)
 
 # --- CloudTrail ------------------------------------------------------------------------------------
 
-TRAIL_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){2,127}$")
+TRAIL_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){2,127}\Z")
 """CreateTrail Name: ASCII letters, digits, `.`, `_`, `-`; starts and ends with a letter or digit;
 3-128 characters; no adjacent `.`, `_` or `-`; not in IP address format (see `trail_name_problem`)."""
 
-_IP_SHAPED = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_IP_SHAPED = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}\Z")
 
 # --- IAM and KMS -------------------------------------------------------------------------------------
 
 MAX_ROLE_NAME = 64
 """IAM CreateRole RoleName: length 1-64, pattern `[\\w+=,.@-]+`."""
 
-ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,%d}$" % MAX_ROLE_NAME, re.ASCII)
+ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,%d}\Z" % MAX_ROLE_NAME, re.ASCII)
 
 MAX_KMS_ALIAS = 256
 """KMS CreateAlias AliasName: length 1-256, pattern `^[a-zA-Z0-9:/_-]+$`, begins with `alias/`,
 and `alias/aws/` is reserved for AWS managed keys."""
 
-KMS_ALIAS_RE = re.compile(r"^alias/[a-zA-Z0-9:/_-]{1,%d}$" % (MAX_KMS_ALIAS - len("alias/")))
+KMS_ALIAS_RE = re.compile(r"^alias/[a-zA-Z0-9:/_-]{1,%d}\Z" % (MAX_KMS_ALIAS - len("alias/")))
 
 # --- tags (CloudWatch TagResource, SNS TagResource, the common tagging rules) -------------------------
 
@@ -125,7 +127,7 @@ def metric_name_problem(value: str) -> str | None:
 def namespace_problem(value: str) -> str | None:
     if NAMESPACE_RE.match(value) and not value.startswith(RESERVED_NAMESPACE_PREFIX):
         return None
-    return (f"{value!r} is not a custom metric namespace (1-{MAX_NAMESPACE} of A-Z a-z 0-9 . - _ / #, "
+    return (f"{value!r} is not a custom metric namespace (1-{MAX_NAMESPACE} of A-Z a-z 0-9 . - _ / # and space, "
             f"not starting with {RESERVED_NAMESPACE_PREFIX!r})")
 
 

@@ -10,7 +10,7 @@ from trailguard import aws_limits as limits
 @pytest.mark.parametrize(("name", "ok"), [
     ("abc", True), ("My.Trail_1-x", True), ("a" * 128, True),
     ("ab", False), ("a" * 129, False), ("-abc", False), ("abc.", False), ("my--trail", False),
-    ("my-_trail", False), ("192.168.5.4", False), ("my trail", False),
+    ("my-_trail", False), ("192.168.5.4", False), ("my trail", False), ("mytrail\n", False),
 ])
 def test_trail_names(name: str, ok: bool) -> None:
     """CreateTrail Name: 3-128 of letters, digits . _ -; letter or digit at both ends; no adjacent
@@ -22,6 +22,11 @@ def test_trail_names(name: str, ok: bool) -> None:
     (limits.metric_name_problem, "RootAccountUsage", "Root:Usage"),
     (limits.namespace_problem, "CIS/Benchmark#1", "AWS/Logs"),
     (limits.namespace_problem, "Security", "Security:Trail"),
+    (limits.namespace_problem, "Security Alarms", "Security$Alarms"),
+    (limits.namespace_problem, "Security", "Security\n"),  # a YAML `|` block's trailing newline
+    (limits.metric_name_problem, "RootAccountUsage", "RootAccountUsage\n"),
+    (limits.log_group_name_problem, "/aws/cloudtrail/prod", "/aws/cloudtrail/prod\n"),
+    (limits.topic_name_problem, "security-alerts", "security-alerts\n"),
     (limits.log_group_name_problem, "/aws/cloudtrail/prod#1", "/aws/cloudtrail/prod:x"),
     (limits.topic_name_problem, "security-alerts_1", "security.alerts"),
     (limits.topic_name_problem, "t" * 256, "t" * 257),

@@ -19,8 +19,8 @@ from trailguard.extras import missing_extra_message
 from trailguard.records import UNREADABLE, RecordDecoder, RecordSourceError, Rejected, iter_batches, iter_path_names
 
 S3_SCHEME = "s3://"
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-_ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
+_ACCOUNT_RE = re.compile(r"^[0-9]{12}\Z")
+_ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}\Z")
 _DATE_PARTS = (4, 2, 2)  # yyyy / mm / dd
 
 

@@ -24,9 +24,9 @@ from trailguard.suggest import kind_of
 from .errors import CatalogError
 from .model import PROFILES, Detection, Reference, Sample, Severity, samples_for_every_profile
 
-KEBAB_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-PASCAL_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+KEBAB_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+PASCAL_RE = re.compile(r"^[A-Z][A-Za-z0-9]*\Z")
+VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\Z")
 REFERENCE_FRAMEWORKS = ("CIS", "SecurityHub")
 
 SAMPLE_KEYS_REQUIRED = ("name", "event")
