@@ -14,7 +14,7 @@ from trailguard.patterns.ast import (
     And, Comparison, JsonPattern, MatchAll, NumberValue, Or, Selector, StringValue, Key,
 )
 
-from .strategies import KEYS, WORDS, any_tree, event, json_pattern
+from .strategies import KEYS, WORDS, any_tree, event, events_near, json_pattern
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -124,10 +124,14 @@ def test_constraints_of_a_tree_are_those_of_its_expression():
 
 
 @SETTINGS
-@given(json_pattern, event)
-def test_every_matching_event_satisfies_the_constraints(tree, decoded) -> None:
+@given(json_pattern, st.data())
+def test_every_matching_event_satisfies_the_constraints(tree, data) -> None:
     compiled = _compiled(tree)
-    assume(compiled.matches(decoded))
+    # events near the pattern's own literals match often; a filter on random events alone (assume)
+    # discarded so many that hypothesis's health check failed on some seeds
+    decoded = data.draw(st.one_of(event, events_near(compiled.tree)))
+    if not compiled.matches(decoded):
+        return  # the property is an implication: nothing to check for an event the pattern rejects
     for path, allowed in constraints(compiled.tree).items():
         value = getter(path)(decoded)
         assert value is not MISSING
