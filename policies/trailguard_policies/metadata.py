@@ -155,14 +155,14 @@ POLICY_METADATA: dict[str, PolicyMetadata] = {
             severity=Severity.CRITICAL,
             controls=DETECTION_CONTROLS,
             enforces=(
-                "Each monitoring control as its audit prescribes it: a metric filter for the control's events on the "
+                "Enforces each monitoring control as its audit prescribes it: a metric filter for the control's events on the "
                 "log group of a multi-region logging trail, an alarm on the filter's metric, and an SNS topic with a "
                 "subscriber; the filter is judged by the catalogue samples, not by its text. " + ENFORCED_PER_DETECTION
             ),
             remediation=(
                 "Deploy the detection the violation names with its whole chain: list its id in the stack config "
                 "trailguard:detections (or restore the metric filter, alarm, SNS topic or subscription the violation "
-                "names) and keep the filter pattern one of the catalogue's (trailguard catalog <id>). An alarm must "
+                "names) and keep the filter pattern one of the catalogue's (trailguard catalog ID shows them). An alarm must "
                 "watch the filter's exact metric name and namespace, fire on one event and notify an SNS topic. Parts "
                 "that live outside the stack go in the pack config: externalLogGroups, externalTopicArns, "
                 "subscribedElsewhere."
