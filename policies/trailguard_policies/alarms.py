@@ -13,6 +13,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from .metadata import metadata_arguments
 from .props import METRIC_ALARM, read, read_items
 from .settings import read_config, string_list
 
@@ -49,4 +50,5 @@ alarm_has_action = ResourceValidationPolicy(
     validate=alarm_has_action_validator,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=ALARM_SCHEMA,
+    **metadata_arguments("alarm-has-action"),
 )

@@ -673,6 +673,9 @@ def detections_protected_validator(args: ResourceValidationArgs, report_violatio
         )
 
 
+# Imported here, beside the constructors that use it, to keep this edit apart from the imports above.
+from .metadata import metadata_arguments  # noqa: E402
+
 required_detections_policy = StackValidationPolicy(
     name="required-detections",
     description=(
@@ -682,6 +685,7 @@ required_detections_policy = StackValidationPolicy(
     validate=required_detections_validator,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=REQUIRED_SCHEMA,
+    **metadata_arguments("required-detections"),
 )
 
 detections_protected = ResourceValidationPolicy(
@@ -690,4 +694,5 @@ detections_protected = ResourceValidationPolicy(
     validate=detections_protected_validator,
     enforcement_level=EnforcementLevel.ADVISORY,
     config_schema=PROTECTED_SCHEMA,
+    **metadata_arguments("detections-protected"),
 )

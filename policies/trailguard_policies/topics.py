@@ -15,6 +15,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from .metadata import metadata_arguments
 from .props import TOPIC, read
 from .settings import read_config, string_list
 
@@ -53,4 +54,5 @@ alarm_topic_can_deliver = ResourceValidationPolicy(
     validate=alarm_topic_can_deliver_validator,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=TOPIC_SCHEMA,
+    **metadata_arguments("alarm-topic-can-deliver"),
 )

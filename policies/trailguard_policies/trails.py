@@ -15,6 +15,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from .metadata import metadata_arguments
 from .props import LOG_GROUP, TRAIL, UNKNOWN, read, read_items
 from .settings import integer, read_config, string_list
 
@@ -161,6 +162,7 @@ trail_delivers_to_cloudwatch = ResourceValidationPolicy(
     validate=trail_delivers_to_cloudwatch_validator,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=TRAIL_SCHEMA,
+    **metadata_arguments("trail-delivers-to-cloudwatch"),
 )
 
 audit_log_retention = ResourceValidationPolicy(
@@ -169,4 +171,5 @@ audit_log_retention = ResourceValidationPolicy(
     validate=audit_log_retention_validator,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=RETENTION_SCHEMA,
+    **metadata_arguments("audit-log-retention"),
 )
