@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from trailguard.patterns import PatternSyntaxError, compile_pattern, lint, parse, render, render_selector, rules
+from trailguard.patterns import PatternSyntaxError, compile_pattern, lint, parse, render, render_selector, rules, walk
 from trailguard.patterns.ast import (
     And, Comparison, Expr, IsCheck, JsonPattern, Key, NotExists, Or, Pattern, Selector, StringValue,
 )
@@ -401,12 +401,25 @@ def excluded_pattern(exclusions: Sequence[Exclusion]) -> str:
     return render(JsonPattern(_flat(Or, [e.excluded for e in exclusions])))
 
 
+def exact_domain(exclusions: Sequence[Exclusion]) -> Expr:
+    """The events on which `merge_exclusions` is exact, as a condition: every field the exclusions
+    test is absent or a scalar (`= *` is a present string or number), or, for `STRING_FIELDS`,
+    absent or a string or number. Tests use it to prove the merge with the containment checker."""
+    names: dict[str, Selector] = {}
+    for item in exclusions:
+        for node in walk(item.excluded):
+            if isinstance(node, (Comparison, IsCheck, NotExists)):
+                names.setdefault(render_selector(node.selector), node.selector)
+    return _flat(And, [_flat(Or, [Comparison(selector, "=", StringValue("*")), NotExists(selector),
+                                  *_other_kinds(selector, name)]) for name, selector in names.items()])
+
+
 def _family(tree: Pattern) -> str:
     return {"TermPattern": "a term pattern", "RegexPattern": "a regex pattern", "MatchAll": "the empty pattern",
             "DelimitedPattern": "a space-delimited pattern"}.get(type(tree).__name__, type(tree).__name__)
 
 
 __all__ = [
-    "FIELDS", "KINDS", "STRING_FIELDS", "Exclusion", "ExclusionError", "excluded_pattern", "exclusion",
+    "FIELDS", "KINDS", "STRING_FIELDS", "Exclusion", "ExclusionError", "exact_domain", "excluded_pattern", "exclusion",
     "merge_exclusions", "negate", "parse_exclusion", "parse_exclusions",
 ]
