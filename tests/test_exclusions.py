@@ -106,11 +106,11 @@ def test_outside_the_domain_the_only_gap_is_the_documented_one(kind: str) -> Non
     gap = contains(_tree(Or((merged, *(e.excluded for e in exclusions)))), _tree(reference))
     assert gap.verdict == "not-contained"
     tested = {render_selector(s) for e in exclusions for s in selectors(_tree(e.excluded))}
-    odd = [name for name in tested if _kind_at(gap.counterexample, name) in _OUTSIDE(name)]
+    odd = [name for name in tested if _kind_at(gap.counterexample, name) in _outside_kinds(name)]
     assert odd, f"counterexample {gap.counterexample} is inside the documented domain"
 
 
-def _OUTSIDE(name: str) -> set[str]:
+def _outside_kinds(name: str) -> set[str]:
     return {"null", "bool", "container"} if name in STRING_FIELDS else {"container"}
 
 
