@@ -98,7 +98,8 @@ def test_json_output_is_one_document_with_resources_detections_and_outputs():
     assert root == {"id": "root-usage", "severity": "critical", "profile": "securityhub",
                     "namespace": "CISBenchmark", "metric": "RootAccountUsage",
                     "alarm": "trailguard-prod-root-usage", "condition": "Sum >= 1 in 1 of 1 x 300s",
-                    "topic": "oncall", "custom": False}
+                    "topic": "oncall", "custom": False, "exclusions": [],
+                    "pattern": load_stack_config(read_stack_config(PROJECT, "prod")).detection("root-usage").pattern}
     types = {r["type"] for r in data["resources"]}
     assert {"aws:cloudtrail/trail:Trail", "aws:cloudwatch/metricAlarm:MetricAlarm"} <= types
     assert data["outputs"]["trailArn"].startswith("arn:aws:cloudtrail:us-east-1:")
@@ -185,3 +186,33 @@ def test_the_offline_mocks_refuse_an_invoke_they_cannot_answer():
     assert known["accountId"] == MOCK_ACCOUNT
     with pytest.raises(NotImplementedError, match="aws:ec2/getVpc:getVpc.*_ProgramMocks.call"):
         mocks.call(MockCallArgs("aws:ec2/getVpc:getVpc", {}, ""))
+
+
+def test_check_shows_each_detections_exclusions_and_the_pattern_it_deploys(tmp_path):
+    project = copy_project(tmp_path)
+    stack_file = project / "Pulumi.dev.yaml"
+    settings = yaml.safe_load(stack_file.read_text())
+    excludes = [{"principal": "arn:aws:iam::111122223333:role/deployer"}, {"sourceIp": "198.51.100.0/24"}]
+    settings["config"].setdefault("trailguard:overrides", {})["iam-policy-changes"] = {"exclude": excludes}
+    stack_file.write_text(yaml.safe_dump(settings))
+    config = load_stack_config(read_stack_config(project, "dev"))
+    detection = config.detection("iam-policy-changes")
+    result = invoke("--stack", "dev", "--project-dir", str(project))
+    assert result.exit_code in (EXIT_SUCCESS, EXIT_FAIL), result.output
+    header, rows = table_rows(result.output, "Exclusions (overrides.<id>.exclude: these events are not counted)")
+    assert header == ["id", "excludes", "deployed pattern"]
+    assert [row[0] for row in rows] == [["iam-policy-changes"]]
+    assert joined(rows[0][1]) == ("principal arn:aws:iam::111122223333:role/deployer (its sessions: "
+                                  "arn:aws:sts::111122223333:assumed-role/deployer/*)"
+                                  "sourceIp 198.51.100.0/24 (as 198.51.100.*)").replace(" ", "")
+    assert joined(rows[0][2]) == detection.pattern.replace(" ", "")
+    data = json.loads(invoke("--stack", "dev", "--project-dir", str(project), "--json").output)
+    row = next(d for d in data["detections"] if d["id"] == "iam-policy-changes")
+    assert row["pattern"] == detection.pattern
+    assert [(e["kind"], e["value"]) for e in row["exclusions"]] == [("principal", excludes[0]["principal"]),
+                                                                   ("sourceIp", "198.51.100.0/24")]
+    assert row["exclusions"][1]["excludes"] == '{ $.sourceIPAddress = "198.51.100.*" }'
+
+
+def test_without_exclusions_check_prints_no_exclusions_table():
+    assert "Exclusions" not in invoke("--stack", "prod", "--project-dir", str(PROJECT)).output

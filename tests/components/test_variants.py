@@ -28,7 +28,7 @@ from tests.components.program_runs import (
 from tests.config.bad_inputs import BAD_INPUTS
 from trailguard.check.harness import MOCK_ACCOUNT, run_program
 from trailguard.check.layout import ProjectLayout
-from trailguard.config import ConfigError
+from trailguard.config import ConfigError, load_stack_config, read_stack_config
 
 LAYOUT = ProjectLayout.for_repository(PROJECT)
 ORG_ID = "o-abcdef1234"
@@ -160,3 +160,20 @@ def test_a_program_failing_midway_reports_what_it_registered_and_the_next_run_is
     assert failed.of_type(TRAIL)
     clean = run_program(LAYOUT, "dev")
     assert clean.error is None and clean.outputs["logGroupName"] == "/aws/cloudtrail/trailguard-dev-audit"
+
+
+def test_declared_exclusions_deploy_the_merged_pattern_and_name_them_in_the_alarm():
+    overrides = {"iam-policy-changes": {"exclude": [{"principal": "arn:aws:iam::111122223333:role/deployer"},
+                                                    {"userAgent": "*terraform*"}]}}
+    run = run_program(LAYOUT, "prod", config_overrides={"overrides": overrides})
+    config = load_stack_config(read_stack_config(PROJECT, "prod") | {"overrides": overrides})
+    detection = config.detection("iam-policy-changes")
+    (metric_filter,) = [f for f in run.of_type(FILTER)
+                        if f.inputs["metricTransformation"]["name"] == detection.metric]
+    assert metric_filter.inputs["pattern"] == detection.pattern != detection.reference_pattern
+    assert '$.userIdentity.arn != "arn:aws:sts::111122223333:assumed-role/deployer/*"' in metric_filter.inputs["pattern"]
+    (alarm,) = [a for a in run.of_type(ALARM) if a.inputs["metricName"] == detection.metric]
+    assert "Excludes: principal arn:aws:iam::111122223333:role/deployer" in alarm.inputs["alarmDescription"]
+    assert "userAgent *terraform*" in alarm.inputs["alarmDescription"]
+    others = [f for f in run.of_type(FILTER) if f is not metric_filter]
+    assert all("!=" not in f.inputs["pattern"] or "assumed-role" not in f.inputs["pattern"] for f in others)

@@ -389,3 +389,65 @@ def test_project_must_be_named_for_the_config_namespace(tmp_path):
 def test_shipped_stack_files_use_only_known_keys(stack):
     raw = read_stack_config(PROJECT, stack)
     assert raw and set(raw) <= set(DEFAULTS)
+
+
+# --- declared exclusions (overrides.<id>.exclude) ---------------------------------------------------
+
+DEPLOYER = "arn:aws:iam::111122223333:role/deployer"
+
+
+def test_exclusions_are_merged_into_the_deployed_pattern_and_the_reference_is_kept():
+    config = load({"overrides": {"iam-policy-changes": {"exclude": [
+        {"principal": DEPLOYER}, {"sourceIp": "198.51.100.0/24"}]}}})
+    detection = config.detection("iam-policy-changes")
+    assert detection.reference_pattern == "{ ($.eventName = PutUserPolicy) || ($.eventName = CreatePolicy) }"
+    assert detection.pattern == (
+        "{ ($.eventName = PutUserPolicy || $.eventName = CreatePolicy) && "
+        '($.userIdentity.arn != "arn:aws:sts::111122223333:assumed-role/deployer/*" || $.userIdentity.arn NOT EXISTS) && '
+        '($.sourceIPAddress != "198.51.100.*" || $.sourceIPAddress NOT EXISTS) }')
+    assert [e.kind for e in detection.exclusions] == ["principal", "sourceIp"]
+    untouched = config.detection("root-usage")
+    assert untouched.pattern == untouched.reference_pattern and untouched.exclusions == ()
+
+
+def test_exclusions_merge_into_the_profile_pattern():
+    config = load({"profile": "securityhub", "overrides": {"iam-policy-changes": {"exclude": [{"userAgent": "*terraform*"}]}}})
+    detection = config.detection("iam-policy-changes")
+    assert detection.reference_pattern == "{($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)}"
+    assert detection.pattern.endswith('&& ($.userAgent != "*terraform*" || $.userAgent NOT EXISTS) }')
+
+
+def test_the_alarm_description_names_the_exclusions():
+    config = load({"overrides": {"root-usage": {"description": "Root used.", "exclude": [
+        {"principal": DEPLOYER}, {"userAgent": "*terraform*"}]}}})
+    assert config.detection("root-usage").description == (
+        "Root used. Excludes: principal arn:aws:iam::111122223333:role/deployer (its sessions: "
+        "arn:aws:sts::111122223333:assumed-role/deployer/*); userAgent *terraform*.")
+
+
+def test_a_full_alarm_description_still_says_it_has_exclusions_within_the_limit():
+    config = load({"overrides": {"root-usage": {"description": "d" * 1024, "exclude": [{"userAgent": "*terraform*"}]}}})
+    description = config.detection("root-usage").description
+    assert len(description) == 1024
+    assert description.endswith("Excludes 1 declared exclusion(s); trailguard check lists them.")
+
+
+def test_every_exclusion_problem_is_reported_with_the_others():
+    with pytest.raises(ConfigError) as caught:
+        load({"overrides": {
+            "root-usage": {"period": 45, "exclude": [{"sourceIp": "10.0.0.0/20"}, {"userAgent": "ok"},
+                                                     {"principal": "arn:aws:iam::111122223333:role/a*b"}]},
+            "iam-policy-changes": {"exclude": [{"userAgent": "u" * 1000}]}}})
+    keys = [key for key, _ in caught.value.errors]
+    assert keys == ["trailguard:overrides.root-usage.exclude[0].sourceIp",
+                    "trailguard:overrides.root-usage.exclude[2].principal",
+                    "trailguard:overrides.root-usage.period",
+                    "trailguard:overrides.iam-policy-changes.exclude"]
+
+
+def test_exclusions_on_a_custom_detection():
+    config = load({"customDetections": [custom()], "overrides": {"s3-public-grant": {"exclude": [
+        {"pattern": '$.userIdentity.invokedBy = "cloudformation.amazonaws.com"'}]}}})
+    detection = config.detection("s3-public-grant")
+    assert detection.pattern == ('{ $.eventName = "PutBucketAcl" && ($.userIdentity.invokedBy != '
+                                 '"cloudformation.amazonaws.com" || $.userIdentity.invokedBy NOT EXISTS) }')

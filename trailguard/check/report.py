@@ -36,6 +36,9 @@ def detection_rows(check: StackCheck) -> list[dict[str, Any]]:
             "condition": condition(detection),
             "topic": detection.topic,
             "custom": detection.custom,
+            "pattern": detection.pattern,
+            "exclusions": [{"kind": e.kind, "value": e.value, "note": e.note, "excludes": e.pattern}
+                           for e in detection.exclusions],
         })
     return rows
 
@@ -99,6 +102,24 @@ def render_detections(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def render_exclusions(rows: list[dict[str, Any]]) -> Table | None:
+    """Per detection with declared exclusions: what it no longer sees (one line each, with how the
+    value was read) and the pattern it deploys with them merged in. None when nothing is excluded."""
+    excluding = [row for row in rows if row["exclusions"]]
+    if not excluding:
+        return None
+    table = Table(title="Exclusions (overrides.<id>.exclude: these events are not counted)", title_justify="left",
+                  show_lines=True)
+    table.add_column("id", no_wrap=True)
+    table.add_column("excludes", overflow="fold")
+    table.add_column("deployed pattern", overflow="fold")
+    for row in excluding:
+        listed = "\n".join(f"{e['kind']} {e['value']}" + (f" ({e['note']})" if e["note"] else "")
+                           for e in row["exclusions"])
+        table.add_row(Text(row["id"]), Text(listed), Text(row["pattern"]))
+    return table
+
+
 def _cell(row: dict[str, Any], column: str) -> str:
     if column == "metric":
         return f"{row['namespace']}/{row['metric']}"
@@ -116,9 +137,14 @@ def check_summary(check: StackCheck) -> str:
 
 
 def render_check(check: StackCheck) -> Group:
-    """The summary line, the resource tree and the detections table."""
-    return Group(Text(check_summary(check)), Text(), Text("Resources", style="bold"), render_tree(check.run), Text(),
-                 render_detections(detection_rows(check)))
+    """The summary line, the resource tree, the detections table and, if any, the exclusions table."""
+    rows = detection_rows(check)
+    parts: list[Any] = [Text(check_summary(check)), Text(), Text("Resources", style="bold"), render_tree(check.run),
+                        Text(), render_detections(rows)]
+    exclusions = render_exclusions(rows)
+    if exclusions is not None:
+        parts += [Text(), exclusions]
+    return Group(*parts)
 
 
 def policy_summary(report: PolicyReport) -> str:

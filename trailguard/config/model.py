@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from trailguard.alarms import AlarmSettings
 from trailguard.catalog.model import Detection, Severity
+from trailguard.exclusions import Exclusion
 
 NAMESPACE = "trailguard"
 """Pulumi config namespace (the project name in `Pulumi.yaml`)."""
@@ -84,7 +85,12 @@ class TrailConfig:
 
 @dataclass(frozen=True, slots=True)
 class EnabledDetection:
-    """One detection as this stack deploys it: pattern for the profile, alarm settings, topic."""
+    """One detection as this stack deploys it: pattern for the profile, alarm settings, topic.
+
+    `pattern` is what the metric filter gets: `reference_pattern` (the catalogue's or custom
+    pattern for the profile) narrowed by `exclusions` (`overrides.<id>.exclude`); without
+    exclusions the two are the same text.
+    """
 
     id: str
     title: str
@@ -100,6 +106,12 @@ class EnabledDetection:
     negatives: tuple[Mapping[str, Any], ...]
     description: str = ""
     ok_actions: bool = False
+    reference_pattern: str = ""
+    exclusions: tuple[Exclusion, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.reference_pattern:
+            object.__setattr__(self, "reference_pattern", self.pattern)
 
 
 @dataclass(frozen=True, slots=True)

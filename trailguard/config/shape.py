@@ -46,6 +46,8 @@ class OverrideInput(_Input):
     description: Union[str, UnsetType] = UNSET
     metric: Union[str, UnsetType] = UNSET
     namespace: Union[str, UnsetType] = UNSET
+    exclude: Union[list[Any], UnsetType] = UNSET
+    """Declared exclusions, each item read by `trailguard.exclusions.parse_exclusion`."""
 
 
 class CustomSamplesInput(_Input):
@@ -144,6 +146,7 @@ FIELD_WHAT: dict[str, str] = {
     "retentionDays": "a whole number of days (a CloudWatch Logs retention value)",
     "customDetections": "a list of detections",
     "subscriptions": "a list",
+    "exclude": "a list of exclusions (principal, sourceIp, userAgent or pattern items)",
 }
 """Where a key's allowed values say more than its type."""
 

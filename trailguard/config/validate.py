@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from trailguard.alarms import COMPARISONS, MISSING_DATA, STATISTICS, AlarmSettings
@@ -47,6 +47,7 @@ from trailguard.config.model import (
     TopicConfig,
     TrailConfig,
 )
+from trailguard.exclusions import Exclusion, ExclusionError, merge_exclusions, parse_exclusions
 from trailguard.config.shape import (
     CustomDetectionInput,
     NotificationsInput,
@@ -174,7 +175,8 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfi
     overrides: dict[str, dict[str, Any]] = {}
     with problems.check():
         overrides = _overrides(decode(values["overrides"], dict[str, Any], _key("overrides")), known_ids,
-                               topic_names, _key("overrides"), problems)
+                               topic_names, lambda i: (customs.get(i) or catalog.get(i)).pattern_for(profile),
+                               _key("overrides"), problems)
     catalog_ids: tuple[str, ...] = ()
     with problems.check():
         catalog_ids = _resolve_detections(decode(values["detections"], list[str], _key("detections")),
@@ -193,9 +195,11 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfi
             continue
         custom = customs.get(detection_id)
         source = custom if custom is not None else catalog.get(detection_id)
-        detections.append(_enable(source, custom is not None, profile, namespace, override,
-                                  _topic_for(detection_id, source.severity, override, routing,
-                                             default_topic)))
+        with problems.check():
+            detections.append(_enable(source, custom is not None, profile, namespace, override,
+                                      _topic_for(detection_id, source.severity, override, routing,
+                                                 default_topic)))
+    problems.raise_any()
     with problems.check():
         _check_unique_metrics(detections, overrides, customs)
     if len(detections) > MAX_METRIC_FILTERS_PER_LOG_GROUP:
@@ -216,6 +220,12 @@ def _key(path: str) -> str:
 
 def _enable(source: Detection, custom: bool, profile: str, namespace: str,
             override: Mapping[str, Any], topic: str) -> EnabledDetection:
+    reference = source.pattern_for(profile)
+    exclusions: tuple[Exclusion, ...] = override.get("exclude", ())
+    try:
+        pattern = merge_exclusions(reference, exclusions)
+    except ExclusionError as err:
+        raise _exclusion_error(err, _key(f"overrides.{source.id}.exclude")) from None
     alarm_defaults = AlarmSettings()
     alarm = AlarmSettings(
         statistic=override.get("statistic", alarm_defaults.statistic),
@@ -233,17 +243,39 @@ def _enable(source: Detection, custom: bool, profile: str, namespace: str,
         severity=source.severity,
         metric=override.get("metric", source.metric),
         namespace=override.get("namespace", namespace),
-        pattern=source.pattern_for(profile),
+        pattern=pattern,
         alarm=alarm,
         topic=topic,
         custom=custom,
         detection=None if custom else source,
         positives=source.positives_for(profile),
         negatives=source.negatives_for(profile),
-        description=override.get("description") or (source.why if custom and source.why
-                                                     else _default_description(source)),
+        description=describe_exclusions(
+            override.get("description") or (source.why if custom and source.why else _default_description(source)),
+            exclusions),
         ok_actions=override.get("okActions", False),
+        reference_pattern=reference,
+        exclusions=exclusions,
     )
+
+
+def describe_exclusions(description: str, exclusions: tuple[Exclusion, ...]) -> str:
+    """The alarm description with the exclusions named, so whoever is paged knows what this alarm
+    cannot see; within AlarmDescription's limit (a count, then a cut description, when the list
+    does not fit)."""
+    if not exclusions:
+        return description
+    listed = f" Excludes: {'; '.join(e.describe() for e in exclusions)}."
+    counted = f" Excludes {len(exclusions)} declared exclusion(s); trailguard check lists them."
+    for suffix in (listed, counted):
+        if len(description) + len(suffix) <= MAX_ALARM_DESCRIPTION:
+            return description + suffix
+    return description[:MAX_ALARM_DESCRIPTION - len(counted)] + counted
+
+
+def _exclusion_error(err: ExclusionError, path: str) -> ConfigError:
+    """An `ExclusionError` (paths relative to the list) at the config key of the list."""
+    return ConfigError.of([(f"{path}{where}", message) for where, message in err.errors])
 
 
 def _default_description(source: Detection) -> str:
@@ -274,17 +306,29 @@ def _resolve_detections(names: list[str], catalog: Any, path: str) -> tuple[str,
 
 
 def _overrides(raw: Mapping[str, Any], known_ids: list[str], topics: list[str] | None,
-               path: str, problems: Problems) -> dict[str, dict[str, Any]]:
+               pattern_of: Callable[[str], str], path: str, problems: Problems) -> dict[str, dict[str, Any]]:
     """Each override decoded and checked on its own; `topics` (the defined topic names) is None
     when notifications could not be read (references are then not checked, rather than reported
-    as unknown)."""
+    as unknown). `pattern_of(id)` is the detection's pattern for the stack's profile, which
+    declared exclusions are merged into (and checked against AWS's quotas) here."""
     result = {}
     for detection_id, raw_override in raw.items():
         item_path = f"{path}.{detection_id}"
+        override: dict[str, Any] | None = None
         with problems.check():
             if detection_id not in known_ids:
                 raise ConfigError(item_path, unknown_name("detection id", detection_id, known_ids))
             override = given(decode(raw_override, OverrideInput, item_path))
+        if override is None:
+            continue
+        with problems.check():
+            if "exclude" in override:
+                try:
+                    override["exclude"] = parse_exclusions(override["exclude"])
+                    merge_exclusions(pattern_of(detection_id), override["exclude"])
+                except ExclusionError as err:
+                    raise _exclusion_error(err, f"{item_path}.exclude") from None
+        with problems.check():
             _check_override(override, topics, item_path)
             result[detection_id] = override
     return result
