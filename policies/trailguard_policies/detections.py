@@ -35,6 +35,8 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from trailguard.alarms import AlarmSettings
 from trailguard.catalog import load_catalog
+from trailguard.exclusions import Exclusion, ExclusionError, parse_exclusions
+from trailguard.suggest import unknown_name
 from trailguard.catalog.model import DETECTION_TAG, Detection
 from trailguard.patterns import compile_pattern, constraints
 
@@ -107,6 +109,17 @@ REQUIRED_SCHEMA = PolicyConfigSchema(
         "externalTopicArns": string_list(
             "ARNs of SNS topics outside this stack that count as a notifying alarm action."
         ),
+        "allowedExclusions": {
+            "type": "object",
+            "default": {},
+            "description": (
+                "What each required detection may exclude, owned by the security team: detection id -> list of "
+                "exclusions in the stack config's form ({principal: ARN glob}, {sourceIp: address or /8 /16 /24 "
+                "network}, {userAgent: glob}, {pattern: JSON condition}). A deployed pattern may leave out exactly "
+                "these events; any other narrowing is a violation."
+            ),
+            "additionalProperties": {"type": "array", "items": {"type": "object"}},
+        },
         "subscribedElsewhere": string_list(
             "Names or ARNs of SNS topics of this stack whose subscriptions are managed outside it (e.g. by a "
             "paging tool); other topics an alarm notifies need a subscription in the stack."
@@ -133,11 +146,14 @@ def required_detections_validator(args: StackValidationArgs, report_violation: R
     detections, config_error = required_detections(config["requiredDetections"])
     if config_error:
         report_violation(f"policy config requiredDetections: {config_error}")
+    allowed, exclusion_errors = allowed_exclusions(config["allowedExclusions"], detections)
+    for error in exclusion_errors:
+        report_violation(f"policy config allowedExclusions{error}")
     stack = StackView.of(args.resources)
     by_problem: dict[tuple[str, str | None], list[Detection]] = {}
     undecided: list[Problem] = []
     for detection in detections:
-        problems = detection_problems(detection, stack, config)
+        problems = detection_problems(detection, stack, config, allowed.get(detection.id, ()))
         decided = [p for p in problems if p.decided]
         for problem in decided:
             by_problem.setdefault((problem.text, problem.urn), []).append(detection)
@@ -151,8 +167,27 @@ def required_detections_validator(args: StackValidationArgs, report_violation: R
         raise _undecidable("; ".join(p.text for p in undecided) + later)
 
 
-def detection_problems(detection: Detection, stack: StackView, config: dict[str, Any]) -> list[Problem]:
-    """The broken links of the best chain implementing `detection`; [] when one chain is whole."""
+def allowed_exclusions(raw: Any, detections: Sequence[Detection]) -> tuple[dict[str, tuple[Exclusion, ...]], list[str]]:
+    """The pack config's `allowedExclusions`, read like the stack config's `exclude`, and the
+    problems with it (each naming its key and what is allowed)."""
+    allowed: dict[str, tuple[Exclusion, ...]] = {}
+    errors: list[str] = []
+    ids = [d.id for d in load_catalog().detections.values()]
+    for detection_id, items in (raw or {}).items():
+        if detection_id not in ids:
+            errors.append(f".{detection_id}: {unknown_name('detection id', detection_id, ids)}")
+            continue
+        try:
+            allowed[detection_id] = parse_exclusions(items)
+        except ExclusionError as error:
+            errors.extend(f".{detection_id}{where}: {message}" for where, message in error.errors)
+    return allowed, errors
+
+
+def detection_problems(detection: Detection, stack: StackView, config: dict[str, Any],
+                       allowed: tuple[Exclusion, ...] = ()) -> list[Problem]:
+    """The broken links of the best chain implementing `detection`, less the `allowed`
+    exclusions; [] when one chain is whole."""
     config = {**config, **(config["perDetection"].get(detection.id) or {})}
     candidates: list[PolicyResource] = []
     unproven: dict[str, ContainmentVerdict] = {}  # candidates whose containment is undecided, by URN
@@ -164,9 +199,9 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
         if pattern is UNKNOWN:
             unknown_patterns.append(metric_filter)
             continue
-        verdict = judge_pattern(str(pattern), detection.id)
+        verdict = judge_pattern(str(pattern), detection.id, allowed)
         if verdict.implements:  # the samples are the quick first check; containment decides
-            proof = prove_pattern(str(pattern), detection.id)
+            proof = prove_pattern(str(pattern), detection.id, allowed)
             if proof.verdict == "not-contained":
                 narrowed.append((metric_filter, proof))
                 continue
@@ -191,7 +226,8 @@ def detection_problems(detection: Detection, stack: StackView, config: dict[str,
         return [Problem(
             f"metric filter '{metric_filter.name}' matches the catalogue samples but its pattern is narrower than the "
             f"detection's {proof.profile} pattern: it would not count "
-            f"{describe_counterexample(proof.counterexample or {}, pattern, reference)} ({proof.reason})",
+            f"{describe_counterexample(proof.counterexample or {}, pattern, reference)} ({proof.reason}). An "
+            f"exclusion must be allowed in the pack config's allowedExclusions.{detection.id}",
             metric_filter.urn,
         )]
     if not candidates:

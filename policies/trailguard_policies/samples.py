@@ -15,7 +15,9 @@ from typing import Any, Mapping
 
 from trailguard.catalog import CatalogError, load_catalog
 from trailguard.catalog.model import Detection
-from trailguard.patterns import PatternSyntaxError, compile_pattern, contains
+from trailguard.exclusions import Exclusion, excluded_pattern
+from trailguard.patterns import PatternSyntaxError, compile_pattern, contains, parse
+from trailguard.patterns.ast import And, JsonPattern
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,13 @@ def required_detections(ids: list[str] | tuple[str, ...]) -> tuple[tuple[Detecti
 
 
 @lru_cache(maxsize=2048)
-def judge_pattern(pattern: str, detection_id: str) -> SampleVerdict:
-    """Run `pattern` over the profile-free samples of catalogue detection `detection_id`."""
+def judge_pattern(pattern: str, detection_id: str, allowed: tuple[Exclusion, ...] = ()) -> SampleVerdict:
+    """Run `pattern` over the profile-free samples of catalogue detection `detection_id`; a
+    positive sample that an allowed exclusion removes need not match."""
     positives, negatives = profile_free_samples(load_catalog().get(detection_id))
+    if allowed:
+        removed = compile_pattern(excluded_pattern(allowed))
+        positives = tuple(s for s in positives if not removed.matches(s.event))
     try:
         compiled = compile_pattern(pattern)
     except PatternSyntaxError as error:
@@ -142,12 +148,14 @@ class ContainmentVerdict:
 
 
 @lru_cache(maxsize=2048)
-def prove_pattern(pattern: str, detection_id: str) -> ContainmentVerdict:
+def prove_pattern(pattern: str, detection_id: str, allowed: tuple[Exclusion, ...] = ()) -> ContainmentVerdict:
     """Decide, exactly, whether `pattern` contains the reference pattern of either profile of
-    catalogue detection `detection_id`. Samples cannot see a clause they do not vary (an
-    `awsRegion`, an exempted principal); containment sees every one."""
+    catalogue detection `detection_id`, less the events the `allowed` exclusions remove. Samples
+    cannot see a clause they do not vary (an `awsRegion`, an exempted principal); containment
+    sees every one."""
     detection = load_catalog().get(detection_id)
-    results = [(profile, contains(pattern, reference)) for profile, reference in detection.patterns.items()]
+    results = [(profile, contains(pattern, reference_tree(reference, allowed)))
+               for profile, reference in detection.patterns.items()]
     for profile, result in results:
         if result.verdict == "contained":
             return ContainmentVerdict("contained", profile)
@@ -156,6 +164,15 @@ def prove_pattern(pattern: str, detection_id: str) -> ContainmentVerdict:
             return ContainmentVerdict("undecided", profile, reason=result.reason)
     profile, result = results[0]
     return ContainmentVerdict("not-contained", profile, result.counterexample, result.reason)
+
+
+def reference_tree(reference: str, allowed: tuple[Exclusion, ...]) -> Any:
+    """The reference pattern less what the allowed exclusions remove: `ref && kept1 && ...`, as a
+    tree (a merged text could pass the 1024-character quota that binds deployed patterns only)."""
+    tree = parse(reference)
+    if not allowed:
+        return tree
+    return JsonPattern(And((tree.expr, *(e.kept for e in allowed))))
 
 
 def describe_counterexample(event: Mapping[str, Any], *patterns: str) -> str:
