@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from . import rules
-from ._render import render_selector
+from ._render import render, render_selector, render_value
 from .analysis import selectors, walk
 from .ast import And, Comparison, DelimitedPattern, Field, FieldCondition, JsonPattern, Or, Pattern, Regex, StringValue, TermPattern
 from .errors import Diagnostic, PatternSyntaxError, Severity
@@ -70,11 +70,59 @@ def _lint(tree: Pattern) -> Iterator[Diagnostic]:
 
 
 def _lint_or(node: Or) -> Iterator[Diagnostic]:
+    bare = [op for op in node.operands if isinstance(op, And) and not op.parenthesized]
+    if bare:
+        yield Diagnostic(
+            "W002", "'&&' and '||' are mixed without parentheses; '&&' binds tighter, so this reads as "
+            f"{grouping(node)}. Add parentheses to say which you mean", bare[0].span[0] + 1, Severity.WARNING)
+
+
+GROUPING_WIDTH = 120
+"""Longest grouping W002 quotes in full; a longer one is shortened (values, then runs of operands)."""
+
+
+def grouping(node: Or, width: int = GROUPING_WIDTH) -> str:
+    """How the engine groups a mixed `&&`/`||` expression, with every `&&` inside `||` in explicit
+    parentheses: the canonical rendering if it fits `width`, else the same shape with long values
+    shown as `…`, else also with runs of `||` operands and middle `&&` operands folded to `…`."""
+    text = render(node)
+    if len(text) <= width:
+        return text
+    text = _short_or(node, fold=False)
+    return text if len(text) <= width else _short_or(node, fold=True)
+
+
+def _short_or(node: Or, fold: bool) -> str:
+    parts: list[str] = []
+    run = 0  # operands of the current run of folded operands already shown
     for operand in node.operands:
-        if isinstance(operand, And) and not operand.parenthesized:
-            yield Diagnostic(
-                "W002", "'&&' and '||' are mixed without parentheses; '&&' binds tighter, so this reads as "
-                "a || (b && c). Add parentheses to say which you mean", operand.span[0] + 1, Severity.WARNING)
+        flagged = isinstance(operand, And)
+        if fold and not flagged and run:
+            if run == 1:
+                parts.append("…")
+            run += 1
+            continue
+        parts.append(_short_operand(operand, fold))
+        run = 0 if flagged else 1
+    return " || ".join(parts)
+
+
+def _short_operand(node, fold: bool) -> str:
+    if isinstance(node, And):
+        operands = [_short_operand(op, fold) for op in node.operands]
+        if fold and len(operands) > 3:
+            operands = [operands[0], "…", operands[-1]]
+        return "(" + " && ".join(operands) + ")"
+    if isinstance(node, Or):
+        return "(" + _short_or(node, fold) + ")"
+    if isinstance(node, Comparison):
+        value = render_value(node.value)
+        shown = value if len(value) <= _SHORT_VALUE else "…"
+        return f"{render_selector(node.selector)} {node.op} {shown}"
+    return render(node)
+
+
+_SHORT_VALUE = 12  # longest value the shortened grouping still shows
 
 
 def _lint_comparison(expr: Comparison) -> Iterator[Diagnostic]:
