@@ -75,3 +75,21 @@ def test_w002_shortens_a_long_grouping_but_keeps_its_shape() -> None:
     assert len(grouping) <= 120
     assert grouping.startswith("$.errorCode = ") and " || ($.errorCode = " in grouping
     assert grouping.endswith("$.eventName != …)") or grouping.endswith('$.eventName != "HeadBucket")')
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    # ConsoleLogin always carries additionalEventData.MFAUsed: pinned by a sibling of an &&, no W001
+    ('{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }', []),
+    ('{ $.eventName = ConsoleLogin && ($.userIdentity.type = IAMUser && $.additionalEventData.MFAUsed != Yes) }', []),
+    ('{ $.eventName = ConsoleLogin && $.responseElements.ConsoleLogin != "Failure" }', []),
+    # not pinned: alone, beside the event name only through ||, or with another event name allowed
+    ('{ $.additionalEventData.MFAUsed != "Yes" }', ["W001"]),
+    ('{ $.eventName = ConsoleLogin || $.additionalEventData.MFAUsed != "Yes" }', ["W001"]),
+    ('{ ($.eventName = ConsoleLogin || $.eventName = CreateUser) && $.additionalEventData.MFAUsed != "Yes" }',
+     ["W001"]),
+    ('{ $.eventName = Console* && $.additionalEventData.MFAUsed != "Yes" }', ["W001"]),
+    # pinned to ConsoleLogin, but a field ConsoleLogin does not always carry
+    ('{ $.eventName = ConsoleLogin && $.additionalEventData.SamlProviderArn != "x" }', ["W001"]),
+])
+def test_w001_knows_the_fields_an_event_name_always_carries(pattern: str, expected: list[str]) -> None:
+    assert codes(pattern) == expected

@@ -10,7 +10,7 @@ from typing import Iterator
 
 from . import rules
 from ._render import render, render_selector, render_value
-from .analysis import selectors, walk
+from .analysis import required_values, selectors, walk
 from .ast import And, Comparison, DelimitedPattern, Field, FieldCondition, JsonPattern, Or, Pattern, Regex, StringValue, TermPattern
 from .errors import Diagnostic, PatternSyntaxError, Severity
 
@@ -54,13 +54,14 @@ def _lint(tree: Pattern) -> Iterator[Diagnostic]:
                 Severity.WARNING)
         return
     json = isinstance(tree, JsonPattern)
+    pinned = dict(_pinned_event_names(tree.expr)) if json else {}
     names = {f.name for f in tree.fields if isinstance(f, Field) and f.name} if isinstance(tree, DelimitedPattern) else set()
     for node in walk(tree):
         cls = node.__class__
         if cls is Or and json:
             yield from _lint_or(node)
         elif cls is Comparison:
-            yield from _lint_comparison(node)
+            yield from _lint_comparison(node, pinned.get(id(node)))
         elif cls is StringValue:
             yield from _lint_string(node)
         elif cls is FieldCondition and node.field_name not in names:
@@ -125,9 +126,34 @@ def _short_operand(node, fold: bool) -> str:
 _SHORT_VALUE = 12  # longest value the shortened grouping still shows
 
 
-def _lint_comparison(expr: Comparison) -> Iterator[Diagnostic]:
+def _pinned_event_names(expr, pinned: frozenset[str] | None = None) -> Iterator[tuple[int, frozenset[str] | None]]:
+    """(id of each comparison, the event names its `&&` siblings on the way up restrict it to, or
+    None when nothing does): the events a comparison can decide are only those names'."""
+    if isinstance(expr, Comparison):
+        yield id(expr), pinned
+    elif isinstance(expr, And):
+        names = [required_values(operand, "eventName") for operand in expr.operands]
+        for index, operand in enumerate(expr.operands):
+            own = pinned
+            for other, allowed in enumerate(names):
+                if other != index and allowed is not None:
+                    own = allowed if own is None else own & allowed
+            yield from _pinned_event_names(operand, own)
+    elif isinstance(expr, Or):
+        for operand in expr.operands:
+            yield from _pinned_event_names(operand, pinned)
+
+
+def _always_present(name: str, event_names: frozenset[str] | None) -> bool:
+    if name in rules.ALWAYS_PRESENT_CLOUDTRAIL_FIELDS:
+        return True
+    return bool(event_names) and all(
+        name in rules.ALWAYS_PRESENT_BY_EVENT_NAME.get(event, ()) for event in event_names)
+
+
+def _lint_comparison(expr: Comparison, event_names: frozenset[str] | None) -> Iterator[Diagnostic]:
     name = render_selector(expr.selector)
-    if expr.op == "!=" and name not in rules.ALWAYS_PRESENT_CLOUDTRAIL_FIELDS:
+    if expr.op == "!=" and not _always_present(name, event_names):
         yield Diagnostic(
             "W001", f"'!=' on {name}, a field CloudTrail often omits: '!=' never matches an event "
             "without the field. If absent should count, add "
