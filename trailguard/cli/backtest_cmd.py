@@ -123,7 +123,7 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         from trailguard.cli.console import stdout_console
 
         console = stdout_console()
-        console.print(format_table(report))
+        console.print(format_table(report, console.width))
         console.print(format_summary(report), markup=False)
 
 
@@ -133,24 +133,11 @@ def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOpt
     if not show:
         return backtest.run_units(units, targets, options)
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-    bar = Progress(
-        TextColumn("{task.fields[files]} files"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        TextColumn("{task.fields[events]:,} events ({task.fields[rate]:,.0f}/s)"), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
-    )
-    task = bar.add_task("backtest", total=sum(unit.size for unit in units) or None, files=f"0/{len(units)}", events=0, rate=0.0)
-    state = {"files": 0, "events": 0}
+    from trailguard.backtest.terminal import ProgressLine
 
-    def advance(files: int, size: int, events: int) -> None:
-        state["files"] += files
-        state["events"] += events
-        elapsed = bar.tasks[0].elapsed or 0
-        bar.update(task, advance=size, files=f"{state['files']}/{len(units)}", events=state["events"],
-                   rate=state["events"] / elapsed if elapsed else 0.0)
-
+    line = ProgressLine(Console(stderr=True), units=len(units), total_bytes=sum(unit.size for unit in units))
     try:
-        return backtest.run_units(units, targets, options, advance, on_start=bar.start)
+        return backtest.run_units(units, targets, options, line.advance, on_start=line.start)
     finally:
-        bar.stop()
+        line.stop()

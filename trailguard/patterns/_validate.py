@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from . import rules
-from ._render import render_selector
-from .analysis import selectors, walk
+from ._render import render, render_selector, render_value
+from .analysis import required_values, selectors, walk
 from .ast import And, Comparison, DelimitedPattern, Field, FieldCondition, JsonPattern, Or, Pattern, Regex, StringValue, TermPattern
 from .errors import Diagnostic, PatternSyntaxError, Severity
 
@@ -54,13 +54,14 @@ def _lint(tree: Pattern) -> Iterator[Diagnostic]:
                 Severity.WARNING)
         return
     json = isinstance(tree, JsonPattern)
+    pinned = dict(_pinned_event_names(tree.expr)) if json else {}
     names = {f.name for f in tree.fields if isinstance(f, Field) and f.name} if isinstance(tree, DelimitedPattern) else set()
     for node in walk(tree):
         cls = node.__class__
         if cls is Or and json:
             yield from _lint_or(node)
         elif cls is Comparison:
-            yield from _lint_comparison(node)
+            yield from _lint_comparison(node, pinned.get(id(node)))
         elif cls is StringValue:
             yield from _lint_string(node)
         elif cls is FieldCondition and node.field_name not in names:
@@ -70,16 +71,89 @@ def _lint(tree: Pattern) -> Iterator[Diagnostic]:
 
 
 def _lint_or(node: Or) -> Iterator[Diagnostic]:
+    bare = [op for op in node.operands if isinstance(op, And) and not op.parenthesized]
+    if bare:
+        yield Diagnostic(
+            "W002", "'&&' and '||' are mixed without parentheses; '&&' binds tighter, so this reads as "
+            f"{grouping(node)}. Add parentheses to say which you mean", bare[0].span[0] + 1, Severity.WARNING)
+
+
+GROUPING_WIDTH = 120
+"""Longest grouping W002 quotes in full; a longer one is shortened (values, then runs of operands)."""
+
+
+def grouping(node: Or, width: int = GROUPING_WIDTH) -> str:
+    """How the engine groups a mixed `&&`/`||` expression, with every `&&` inside `||` in explicit
+    parentheses: the canonical rendering if it fits `width`, else the same shape with long values
+    shown as `…`, else also with runs of `||` operands and middle `&&` operands folded to `…`."""
+    text = render(node)
+    if len(text) <= width:
+        return text
+    text = _short_or(node, fold=False)
+    return text if len(text) <= width else _short_or(node, fold=True)
+
+
+def _short_or(node: Or, fold: bool) -> str:
+    parts: list[str] = []
+    run = 0  # operands of the current run of folded operands already shown
     for operand in node.operands:
-        if isinstance(operand, And) and not operand.parenthesized:
-            yield Diagnostic(
-                "W002", "'&&' and '||' are mixed without parentheses; '&&' binds tighter, so this reads as "
-                "a || (b && c). Add parentheses to say which you mean", operand.span[0] + 1, Severity.WARNING)
+        flagged = isinstance(operand, And)
+        if fold and not flagged and run:
+            if run == 1:
+                parts.append("…")
+            run += 1
+            continue
+        parts.append(_short_operand(operand, fold))
+        run = 0 if flagged else 1
+    return " || ".join(parts)
 
 
-def _lint_comparison(expr: Comparison) -> Iterator[Diagnostic]:
+def _short_operand(node, fold: bool) -> str:
+    if isinstance(node, And):
+        operands = [_short_operand(op, fold) for op in node.operands]
+        if fold and len(operands) > 3:
+            operands = [operands[0], "…", operands[-1]]
+        return "(" + " && ".join(operands) + ")"
+    if isinstance(node, Or):
+        return "(" + _short_or(node, fold) + ")"
+    if isinstance(node, Comparison):
+        value = render_value(node.value)
+        shown = value if len(value) <= _SHORT_VALUE else "…"
+        return f"{render_selector(node.selector)} {node.op} {shown}"
+    return render(node)
+
+
+_SHORT_VALUE = 12  # longest value the shortened grouping still shows
+
+
+def _pinned_event_names(expr, pinned: frozenset[str] | None = None) -> Iterator[tuple[int, frozenset[str] | None]]:
+    """(id of each comparison, the event names its `&&` siblings on the way up restrict it to, or
+    None when nothing does): the events a comparison can decide are only those names'."""
+    if isinstance(expr, Comparison):
+        yield id(expr), pinned
+    elif isinstance(expr, And):
+        names = [required_values(operand, "eventName") for operand in expr.operands]
+        for index, operand in enumerate(expr.operands):
+            own = pinned
+            for other, allowed in enumerate(names):
+                if other != index and allowed is not None:
+                    own = allowed if own is None else own & allowed
+            yield from _pinned_event_names(operand, own)
+    elif isinstance(expr, Or):
+        for operand in expr.operands:
+            yield from _pinned_event_names(operand, pinned)
+
+
+def _always_present(name: str, event_names: frozenset[str] | None) -> bool:
+    if name in rules.ALWAYS_PRESENT_CLOUDTRAIL_FIELDS:
+        return True
+    return bool(event_names) and all(
+        name in rules.ALWAYS_PRESENT_BY_EVENT_NAME.get(event, ()) for event in event_names)
+
+
+def _lint_comparison(expr: Comparison, event_names: frozenset[str] | None) -> Iterator[Diagnostic]:
     name = render_selector(expr.selector)
-    if expr.op == "!=" and name not in rules.ALWAYS_PRESENT_CLOUDTRAIL_FIELDS:
+    if expr.op == "!=" and not _always_present(name, event_names):
         yield Diagnostic(
             "W001", f"'!=' on {name}, a field CloudTrail often omits: '!=' never matches an event "
             "without the field. If absent should count, add "

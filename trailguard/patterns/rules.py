@@ -7,7 +7,8 @@ only, so that when a rule is verified against AWS's TestMetricFilter it can be f
 
 from __future__ import annotations
 
-from typing import Final
+from types import MappingProxyType
+from typing import Final, Mapping
 
 # --- terms (unstructured patterns) ---
 TERM_MATCH_IS_SUBSTRING: Final = True  # A1: "ERROR" matches "ERRORCODE"; case-sensitive
@@ -54,4 +55,14 @@ ALWAYS_PRESENT_CLOUDTRAIL_FIELDS: Final = frozenset({
     "$.eventVersion", "$.userIdentity", "$.userIdentity.type", "$.eventTime", "$.eventSource",
     "$.eventName", "$.awsRegion", "$.sourceIPAddress", "$.userAgent", "$.requestID", "$.eventID",
     "$.eventType", "$.recipientAccountId", "$.eventCategory", "$.managementEvent", "$.readOnly",
+})
+
+# Fields CloudTrail writes on every event of one event name. W001 does not fire on `!=` over such a
+# field when an `&&` sibling pins `$.eventName` to names that all carry it. Evidence: AWS's sign-in
+# event reference (every ConsoleLogin example, success or failure, IAM user, root or federated, has
+# `additionalEventData.MFAUsed` and `responseElements.ConsoleLogin`), the real Stratus Red Team
+# sign-in in ../shared/data/cloudtrail and the catalogue's ConsoleLogin samples
+# (tests/catalog/test_lint_clean.py holds the last two to it).
+ALWAYS_PRESENT_BY_EVENT_NAME: Final[Mapping[str, frozenset[str]]] = MappingProxyType({
+    "ConsoleLogin": frozenset({"$.additionalEventData.MFAUsed", "$.responseElements.ConsoleLogin"}),
 })
