@@ -226,10 +226,14 @@ def test_topic_encrypted_with_aws_managed_key(mode, prod_runs, analyzer):
     run = changed(prod_runs[mode], f"{PREFIX}-security-topic", setter(kmsMasterKeyId="alias/aws/sns"),
                   property_dependencies={"kmsMasterKeyId": []})
     violations = judge(run, analyzer)
-    assert summary(violations) == [
-        ("alarm-topic-can-deliver", "mandatory", f"aws:sns/topic:Topic::{PREFIX}-security-topic")]
-    assert violations[0].message.startswith(
+    topic = f"aws:sns/topic:Topic::{PREFIX}-security-topic"
+    assert summary(violations) == [("alarm-topic-can-deliver", "mandatory", topic), ("required-detections", "mandatory", topic)]
+    by_policy = {v.policy: v.message for v in violations}
+    assert by_policy["alarm-topic-can-deliver"].startswith(
         f"SNS topic '{PREFIX}-security-topic' is encrypted with 'alias/aws/sns': CloudWatch alarms cannot publish to it")
+    # the chain breaks too: every detection routed to the security topic (all but the critical ones) is named
+    assert by_policy["required-detections"].startswith("required detections ")
+    assert "is encrypted with the AWS-managed key alias/aws/sns" in by_policy["required-detections"]
 
 
 @pytest.mark.parametrize("mode", MODES)
