@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from pulumi_policy import PolicyResource
 
 from .links import Link, StackView, derived_from, display_name, notified_topics, region_of, trail_feeds, trail_qualifies
-from .policy_documents import HOLE, Document, Request, allowed_all, parse
+from .policy_documents import ACCOUNT, HOLE, PARTITION, REGION, Document, Request, decide, named_values, parse
 from .props import UNKNOWN, read, read_items
 
 
@@ -88,16 +88,16 @@ def _arn_part(arn: Any, index: int) -> str | None:
 
 def _region(resource: PolicyResource) -> str:
     region = region_of(resource)
-    return region if isinstance(region, str) and region else HOLE
+    return region if isinstance(region, str) and region else REGION
 
 
 def _account(*resources: PolicyResource) -> str:
-    """The account of the first resource whose ARN is known; a hole at preview."""
+    """The account of the first resource whose ARN is known; the stack's unknown account at preview."""
     for resource in resources:
         account = _arn_part(read(resource.props, "arn"), 4)
         if account:
             return account
-    return HOLE
+    return ACCOUNT
 
 
 def _arn(resource: PolicyResource, template: Callable[[str, str], str]) -> str:
@@ -110,7 +110,9 @@ def _arn(resource: PolicyResource, template: Callable[[str, str], str]) -> str:
 
 
 def _shown(value: str) -> str:
-    return value.replace(HOLE, "*")
+    for unknown, shown in ((HOLE, "*"), (PARTITION, "<partition>"), (REGION, "<region>"), (ACCOUNT, "<account>")):
+        value = value.replace(unknown, shown)
+    return value
 
 
 def _service_context(service: str, **values: str) -> dict[str, str]:
@@ -119,6 +121,16 @@ def _service_context(service: str, **values: str) -> dict[str, str]:
                "aws:securetransport": "true"}
     context.update({key.replace("__", ":").lower(): value for key, value in values.items()})
     return context
+
+
+def _stack_values(stack: StackView) -> dict[str, set[str]]:
+    """The partitions, regions and accounts the stack's policy documents name: at preview the
+    stack's own are among them (a policy naming another than all the others is undecided)."""
+    documents = [parse("", read(r.props, key)) for resources, key in (
+        (stack.roles, "assumeRolePolicy"), (stack.role_policies, "policy"), (stack.managed_policies, "policy"),
+        (stack.keys, "policy"), (stack.key_policies, "policy"), (stack.topic_policies, "policy"),
+        (stack.topics, "policy")) for r in resources]
+    return named_values(documents)
 
 
 def _documents_of(label: str, holders: Sequence[PolicyResource], undecided: Sequence[PolicyResource],
@@ -179,13 +191,13 @@ def _role_problems(trail: PolicyResource, group: PolicyResource, stack: StackVie
             "permission policies cannot be checked", trail.urn, False)]
     role = roles[0]
     account = _account(trail, group, role)
-    trail_arn = _arn(trail, lambda region, name: f"arn:{HOLE}:cloudtrail:{region}:{HOLE}:trail/{name}")
+    trail_arn = _arn(trail, lambda region, name: f"arn:{PARTITION}:cloudtrail:{region}:{ACCOUNT}:trail/{name}")
     problems = []
     trust = parse(f"the trust policy (assumeRolePolicy) of role '{display_name(role)}'", read(role.props, "assumeRolePolicy"))
     assume = Request("sts:AssumeRole", principal="cloudtrail.amazonaws.com",
                      context=_service_context("cloudtrail.amazonaws.com", aws__SourceArn=trail_arn, aws__SourceAccount=account),
                      absent=frozenset({"sts:externalid"}))
-    verdict, _ = allowed_all([trust], [assume])
+    verdict, _ = decide([trust], [assume], candidates=_stack_values(stack))
     if verdict.link is Link.UNDECIDED:
         problems.append(LinkProblem(f"whether CloudTrail may assume role '{display_name(role)}' of trail '{trail_name}' "
                                     f"cannot be decided: {verdict.reason}", role.urn, False))
@@ -215,14 +227,14 @@ def _permission_problems(role: PolicyResource, trail: PolicyResource, group: Pol
     for index, arn in enumerate(_listed_items(role.props, "managedPolicyArns")):
         documents.append(_managed_arn_document(arn, stack, f"managed policy {index} of role '{role_name}'"))
     region = _arn_part(read(trail.props, "arn"), 3) or _region(trail)
-    group_arn = _arn(group, lambda r, name: f"arn:{HOLE}:logs:{r}:{HOLE}:log-group:{name}")
+    group_arn = _arn(group, lambda r, name: f"arn:{PARTITION}:logs:{r}:{ACCOUNT}:log-group:{name}")
     stream = f"{group_arn}:log-stream:{account}_CloudTrail_{region}"
     requests = [Request(action, resource=stream, context={"aws:securetransport": "true"}) for action in LOG_DELIVERY_ACTIONS]
-    verdict, action = allowed_all(documents, requests)
+    verdict, action = decide(documents, requests, candidates=_stack_values(stack))
     boundary_ref = read(role.props, "permissionsBoundary")
     if verdict.link is Link.YES and boundary_ref not in (None, ""):
         boundary = _managed_arn_document(boundary_ref, stack, f"the permissions boundary of role '{role_name}'")
-        verdict, action = allowed_all([boundary], requests)
+        verdict, action = decide([boundary], requests, candidates=_stack_values(stack))
     if verdict.link is Link.YES:
         return []
     if verdict.link is Link.UNDECIDED:
@@ -272,12 +284,12 @@ def _log_key_problems(group: PolicyResource, stack: StackView) -> list[LinkProbl
             f"the KMS key {shown} of log group '{group_name}' is not a key of this stack: whether CloudWatch Logs "
             "may use it cannot be checked", group.urn, False)]
     key = keys[0]
-    group_arn = _arn(group, lambda region, name: f"arn:{HOLE}:logs:{region}:{HOLE}:log-group:{name}")
+    group_arn = _arn(group, lambda region, name: f"arn:{PARTITION}:logs:{region}:{ACCOUNT}:log-group:{name}")
     region = _arn_part(group_arn, 3) or _region(group)
     principal = f"logs.{region}.amazonaws.com"
     context = _service_context(principal, **{"kms:EncryptionContext:aws:logs:arn": group_arn})
     requests = [Request(action, principal=principal, context=context) for action in LOG_KEY_ACTIONS]
-    verdict, action = allowed_all(_key_documents(key, stack), requests)
+    verdict, action = decide(_key_documents(key, stack), requests, candidates=_stack_values(stack))
     if verdict.link is Link.YES:
         return []
     if verdict.link is Link.UNDECIDED:
@@ -321,7 +333,7 @@ def notification_problems(alarm: PolicyResource, stack: StackView, external_arns
 
 
 def _publish_context(alarm: PolicyResource, topic: PolicyResource) -> dict[str, str]:
-    alarm_arn = _arn(alarm, lambda region, name: f"arn:{HOLE}:cloudwatch:{region}:{HOLE}:alarm:{name}")
+    alarm_arn = _arn(alarm, lambda region, name: f"arn:{PARTITION}:cloudwatch:{region}:{ACCOUNT}:alarm:{name}")
     return _service_context("cloudwatch.amazonaws.com", aws__SourceArn=alarm_arn,
                             aws__SourceAccount=_account(topic, alarm))
 
@@ -333,10 +345,10 @@ def _topic_policy_problems(alarm: PolicyResource, topic: PolicyResource, stack: 
     policy = read(topic.props, "policy")
     if not documents and policy not in (None, ""):
         documents = [parse(f"the policy of SNS topic '{display_name(topic)}'", policy)]
-    topic_arn = _arn(topic, lambda region, name: f"arn:{HOLE}:sns:{region}:{HOLE}:{name}")
+    topic_arn = _arn(topic, lambda region, name: f"arn:{PARTITION}:sns:{region}:{ACCOUNT}:{name}")
     publish = Request("sns:Publish", principal="cloudwatch.amazonaws.com", resource=topic_arn,
                       context=_publish_context(alarm, topic))
-    verdict, _ = allowed_all(documents, [publish], allow_needed=False)
+    verdict, _ = decide(documents, [publish], allow_needed=False, candidates=_stack_values(stack))
     if verdict.link is Link.YES:
         return []
     urn = attached[0].urn if attached else topic.urn
@@ -376,7 +388,7 @@ def _topic_key_problems(alarm: PolicyResource, topic: PolicyResource, stack: Sta
     key = keys[0]
     context = _publish_context(alarm, topic)
     requests = [Request(action, principal="cloudwatch.amazonaws.com", context=context) for action in TOPIC_KEY_ACTIONS]
-    verdict, action = allowed_all(_key_documents(key, stack), requests)
+    verdict, action = decide(_key_documents(key, stack), requests, candidates=_stack_values(stack))
     if verdict.link is Link.YES:
         return []
     if verdict.link is Link.UNDECIDED:

@@ -27,7 +27,12 @@ from .links import Link
 from .props import UNKNOWN, read
 
 HOLE = "\x00"
-"""A part of a Template not known at preview (account, region, partition): any text."""
+"""A part of a value not known at preview (a name not chosen yet): any text without ':'."""
+PARTITION, REGION, ACCOUNT = "\x01", "\x02", "\x03"
+"""The stack's partition, region and account in a value built at preview: one value each,
+the same wherever it appears, tried with every value the judged documents name."""
+FRESH = "\x04"
+"""A value no literal matches (only wildcards): for a variable the documents give no value for."""
 
 
 class Match(Enum):
@@ -143,7 +148,7 @@ def can_match(pattern: str, value: str, *, wildcards: bool, fold: bool = False) 
             continue
         if v == HOLE:
             todo.append((i, j + 1))  # the hole ends
-            if p is not None:
+            if p is not None and p != ":":
                 todo.append((i + 1, j))  # the hole covers one more pattern character
             continue
         if p is not None and v is not None and (p == v or (wildcards and p == "?")):
@@ -159,7 +164,14 @@ def text_match(patterns: list[Any], value: str, *, wildcards: bool, fold: bool =
             if isinstance(p, (str, bool, int, float))]
     if not any(hits):
         return Match.FALSE
-    return Match.MAYBE if HOLE in value else Match.TRUE
+    if HOLE not in value:
+        return Match.TRUE
+    for filling in ("", FRESH):  # matched whatever fills the holes: decided
+        filled = value.replace(HOLE, filling)
+        if not any(can_match(str(p), filled, wildcards=wildcards, fold=fold) for p in patterns
+                   if isinstance(p, (str, bool, int, float))):
+            return Match.MAYBE
+    return Match.TRUE
 
 
 # --------------------------------------------------------------------------- statements
@@ -324,3 +336,70 @@ def allowed_all(documents: Sequence[Document], requests: Sequence[Request], *, a
         if verdict.link is Link.UNDECIDED and worst[0].link is Link.YES:
             worst = (verdict, request.action)
     return worst
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _named_values(documents: Sequence[Document]) -> dict[str, set[str]]:
+    """The partitions, regions and accounts the documents name (in ARNs and regional service principals)."""
+    found: dict[str, set[str]] = {PARTITION: set(), REGION: set(), ACCOUNT: set()}
+    for document in documents:
+        for text in (t for statement in document.statements for t in _strings(dict(statement))):
+            parts = text.split(":")  # only ARNs: a bare account in a condition is what is judged, not a candidate
+            if len(parts) > 5 and parts[0] == "arn":
+                for variable, part in ((PARTITION, parts[1]), (REGION, parts[3]), (ACCOUNT, parts[4])):
+                    if part and not any(c in part for c in "*?"):
+                        found[variable].add(part)
+            pieces = text.split(".")
+            if len(pieces) == 4 and pieces[2:] == ["amazonaws", "com"] and "*" not in pieces[1]:
+                found[REGION].add(pieces[1])
+    return found
+
+
+def _substituted(request: Request, values: Mapping[str, str]) -> Request:
+    def fill(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for variable, value in values.items():
+            text = text.replace(variable, value)
+        return text
+
+    return Request(request.action, fill(request.principal), fill(request.resource),
+                   {key: fill(value) or "" for key, value in request.context.items()}, request.absent)
+
+
+def named_values(documents: Sequence[Document]) -> dict[str, set[str]]:
+    """The partitions, regions and accounts `documents` name: the candidates for the stack's own."""
+    return _named_values(documents)
+
+
+def decide(documents: Sequence[Document], requests: Sequence[Request], *, allow_needed: bool = True,
+           candidates: Mapping[str, set[str]] | None = None) -> tuple[Verdict, str]:
+    """`allowed_all` for requests built at preview with the stack's partition, region or account
+    unknown: tried with every combination `candidates` (default: what the documents name) offers.
+    The same answer for all is the answer; different answers depend on the unknown values and
+    are UNDECIDED."""
+    texts = [t for r in requests for t in (r.principal or "", r.resource or "", *r.context.values())]
+    variables = [v for v in (PARTITION, REGION, ACCOUNT) if any(v in t for t in texts)]
+    if not variables:
+        return allowed_all(documents, requests, allow_needed=allow_needed)
+    named = candidates if candidates is not None else _named_values(documents)
+    assignments: list[dict[str, str]] = [{}]
+    for variable in variables:
+        assignments = [{**a, variable: value} for a in assignments for value in sorted(named.get(variable, ())) or [FRESH]]
+    outcomes = [allowed_all(documents, [_substituted(r, a) for r in requests], allow_needed=allow_needed)
+                for a in assignments[:64]]
+    links = {verdict.link for verdict, _ in outcomes}
+    if len(links) == 1:
+        return outcomes[0]
+    refused = next(o for o in outcomes if o[0].link is not Link.YES)
+    return Verdict(Link.UNDECIDED, f"{refused[0].reason} for some of the accounts or regions the stack's policies "
+                                   "name, and the one of the resources not created yet is unknown"), refused[1]
