@@ -48,11 +48,14 @@ class AlertTopic(pulumi.ComponentResource):
             tags, pulumi.ResourceOptions(parent=self))
         topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key.arn, tags=tags,
                               opts=pulumi.ResourceOptions(parent=self))
+        # The policy names the topic by an ARN built from its name, not its `arn` output: the name is
+        # known at preview, so the policy pack can judge the document before the topic exists.
         aws.sns.TopicPolicy(
             f"{name}-policy",
             arn=topic.arn,
-            policy=pulumi.Output.all(env, topic.arn).apply(lambda v: json.dumps(
-                documents.topic_policy(v[0]["partition"], v[0]["region"], v[0]["account"], v[1]))),
+            policy=pulumi.Output.all(env, topic.name).apply(lambda v: json.dumps(documents.topic_policy(
+                v[0]["partition"], v[0]["region"], v[0]["account"],
+                documents.topic_arn(v[0]["partition"], v[0]["region"], v[0]["account"], v[1])))),
             opts=pulumi.ResourceOptions(parent=self),
         )
         for index, subscription in enumerate(args.topic.subscriptions):

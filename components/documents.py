@@ -22,6 +22,10 @@ def log_group_arn(partition: str, region: str, account: str, log_group_name: str
     return f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"
 
 
+def topic_arn(partition: str, region: str, account: str, topic_name: str) -> str:
+    return f"arn:{partition}:sns:{region}:{account}:{topic_name}"
+
+
 def _root(partition: str, account: str) -> str:
     return f"arn:{partition}:iam::{account}:root"
 

@@ -40,6 +40,7 @@ from trailguard.suggest import unknown_name
 from trailguard.catalog.model import DETECTION_TAG, Detection
 from trailguard.patterns import compile_pattern, constraints
 
+from .delivery import LinkProblem, delivery_problems, notification_problems
 from .links import (
     Link,
     StackView,
@@ -320,7 +321,7 @@ def _log_group_problems(metric_filter: PolicyResource, stack: StackView, config:
     for group, on_group in linked:
         fed = _fed_by_trail(group, stack, detection)
         if on_group is Link.YES and fed[0] is Link.YES:
-            return []
+            return _problems(delivery_problems(group, stack))
         undecided = undecided or Link.UNDECIDED in (on_group, fed[0])
         if fed[0] is not Link.YES:
             reasons.append(fed[1])
@@ -436,6 +437,7 @@ def _alarm_problems(metric_filter: PolicyResource, stack: StackView, config: dic
             problems.append(Problem(f"alarm '{alarm.name}' notifies nobody: {reason}", alarm.urn, notifies is Link.NO))
         else:
             problems.extend(_subscription_problems(alarm, stack, config))
+            problems.extend(_problems(notification_problems(alarm, stack, config["externalTopicArns"])))
         return problems
 
     return _fewest_problems(alarm_problems(alarm) for alarm in watching)
@@ -640,6 +642,10 @@ def _near_alarms_hint(metric_filter: PolicyResource, metric: str, namespace: str
         if same_parent or depends or alarm_metric == metric:
             near.append(f"alarm '{alarm.name}' watches '{alarm_namespace}/{alarm_metric}'")
     return f" ({'; '.join(near)})" if near else ""
+
+
+def _problems(found: Sequence[LinkProblem]) -> list[Problem]:
+    return [Problem(p.text, p.urn, p.decided) for p in found]
 
 
 def _rank(problems: Sequence[Problem]) -> tuple[int, int]:

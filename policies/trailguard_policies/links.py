@@ -16,7 +16,25 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi_policy import PolicyResource
 
-from .props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, SUBSCRIPTION, TOPIC, TRAIL, UNKNOWN, read, read_items
+from .props import (
+    KMS_ALIAS,
+    KMS_KEY,
+    KMS_KEY_POLICY,
+    LOG_GROUP,
+    MANAGED_POLICY,
+    METRIC_ALARM,
+    METRIC_FILTER,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_ATTACHMENT,
+    SUBSCRIPTION,
+    TOPIC,
+    TOPIC_POLICY,
+    TRAIL,
+    UNKNOWN,
+    read,
+    read_items,
+)
 
 
 class Link(Enum):
@@ -37,6 +55,15 @@ class StackView:
     alarms: tuple[PolicyResource, ...]
     topics: tuple[PolicyResource, ...]
     subscriptions: tuple[PolicyResource, ...] = ()
+    # the delivery links: the trail's CloudWatch Logs role, KMS keys, topic policies
+    roles: tuple[PolicyResource, ...] = ()
+    role_policies: tuple[PolicyResource, ...] = ()
+    managed_policies: tuple[PolicyResource, ...] = ()
+    attachments: tuple[PolicyResource, ...] = ()
+    keys: tuple[PolicyResource, ...] = ()
+    key_policies: tuple[PolicyResource, ...] = ()
+    aliases: tuple[PolicyResource, ...] = ()
+    topic_policies: tuple[PolicyResource, ...] = ()
 
     @classmethod
     def of(cls, resources: Iterable[PolicyResource]) -> "StackView":
@@ -50,6 +77,14 @@ class StackView:
             alarms=tuple(by_type.get(METRIC_ALARM, ())),
             topics=tuple(by_type.get(TOPIC, ())),
             subscriptions=tuple(by_type.get(SUBSCRIPTION, ())),
+            roles=tuple(by_type.get(ROLE, ())),
+            role_policies=tuple(by_type.get(ROLE_POLICY, ())),
+            managed_policies=tuple(by_type.get(MANAGED_POLICY, ())),
+            attachments=tuple(by_type.get(ROLE_POLICY_ATTACHMENT, ())),
+            keys=tuple(by_type.get(KMS_KEY, ())),
+            key_policies=tuple(by_type.get(KMS_KEY_POLICY, ())),
+            aliases=tuple(by_type.get(KMS_ALIAS, ())),
+            topic_policies=tuple(by_type.get(TOPIC_POLICY, ())),
         )
 
 

@@ -21,6 +21,14 @@ METRIC_FILTER: Final = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 METRIC_ALARM: Final = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC: Final = "aws:sns/topic:Topic"
 SUBSCRIPTION: Final = "aws:sns/topicSubscription:TopicSubscription"
+TOPIC_POLICY: Final = "aws:sns/topicPolicy:TopicPolicy"
+ROLE: Final = "aws:iam/role:Role"
+ROLE_POLICY: Final = "aws:iam/rolePolicy:RolePolicy"
+MANAGED_POLICY: Final = "aws:iam/policy:Policy"
+ROLE_POLICY_ATTACHMENT: Final = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+KMS_KEY: Final = "aws:kms/key:Key"
+KMS_KEY_POLICY: Final = "aws:kms/keyPolicy:KeyPolicy"
+KMS_ALIAS: Final = "aws:kms/alias:Alias"
 
 
 class _Unknown:

@@ -12,9 +12,21 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
-from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, SUBSCRIPTION, TOPIC, TRAIL
+from trailguard_policies.props import (
+    KMS_ALIAS,
+    KMS_KEY,
+    LOG_GROUP,
+    METRIC_ALARM,
+    METRIC_FILTER,
+    ROLE,
+    ROLE_POLICY,
+    SUBSCRIPTION,
+    TOPIC,
+    TRAIL,
+)
 
 import trailguard_policies
+from components import documents
 from trailguard.catalog import load_catalog
 from trailguard.check.policy_pack import PolicyConfigError, make_analyzer, resolve_policy_config
 
@@ -129,11 +141,22 @@ def test_enforcement_levels_come_from_the_config():
 def preview_chain(with_dependencies=True):
     group = (LOG_GROUP, "logs")
     topic = (TOPIC, "security")
+    role = (ROLE, "delivery-role")
+    key = (KMS_KEY, "topic-key")
     deps = with_dependencies
     return [
         stack_resource(TRAIL, "trail", {"isMultiRegionTrail": True, "enableLogging": True,
-                                        "cloudWatchLogsGroupArn": UNKNOWN_STRING_VALUE},
-                       {"cloudWatchLogsGroupArn": [group]} if deps else None),
+                                        "cloudWatchLogsGroupArn": UNKNOWN_STRING_VALUE,
+                                        "cloudWatchLogsRoleArn": UNKNOWN_STRING_VALUE},
+                       {"cloudWatchLogsGroupArn": [group], "cloudWatchLogsRoleArn": [role]} if deps else None),
+        stack_resource(*role, {"name": "delivery", "arn": UNKNOWN_STRING_VALUE, "assumeRolePolicy": json.dumps(
+            documents.delivery_trust_policy("aws", "us-east-1", "123456789012", "trail"))}),
+        stack_resource(ROLE_POLICY, "delivery-policy", {"role": UNKNOWN_STRING_VALUE, "policy": json.dumps(
+            documents.delivery_role_policy("aws", "us-east-1", "123456789012", "g"))}, {"role": [role]}),
+        stack_resource(*key, {"arn": UNKNOWN_STRING_VALUE, "policy": secret(json.dumps(
+            documents.topic_key_policy("aws", "us-east-1", "123456789012")))}),
+        stack_resource(KMS_ALIAS, "topic-key-alias", {"name": "alias/trailguard", "targetKeyId": UNKNOWN_STRING_VALUE},
+                       {"targetKeyId": [key]}),
         stack_resource(*group, {"name": UNKNOWN_STRING_VALUE, "arn": UNKNOWN_STRING_VALUE}),
         stack_resource(METRIC_FILTER, "root-filter", {
             "logGroupName": UNKNOWN_STRING_VALUE, "pattern": ROOT_PATTERN,

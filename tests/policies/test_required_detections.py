@@ -7,11 +7,14 @@ samples) -> alarm on exactly its metric -> SNS topic.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 from trailguard_policies.detections import detections_protected, required_detections_policy
-from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, SUBSCRIPTION, TOPIC, TRAIL
+from trailguard_policies.props import LOG_GROUP, METRIC_ALARM, METRIC_FILTER, ROLE, ROLE_POLICY, SUBSCRIPTION, TOPIC, TRAIL
 
+from components import documents
 from tests.policies.helpers import Res, run_resource_policy, run_stack_policy, run_stack_policy_in_preview
 from trailguard.catalog import load_catalog
 
@@ -22,11 +25,27 @@ TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:security"
 ROOT_PATTERN = load_catalog().get("root-usage").pattern_for("default")
 VPC_PATTERN = load_catalog().get("vpc-changes").pattern_for("securityhub")
 ROOT_ONLY = {"requiredDetections": ["root-usage"]}
+TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/prod"
+ROLE_NAME = "cloudtrail-delivery"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
 
 
 def trail(**changes) -> Res:
-    props = {"isMultiRegionTrail": True, "enableLogging": True, "cloudWatchLogsGroupArn": GROUP_ARN + ":*"}
+    props = {"arn": TRAIL_ARN, "isMultiRegionTrail": True, "enableLogging": True,
+             "cloudWatchLogsGroupArn": GROUP_ARN + ":*", "cloudWatchLogsRoleArn": ROLE_ARN}
     return Res(TRAIL, "trail", {**props, **changes})
+
+
+def delivery_role(**changes) -> Res:
+    """The trail's CloudWatch Logs role, trusting CloudTrail for this trail (the program's document)."""
+    trust = json.dumps(documents.delivery_trust_policy("aws", "us-east-1", ACCOUNT, "prod"))
+    return Res(ROLE, "delivery-role", {"name": ROLE_NAME, "arn": ROLE_ARN, "assumeRolePolicy": trust, **changes})
+
+
+def delivery_policy(**changes) -> Res:
+    """The role's inline policy: logs:CreateLogStream and logs:PutLogEvents on the group's CloudTrail streams."""
+    policy = json.dumps(documents.delivery_role_policy("aws", "us-east-1", ACCOUNT, GROUP))
+    return Res(ROLE_POLICY, "delivery-policy", {"role": ROLE_NAME, "policy": policy, **changes})
 
 
 def log_group(**changes) -> Res:
@@ -74,7 +93,8 @@ def root_stack(*, filter_=None, alarm_=None, trail_=None, group=None) -> list[Re
     component = Res("trailguard:detection:Detection", "root-detection", {})
     filter_, alarm_ = filter_ or metric_filter(), alarm_ or alarm()
     filter_.parent = alarm_.parent = "root-detection"
-    return [trail_ or trail(), group or log_group(), component, filter_, alarm_, topic(), subscription()]
+    return [trail_ or trail(), group or log_group(), component, filter_, alarm_, topic(), subscription(),
+            delivery_role(), delivery_policy()]
 
 
 def messages(resources, config=ROOT_ONLY) -> list[str]:
@@ -292,9 +312,13 @@ def test_violation_points_at_the_broken_resource():
 def preview_stack(*, with_dependencies: bool = True) -> list[Res]:
     """The root chain as a first preview sees it: ARNs unknown, names literal or unknown."""
     deps = with_dependencies
+    role_policy = delivery_policy(role=UNKNOWN_STRING_VALUE)
+    role_policy.property_dependencies = {"role": ["delivery-role"]} if deps else {}
     return [
-        Res(TRAIL, "trail", {"isMultiRegionTrail": True, "enableLogging": True, "cloudWatchLogsGroupArn": UNKNOWN_STRING_VALUE},
-            property_dependencies={"cloudWatchLogsGroupArn": ["logs"]} if deps else {}),
+        Res(TRAIL, "trail", {"isMultiRegionTrail": True, "enableLogging": True, "cloudWatchLogsGroupArn": UNKNOWN_STRING_VALUE,
+                             "cloudWatchLogsRoleArn": UNKNOWN_STRING_VALUE},
+            property_dependencies={"cloudWatchLogsGroupArn": ["logs"], "cloudWatchLogsRoleArn": ["delivery-role"]}
+            if deps else {}),
         Res(LOG_GROUP, "logs", {"name": UNKNOWN_STRING_VALUE, "arn": UNKNOWN_STRING_VALUE}),
         Res(METRIC_FILTER, "root-filter", {
             "logGroupName": UNKNOWN_STRING_VALUE, "pattern": ROOT_PATTERN,
@@ -306,6 +330,8 @@ def preview_stack(*, with_dependencies: bool = True) -> list[Res]:
         Res(SUBSCRIPTION, "security-email", {"topic": UNKNOWN_STRING_VALUE, "protocol": "email",
                                              "endpoint": "soc@example.com"},
             property_dependencies={"topic": ["security"]} if deps else {}),
+        delivery_role(arn=UNKNOWN_STRING_VALUE),
+        role_policy,
     ]
 
 
