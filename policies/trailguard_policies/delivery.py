@@ -30,6 +30,7 @@ class LinkProblem(NamedTuple):
     text: str
     urn: str | None
     decided: bool = True
+    at_preview: bool = True  # False: the update cannot decide it either (a role or key outside the stack)
 
 
 LOG_DELIVERY_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -188,7 +189,7 @@ def _role_problems(trail: PolicyResource, group: PolicyResource, stack: StackVie
         shown = _known(read(trail.props, "cloudWatchLogsRoleArn")) or "a value computed outside this stack"
         return [LinkProblem(
             f"the CloudWatch Logs role {shown} of trail '{trail_name}' is not a role of this stack: its trust and "
-            "permission policies cannot be checked", trail.urn, False)]
+            "permission policies cannot be checked", trail.urn, False, False)]
     role = roles[0]
     account = _account(trail, group, role)
     trail_arn = _arn(trail, lambda region, name: f"arn:{PARTITION}:cloudtrail:{region}:{ACCOUNT}:trail/{name}")
@@ -282,7 +283,7 @@ def _log_key_problems(group: PolicyResource, stack: StackView) -> list[LinkProbl
         shown = _known(read(group.props, "kmsKeyId")) or "computed outside this stack"
         return [LinkProblem(
             f"the KMS key {shown} of log group '{group_name}' is not a key of this stack: whether CloudWatch Logs "
-            "may use it cannot be checked", group.urn, False)]
+            "may use it cannot be checked", group.urn, False, False)]
     key = keys[0]
     group_arn = _arn(group, lambda region, name: f"arn:{PARTITION}:logs:{region}:{ACCOUNT}:log-group:{name}")
     region = _arn_part(group_arn, 3) or _region(group)
@@ -384,7 +385,7 @@ def _topic_key_problems(alarm: PolicyResource, topic: PolicyResource, stack: Sta
         shown = _known(reference) or "computed outside this stack"
         return [LinkProblem(
             f"the KMS key {shown} of SNS topic '{topic_name}' is not a key of this stack: whether "
-            "cloudwatch.amazonaws.com may use it cannot be checked", topic.urn, False)]
+            "cloudwatch.amazonaws.com may use it cannot be checked", topic.urn, False, False)]
     key = keys[0]
     context = _publish_context(alarm, topic)
     requests = [Request(action, principal="cloudwatch.amazonaws.com", context=context) for action in TOPIC_KEY_ACTIONS]

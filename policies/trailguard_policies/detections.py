@@ -645,7 +645,7 @@ def _near_alarms_hint(metric_filter: PolicyResource, metric: str, namespace: str
 
 
 def _problems(found: Sequence[LinkProblem]) -> list[Problem]:
-    return [Problem(p.text, p.urn, p.decided) for p in found]
+    return [Problem(p.text, p.urn, p.decided, p.at_preview) for p in found]
 
 
 def _rank(problems: Sequence[Problem]) -> tuple[int, int]:

@@ -156,6 +156,7 @@ def test_role_outside_the_stack_is_advisory_never_a_pass():
     reported, advisory = preview(stack)
     assert reported == []
     assert advisory is not None and f"the CloudWatch Logs role {ROLE_ARN} of trail 'trail' is not a role of this stack" in advisory
+    assert not advisory.endswith("(decided on update)")  # the update cannot check a role outside the stack either
 
 
 def test_unknown_role_at_preview_without_dependencies_is_advisory():
