@@ -29,7 +29,7 @@ from .report import AlarmEpisode, BacktestReport, DetectionReport, Rejection, Ru
 CHART_WIDTH = 900
 """Width of a detection's own timeline, in CSS pixels."""
 CHART_PLOT_HEIGHT = 100
-MIN_BAR_WIDTH = 3
+MIN_BAR_WIDTH = 2
 """Bars narrower than this group whole alarm periods instead (see `bin_width`)."""
 
 OVERVIEW_LABEL_WIDTH = 230
@@ -203,15 +203,14 @@ def _span(report: BacktestReport) -> tuple[int, int] | None:
 
 def bin_width(period: int, span_seconds: int, plot_width: int) -> int:
     """Seconds per bar: the alarm period, or, when a bar per period would be narrower than
-    MIN_BAR_WIDTH pixels, the first of NICE_BIN_SECONDS that is a whole number of periods and fits
-    (else the smallest multiple of the period that fits)."""
+    MIN_BAR_WIDTH pixels, a whole number of periods: the fewest that fit, rounded up to one of
+    NICE_BIN_SECONDS when one is at most twice that."""
     most = max(plot_width // MIN_BAR_WIDTH, 1)
     if span_seconds <= period * most:
         return period
-    for width in NICE_BIN_SECONDS:
-        if width > period and width % period == 0 and span_seconds <= width * most:
-            return width
-    return period * -(-span_seconds // (period * most))
+    fewest = period * -(-span_seconds // (period * most))
+    nice = [width for width in NICE_BIN_SECONDS if width % period == 0 and fewest <= width <= 2 * fewest]
+    return nice[0] if nice else fewest
 
 
 def binned(periods: tuple[tuple[int, int], ...], width: int) -> list[tuple[int, int]]:
