@@ -245,11 +245,13 @@ def test_html_report_is_valid_and_self_contained(tmp_path):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
     assert {"html", "head", "body", "style", "svg", "table"} <= parser.seen
     assert "<script" not in text
-    assert text.count("<svg") == 16  # one timeline per detection
+    assert text.count('<svg class="overview"') == 1
+    assert text.count('<g class="lane"') == 16  # a lane per detection
+    assert text.count('<svg class="timeline"') == 7  # a timeline per detection with matches
     assert "arn:aws:iam::111122223333:root" in text  # samples are shown
     # cloudtrail-config-changes: StopLogging at 09:02:30 -> ALARM for the 09:05 evaluation only
-    assert '<title>ALARM 2025-03-04T09:05:00Z to 2025-03-04T09:10:00Z</title>' in text
-    assert '<title>2025-03-04T09:00Z: 1 match(es)</title>' in text
+    assert '<title>ALARM 2025-03-04T09:05:00Z to 2025-03-04T09:10:00Z: 1 match(es)</title>' in text
+    assert '<title>2025-03-04T09:00:00Z to 2025-03-04T09:05:00Z: 1 match(es)</title>' in text
 
 
 def test_html_escapes_event_content(tmp_path, events):

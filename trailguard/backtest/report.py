@@ -81,6 +81,7 @@ class DetectionReport:
     episodes: tuple[AlarmEpisode, ...]
     samples: tuple[SampleEvent, ...]  # the earliest matches
     hourly: tuple[tuple[int, int], ...]  # (epoch seconds of the hour, matches), hours with matches
+    periods: tuple[tuple[int, int], ...] = ()  # (epoch seconds of the alarm period, matches), periods with matches
 
     @property
     def label(self) -> str:
@@ -116,19 +117,35 @@ class RunSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class RunContext:
+    """What the run was asked to replay, as the command line said it: a reader of the HTML page
+    needs it to know what the counts are counts of. Not part of the `--json` document, whose
+    consumer wrote the command line."""
+
+    sources: tuple[str, ...] = ()
+    selection: str = ""  # how the detections were chosen: "--stack prod", "--detections cis", "--pattern"
+    stack: str | None = None
+    profiles: tuple[str, ...] = ()  # the pattern profiles of the replayed detections
+    since: str | None = None  # the --since / --until UTC days (YYYY-MM-DD), None when not given
+    until: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BacktestReport:
     """The whole back-test: one entry per replayed detection, in the order given, and the summary."""
 
     detections: tuple[DetectionReport, ...]
     summary: RunSummary
+    context: RunContext = RunContext()
 
     def as_json_dict(self) -> dict[str, Any]:
         """The `--json` document: `{"detections": [...], "summary": {...}}` (see docs/backtest.md)."""
         return {"detections": [_detection_json(d) for d in self.detections], "summary": _summary_json(self.summary)}
 
 
-def build_report(result: RunResult) -> BacktestReport:
-    """The report of a run: the alarm replay and the samples of each detection, and the summary."""
+def build_report(result: RunResult, context: RunContext = RunContext()) -> BacktestReport:
+    """The report of a run: the alarm replay and the samples of each detection, and the summary;
+    `context` is how the run was asked for (the HTML page's header)."""
     tally = result.tally
     span = _span(tally.first_time, tally.last_time)
     detections = tuple(_detection(target, found, span) for target, found in zip(result.targets, tally.detections))
@@ -146,7 +163,7 @@ def build_report(result: RunResult) -> BacktestReport:
         events_per_second=round(tally.read / result.seconds) if result.seconds > 0 else None,
         workers=result.workers,
     )
-    return BacktestReport(detections, summary)
+    return BacktestReport(detections, summary, context)
 
 
 def _span(first: str | None, last: str | None) -> tuple[int, int] | None:
@@ -179,6 +196,7 @@ def _detection(target: Target, found: DetectionTally, span: tuple[int, int] | No
         episodes=tuple(_episode(episode, periods, cumulative, found, buckets, alarm.period) for episode in episodes),
         samples=_samples_between(found, buckets, None, None, SAMPLES_PER_DETECTION, alarm.period),
         hourly=tuple(found.hour_counts().items()),
+        periods=tuple((index * alarm.period, count) for index, count in totals.items()),
     )
 
 

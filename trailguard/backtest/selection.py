@@ -32,6 +32,7 @@ class Target:
     alarm: AlarmSettings
     severity: str = ""
     custom: bool = False
+    profile: str = ""  # the pattern profile the pattern came from; "" for an ad-hoc pattern
 
 
 def from_stack(project_dir: Path, stack: str) -> list[Target]:
@@ -43,7 +44,8 @@ def from_stack(project_dir: Path, stack: str) -> list[Target]:
     except ConfigError as error:
         raise SelectionError(f"stack {stack!r}: {error}") from None
     targets = [
-        Target(d.id, d.title, d.pattern, d.alarm, d.severity.value, d.custom) for d in config.detections
+        Target(d.id, d.title, d.pattern, d.alarm, d.severity.value, d.custom, config.profile)
+        for d in config.detections
     ]
     _compile_all(targets)
     return targets
@@ -66,6 +68,7 @@ def from_detection_ids(spec: Iterable[str], profile: str = "default") -> list[Ta
         detection = catalog.get(detection_id)
         targets.append(Target(
             detection.id, detection.title, detection.pattern_for(profile), AlarmSettings(), detection.severity.value, False,
+            profile,
         ))
     _compile_all(targets)
     return targets

@@ -14,6 +14,7 @@ from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, CommandError
 
 if TYPE_CHECKING:
     from trailguard.backtest import RunOptions, RunResult, Target
+    from trailguard.backtest.report import RunContext
     from trailguard.backtest.sources import Unit
 
 
@@ -108,7 +109,7 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         result = _run_with_progress(units, targets, options, show_progress)
     except backtest.BacktestError as error:
         raise CommandError(str(error), EXIT_FAIL) from None
-    report = backtest.build_report(result)
+    report = backtest.build_report(result, _context(sources, stack, detection_ids, pattern, targets, since, until))
     if html_path is not None:
         from trailguard.backtest.html import render_html
 
@@ -125,6 +126,27 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         console = stdout_console()
         console.print(format_table(report, console.width))
         console.print(format_summary(report), markup=False)
+
+
+def _context(sources: tuple[str, ...], stack: str | None, detection_ids: tuple[str, ...], pattern: str | None,
+             targets: list[Target], since: dt.date | None, until: dt.date | None) -> RunContext:
+    """How this run was asked for, for the HTML report's header."""
+    from trailguard.backtest.report import RunContext
+
+    if stack:
+        selection = f"--stack {stack}"
+    elif pattern is not None:
+        selection = "--pattern"
+    else:
+        selection = "--detections " + ",".join(detection_ids or ("cis",))
+    return RunContext(
+        sources=tuple(sources),
+        selection=selection,
+        stack=stack,
+        profiles=tuple(sorted({target.profile for target in targets if target.profile})),
+        since=since.isoformat() if since else None,
+        until=until.isoformat() if until else None,
+    )
 
 
 def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOptions, show: bool) -> RunResult:
