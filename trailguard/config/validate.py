@@ -10,6 +10,7 @@ allowed; AWS's limits come from `trailguard.aws_limits`, which cites them.
 
 from __future__ import annotations
 
+import math
 import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -17,6 +18,12 @@ from urllib.parse import urlsplit
 
 from trailguard.alarms import COMPARISONS, MISSING_DATA, STATISTICS, AlarmSettings
 from trailguard.aws_limits import (
+    EMAIL_RE,
+    LAMBDA_FUNCTION_ARN_RE,
+    ORGANIZATION_ID_RE,
+    SNS_TOPIC_ARN_RE,
+    SQS_QUEUE_ARN_RE,
+    TOPIC_NAME_RE,
     MAX_ALARM_DESCRIPTION,
     MAX_METRIC_FILTERS_PER_LOG_GROUP,
     MAX_TAG_KEY,
@@ -92,18 +99,11 @@ KEY_KINDS: Mapping[str, str] = {
 DETECTION_TAGS = 1
 """Tags trailguard adds to a resource itself (the detection tag), out of AWS's per-resource quota."""
 
-_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_TOPIC_KEY = 64
 """A topic's key in the config: SNS's characters (aws_limits.TOPIC_NAME_RE), at most 64 so the
-stack-prefixed physical name stays well inside SNS's 256."""
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_ARN = {
-    "sns": re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"),
-    "sqs": re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$"),
-    "lambda": re.compile(
-        r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]+)?$"
-    ),
-}
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+stack-prefixed physical name stays well inside SNS's 256 (trailguard.config.names checks it)."""
+
+_ENDPOINT_ARNS = {"sqs": SQS_QUEUE_ARN_RE, "lambda": LAMBDA_FUNCTION_ARN_RE}
 
 CUSTOM_LAYOUT = Layout(
     keys={"patterns": "pattern", "why": "description", "positives": "samples.positives",
@@ -465,12 +465,12 @@ def _notifications(raw: NotificationsInput, known_ids: list[str], problems: Prob
 
 
 def _topic(name: str, raw: Any, path: str) -> TopicConfig:
-    if not _TOPIC_NAME.match(str(name)):
-        raise ConfigError(path, f"topic name {name!r} must be 1-64 letters, digits, '-' or '_'")
+    if not TOPIC_NAME_RE.match(str(name)) or len(str(name)) > MAX_TOPIC_KEY:
+        raise ConfigError(path, f"topic name {name!r} must be 1-{MAX_TOPIC_KEY} of A-Z a-z 0-9 - _")
     spec = decode(raw, TopicInput, path)
     if "arn" in given(spec):
         arn = _string(spec.arn, f"{path}.arn")
-        if not _ARN["sns"].match(arn):
+        if not SNS_TOPIC_ARN_RE.match(arn):
             raise ConfigError(f"{path}.arn", f"{arn!r} is not an SNS topic ARN "
                               "(arn:aws:sns:<region>:<account>:<name>)")
         if spec.subscriptions:
@@ -493,14 +493,14 @@ def _topic(name: str, raw: Any, path: str) -> TopicConfig:
 
 def _check_endpoint(protocol: str, endpoint: str, path: str) -> None:
     if protocol == "email":
-        if not _EMAIL.match(endpoint):
+        if not EMAIL_RE.match(endpoint):
             raise ConfigError(path, f"{endpoint!r} is not an email address (name@example.com)")
     elif protocol == "https":
         parts = urlsplit(endpoint)
         if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in endpoint):
             raise ConfigError(path, f"{endpoint!r} is not an https:// URL with a host "
                               "(plain http is refused: alerts travel over TLS only)")
-    elif not _ARN[protocol].match(endpoint):
+    elif not _ENDPOINT_ARNS[protocol].match(endpoint):
         example = {"sqs": "arn:aws:sqs:<region>:<account>:<queue>",
                    "lambda": "arn:aws:lambda:<region>:<account>:function:<name>"}[protocol]
         raise ConfigError(path, f"{endpoint!r} is not an {protocol} ARN ({example})")
@@ -541,7 +541,7 @@ def _trail(raw: TrailInput, path: str) -> TrailConfig:
         if organization_id is None:
             raise ConfigError(f"{path}.organizationId", "is required for an organization trail "
                               "(o-xxxxxxxxxx): the delivery role is scoped to its log streams")
-        if not _ORG_ID.match(organization_id):
+        if not ORGANIZATION_ID_RE.match(organization_id):
             raise ConfigError(f"{path}.organizationId",
                               f"{organization_id!r} is not an organization id (o- then 10-32 of a-z 0-9)")
     elif organization_id is not None:
@@ -593,6 +593,9 @@ def _tag(key: str, value: Any, path: str) -> str:
 
 
 def _threshold(value: float, path: str) -> float:
+    if not math.isfinite(value):
+        raise ConfigError(path, f"must be a finite number >= 0 (a count of matching events), got {value!r}; "
+                          "CloudWatch refuses NaN and infinity")
     if value < 0:
         raise ConfigError(path, f"{value:g} is negative; a count of matching events is never "
                           "below 0, so use a threshold >= 0")
