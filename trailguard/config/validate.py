@@ -54,6 +54,9 @@ from trailguard.config.model import (
     TopicConfig,
     TrailConfig,
 )
+from trailguard.config.engine import KEY_KINDS  # noqa: F401  (re-exported: the kinds sit with the decoding)
+from trailguard.config.names import derived_name_problems
+from trailguard.patterns import compile_pattern
 from trailguard.exclusions import Exclusion, ExclusionError, merge_exclusions, parse_exclusions
 from trailguard.config.shape import (
     CustomDetectionInput,
@@ -83,18 +86,6 @@ DEFAULTS: Mapping[str, Any] = {
 }
 """Defaults for every key; `Pulumi.yaml` declares the same values for the typed scalar keys."""
 
-KEY_KINDS: Mapping[str, str] = {
-    "detections": "array",
-    "profile": "string",
-    "namespace": "string",
-    "protect": "boolean",
-    "overrides": "object",
-    "customDetections": "array",
-    "notifications": "object",
-    "trail": "object",
-    "tags": "object",
-}
-"""The JSON kind of each top-level key: how the engine's string value is decoded."""
 
 DETECTION_TAGS = 1
 """Tags trailguard adds to a resource itself (the detection tag), out of AWS's per-resource quota."""
@@ -122,6 +113,7 @@ class Problems:
 
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str]] = []
 
     @contextmanager
     def check(self) -> Iterator[None]:
@@ -136,8 +128,9 @@ class Problems:
             raise ConfigError.of(self.errors)
 
 
-def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfig:
-    """Validate the `trailguard:` keys (names without the namespace) against the catalogue."""
+def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | None = None) -> StackConfig:
+    """Validate the `trailguard:` keys (names without the namespace) against the catalogue; with
+    `stack`, also every AWS name the program derives from the stack name and the config."""
     if not isinstance(raw, Mapping):
         raise ConfigError(NAMESPACE, f"stack config must be a mapping of keys, got {_kind(raw)}")
     if catalog is None:
@@ -183,6 +176,7 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfi
                                           catalog, _key("detections"))
     problems.raise_any()
     topics, default_topic, routing = notifications
+    _check_effect(overrides, routing, {*catalog_ids, *customs}, problems)
 
     enabled_ids = [*catalog_ids]
     enabled_ids += [i for i in overrides if i in catalog.detections and i not in enabled_ids
@@ -210,8 +204,13 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfi
             "disable some with overrides.<id>.enabled: false",
         ))
     problems.raise_any()
-    return StackConfig(profile=profile, namespace=namespace, detections=tuple(detections),
-                       topics=topics, trail=trail, protect=protect, tags=tags)
+    config = StackConfig(profile=profile, namespace=namespace, detections=tuple(detections),
+                         topics=topics, trail=trail, protect=protect, tags=tags,
+                         warnings=tuple(problems.warnings))
+    if stack is not None:
+        problems.errors.extend(derived_name_problems(config, stack))
+        problems.raise_any()
+    return config
 
 
 def _key(path: str) -> str:
@@ -305,6 +304,35 @@ def _resolve_detections(names: list[str], catalog: Any, path: str) -> tuple[str,
         raise ConfigError(path, str(err)) from None
 
 
+def _check_effect(overrides: Mapping[str, Mapping[str, Any]], routing: Mapping[str, Mapping[str, str]],
+                  selected: set[str], problems: Problems) -> None:
+    """Warnings for overrides and routes that would silently do nothing: settings for a detection
+    that is not enabled (whoever wrote them believes they tune a deployed alarm), an `enabled: false`
+    that changes nothing, settings beside `enabled: false`, a route for a detection that is not
+    enabled. Warnings, not errors: narrowing `detections` for a while must not force deleting the
+    tuning kept for later."""
+    for detection_id, override in overrides.items():
+        path = _key(f"overrides.{detection_id}")
+        settings = [key for key in override if key != "enabled"]
+        enabled = override.get("enabled")
+        if detection_id not in selected and enabled is not True:
+            if settings:
+                problems.warnings.append((path, f"has no effect: {detection_id!r} is not enabled; enable it in "
+                                              f"{_key('detections')} or with overrides.{detection_id}.enabled: true, "
+                                              "or remove this override"))
+            else:
+                problems.warnings.append((f"{path}.enabled", f"has no effect: {detection_id!r} is not enabled "
+                                                              f"by {_key('detections')} anyway"))
+        elif enabled is False and settings:
+            problems.warnings.append((path, f"{', '.join(settings)} ha{'s' if len(settings) == 1 else 've'} no "
+                                            f"effect: the override disables {detection_id!r} (enabled: false)"))
+    for detection_id in routing["byDetection"]:
+        enabled = overrides.get(detection_id, {}).get("enabled")
+        if (detection_id not in selected and enabled is not True) or enabled is False:
+            problems.warnings.append((_key(f"notifications.routing.byDetection.{detection_id}"),
+                                      f"has no effect: {detection_id!r} is not enabled"))
+
+
 def _overrides(raw: Mapping[str, Any], known_ids: list[str], topics: list[str] | None,
                pattern_of: Callable[[str], str], path: str, problems: Problems) -> dict[str, dict[str, Any]]:
     """Each override decoded and checked on its own; `topics` (the defined topic names) is None
@@ -388,6 +416,8 @@ def _custom_detections(raw: list[Any], catalog: Any, path: str, problems: Proble
             if custom.description is not None and "description" in given(custom):
                 _description(custom.description, f"{item_path}.description")
             detection = _custom_detection(custom, item_path)
+            for finding in compile_pattern(custom.pattern).warnings:
+                problems.warnings.append((f"{item_path}.pattern", f"{finding.code}: {finding.format(custom.pattern)}"))
             if detection.id in catalog.detections or detection.id in result:
                 where = "the catalogue" if detection.id in catalog.detections else "customDetections"
                 raise ConfigError(f"{item_path}.id", f"duplicate id {detection.id!r}: already in {where}")
