@@ -213,8 +213,7 @@ def filter_name_problem(value: str) -> str | None:
 def alarm_name_problem(value: str) -> str | None:
     if 1 <= len(value) <= MAX_ALARM_NAME and not any(c < " " or c == "\x7f" for c in value):
         return None
-    return (f"{value!r} is not an alarm name ({len(value)} characters; CloudWatch allows 1-{MAX_ALARM_NAME}, "
-            "no control characters)")
+    return f"{value!r} is not an alarm name (1-{MAX_ALARM_NAME} characters, no control characters)"
 
 
 def role_name_problem(value: str) -> str | None:
