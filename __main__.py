@@ -7,9 +7,10 @@ Pulumi reports it as the bare message naming the key.
 import pulumi
 
 from components import SecurityMonitoring, load_program_config
+from trailguard.config.names import monitoring_name
 
 config = load_program_config()
-monitoring = SecurityMonitoring(f"trailguard-{pulumi.get_stack()}", config)
+monitoring = SecurityMonitoring(monitoring_name(pulumi.get_stack()), config)
 
 for output_name, value in monitoring.outputs().items():
     pulumi.export(output_name, value)

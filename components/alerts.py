@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from components import documents
 from components.environment import aws_environment
 from components.keys import customer_key
-from trailguard.config import Subscription, TopicConfig
+from trailguard.config import Subscription, TopicConfig, names
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class AlertTopic(pulumi.ComponentResource):
             f"{name}-key", f"SNS topic {args.topic.name} for trailguard alarms",
             env.apply(lambda e: json.dumps(documents.topic_key_policy(e["partition"], e["region"], e["account"]))),
             tags, pulumi.ResourceOptions(parent=self))
-        topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key.arn, tags=tags,
+        topic = aws.sns.Topic(names.child_name(name, names.TOPIC), kms_master_key_id=key.arn, tags=tags,
                               opts=pulumi.ResourceOptions(parent=self))
         # The policy names the topic by an ARN built from its name, not its `arn` output: the name is
         # known at preview, so the policy pack can judge the document before the topic exists.
@@ -59,7 +59,7 @@ class AlertTopic(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         for index, subscription in enumerate(args.topic.subscriptions):
-            self._subscribe(f"{name}-{subscription.protocol}-{index}", topic, subscription)
+            self._subscribe(names.subscription_name(name, subscription.protocol, index), topic, subscription)
         self.topic_arn = topic.arn
         self.register_outputs({"topicArn": self.topic_arn})
 
@@ -71,6 +71,6 @@ class AlertTopic(pulumi.ComponentResource):
                                   endpoint=endpoint, opts=pulumi.ResourceOptions(parent=self))
         if subscription.protocol == "lambda":
             # SNS needs leave to invoke the function, for this topic only.
-            aws.lambda_.Permission(f"{name}-invoke", action="lambda:InvokeFunction",
+            aws.lambda_.Permission(names.invoke_permission_name(name), action="lambda:InvokeFunction",
                                    function=subscription.endpoint, principal="sns.amazonaws.com",
                                    source_arn=topic.arn, opts=pulumi.ResourceOptions(parent=self))

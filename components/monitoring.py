@@ -14,11 +14,12 @@ import pulumi
 from components.alerts import AlertTopic, AlertTopicArgs
 from components.detection import Detection, DetectionArgs
 from components.trail import AuditTrail, AuditTrailArgs
-from trailguard.config import StackConfig
+from trailguard.config import StackConfig, names
 
 
 class SecurityMonitoring(pulumi.ComponentResource):
-    """Children: `<name>-audit`, `<name>-<topic>` per topic, `<name>-<detection id>` per detection."""
+    """Children: `<name>-audit`, `<name>-<topic>` per topic, `<name>-<detection id>` per detection
+    (named by `trailguard.config.names`, which validation checks against AWS's rules)."""
 
     trail_arn: pulumi.Output[Optional[str]]
     log_group_name: pulumi.Output[str]
@@ -32,17 +33,17 @@ class SecurityMonitoring(pulumi.ComponentResource):
             opts,
         )
         tags = dict(config.tags)
-        trail = AuditTrail(f"{name}-audit", AuditTrailArgs(trail=config.trail, tags=tags,
+        trail = AuditTrail(names.audit_name(name), AuditTrailArgs(trail=config.trail, tags=tags,
                                                            protect=config.protect),
                            opts=pulumi.ResourceOptions(parent=self))
         topics = {
-            topic_name: AlertTopic(f"{name}-{topic_name}", AlertTopicArgs(topic=topic, tags=tags),
+            topic_name: AlertTopic(names.topic_component_name(name, topic_name), AlertTopicArgs(topic=topic, tags=tags),
                                    opts=pulumi.ResourceOptions(parent=self))
             for topic_name, topic in config.topics.items()
         }
         self.detections = {
             enabled.id: Detection(
-                f"{name}-{enabled.id}",
+                names.detection_name(name, enabled.id),
                 DetectionArgs(detection=enabled, log_group_name=trail.log_group_name,
                               topic_arn=topics[enabled.topic].topic_arn, tags=tags,
                               protect=config.protect),

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from components import documents
 from components.environment import aws_environment
 from components.keys import customer_key
-from trailguard.config import TrailConfig
+from trailguard.config import TrailConfig, names
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class AuditTrail(pulumi.ComponentResource):
         self._name = name
         self._tags = dict(args.tags)
         self._protect = args.protect
-        trail_name = name
-        log_group_name = f"/aws/cloudtrail/{trail_name}"
+        trail_name = name  # the component's name is the trail's (trailguard.config.names.audit_name)
+        log_group_name = names.trail_log_group_name(trail_name)
         org_id = trail.organization_id if trail.organization else None
         env = aws_environment(self)
 
@@ -101,7 +101,7 @@ class AuditTrail(pulumi.ComponentResource):
 
     def _create_bucket(self, env, trail_name: str, key: Optional[aws.kms.Key],
                        org_id: Optional[str]) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
-        bucket = aws.s3.Bucket(f"{self._name}-bucket", force_destroy=False, tags=self._tags,
+        bucket = aws.s3.Bucket(names.child_name(self._name, names.BUCKET), force_destroy=False, tags=self._tags,
                                opts=self._child_opts(protect=True))
         ownership = aws.s3.BucketOwnershipControls(
             f"{self._name}-ownership", bucket=bucket.id,
@@ -152,7 +152,7 @@ class AuditTrail(pulumi.ComponentResource):
     def _create_delivery_role(self, env, trail_name: str, log_group_name: str,
                               org_id: Optional[str]) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         role = aws.iam.Role(
-            f"{self._name}-delivery-role",
+            names.child_name(self._name, names.DELIVERY_ROLE),
             description=f"CloudTrail delivery of trail {trail_name} to {log_group_name}",
             assume_role_policy=self._json(env, documents.delivery_trust_policy, trail_name),
             tags=self._tags,

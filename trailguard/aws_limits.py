@@ -76,6 +76,39 @@ MAX_TOPIC_NAME = 256
 
 TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,%d}\Z" % MAX_TOPIC_NAME)
 
+# --- ARNs, accounts and subscription endpoints -----------------------------------------------------
+
+ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
+"""An AWS account id: exactly 12 ASCII digits (IAM identifiers, "AWS account ID")."""
+
+_ARN_HEAD = r"^arn:aws[a-z-]*:%s:[a-z0-9-]+:[0-9]{12}:"
+"""ARN format (IAM identifiers, "ARN format"): `arn:<partition>:<service>:<region>:<account>:`, with
+the partitions `aws`, `aws-cn`, `aws-us-gov`... and an ASCII 12-digit account."""
+
+SNS_TOPIC_ARN_RE = re.compile(_ARN_HEAD % "sns" + r"[A-Za-z0-9_-]{1,%d}\Z" % MAX_TOPIC_NAME)
+"""An SNS topic ARN: the head above, then a topic name (CreateTopic Name, as TOPIC_NAME_RE)."""
+
+MAX_QUEUE_NAME = 80
+"""SQS CreateQueue QueueName: up to 80 of ASCII letters, digits, `-` and `_` (standard queues; an
+SNS standard topic cannot deliver to a `.fifo` queue)."""
+
+SQS_QUEUE_ARN_RE = re.compile(_ARN_HEAD % "sqs" + r"[A-Za-z0-9_-]{1,%d}\Z" % MAX_QUEUE_NAME)
+
+MAX_FUNCTION_NAME = 64
+"""Lambda CreateFunction FunctionName: 1-64 of ASCII letters, digits, `-` and `_`; an ARN may end in
+a `:qualifier` (a version or alias, `[a-zA-Z0-9-_$]+`)."""
+
+LAMBDA_FUNCTION_ARN_RE = re.compile(
+    _ARN_HEAD % "lambda" + r"function:[A-Za-z0-9_-]{1,%d}(?::[A-Za-z0-9$_-]+)?\Z" % MAX_FUNCTION_NAME)
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\Z")
+"""SNS Subscribe Endpoint for the `email` protocol is "an email address"; AWS publishes no pattern,
+so this is the shape only: one `@`, no whitespace (a YAML `|` block's newline included), a dotted
+domain ending in letters."""
+
+ORGANIZATION_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}\Z")
+"""Organizations Organization Id: pattern `^o-[a-z0-9]{10,32}$`."""
+
 # --- CloudTrail ------------------------------------------------------------------------------------
 
 TRAIL_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){2,127}\Z")
@@ -83,6 +116,20 @@ TRAIL_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){2,
 3-128 characters; no adjacent `.`, `_` or `-`; not in IP address format (see `trail_name_problem`)."""
 
 _IP_SHAPED = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}\Z")
+
+MAX_TRAIL_NAME = 128
+"""CreateTrail Name: at most 128 characters (TRAIL_NAME_RE holds the rest)."""
+
+# --- S3 --------------------------------------------------------------------------------------------
+
+MAX_BUCKET_NAME = 63
+"""S3 general purpose bucket naming rules: 3-63 characters of lower-case letters, digits, `.` and
+`-`; beginning and ending with a letter or digit; no two adjacent periods; not IP-address shaped."""
+
+BUCKET_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]|\.(?!\.)){1,%d}[a-z0-9]\Z" % (MAX_BUCKET_NAME - 2))
+
+MAX_FILTER_NAME = 512
+"""PutMetricFilter filterName: length 1-512, pattern `[^:*]*`."""
 
 # --- IAM and KMS -------------------------------------------------------------------------------------
 
@@ -148,6 +195,25 @@ def trail_name_problem(value: str) -> str | None:
         return None
     return (f"{value!r} is not a CloudTrail trail name (3-128 of A-Z a-z 0-9 . _ -, starting and ending "
             "with a letter or digit, no two of . _ - side by side, not an IP address)")
+
+
+def bucket_name_problem(value: str) -> str | None:
+    if BUCKET_NAME_RE.match(value) and not _IP_SHAPED.match(value):
+        return None
+    return (f"{value!r} is not an S3 bucket name (3-{MAX_BUCKET_NAME} of a-z 0-9 . -, starting and ending "
+            "with a letter or digit, no '..', not an IP address)")
+
+
+def filter_name_problem(value: str) -> str | None:
+    if 1 <= len(value) <= MAX_FILTER_NAME and not any(c in ":*" for c in value):
+        return None
+    return f"{value!r} is not a metric filter name (1-{MAX_FILTER_NAME} characters, no ':' or '*')"
+
+
+def alarm_name_problem(value: str) -> str | None:
+    if 1 <= len(value) <= MAX_ALARM_NAME and not any(c < " " or c == "\x7f" for c in value):
+        return None
+    return f"{value!r} is not an alarm name (1-{MAX_ALARM_NAME} characters, no control characters)"
 
 
 def role_name_problem(value: str) -> str | None:

@@ -216,3 +216,79 @@ def test_check_shows_each_detections_exclusions_and_the_pattern_it_deploys(tmp_p
 
 def test_without_exclusions_check_prints_no_exclusions_table():
     assert "Exclusions" not in invoke("--stack", "prod", "--project-dir", str(PROJECT)).output
+
+
+BROKEN_DEV = """\
+config:
+  aws:region: eu-west-1
+  trailguard:detections:
+    - seed
+  trailguard:protect: "false"
+  trailguard:overrides:
+    root-usage:
+      period: 45
+    iam-policy-changes:
+      threshold: .nan
+  trailgaurd:tags:
+    Team: sec
+  trailguard:notifications:
+    topics:
+      dev-alerts:
+        subscriptions:
+          - protocol: email
+            endpoint: |
+              dev-team@example.com
+"""
+
+
+def test_every_config_problem_is_reported_in_one_run_with_its_stack_file_line(tmp_path):
+    project = copy_project(tmp_path)
+    (project / "Pulumi.dev.yaml").write_text(BROKEN_DEV)
+    result = CliRunner().invoke(main, ["check", "--stack", "dev", "--project-dir", str(project)])
+    assert result.exit_code == EXIT_FAIL
+    assert "Traceback" not in result.output and "Resources" not in result.output
+    assert "error: 4 problems in the stack config:" in result.output
+    for key, line, fragment in [
+        ("trailgaurd:tags", 11, "did you mean 'trailguard:tags'"),
+        ("trailguard:overrides.root-usage.period", 8, "CloudWatch refuses a period of 45 s"),
+        ("trailguard:overrides.iam-policy-changes.threshold", 10, "must be a finite number >= 0"),
+        ("trailguard:notifications.topics.dev-alerts.subscriptions[0].endpoint", 18, "is not an email address"),
+    ]:
+        (printed,) = [text for text in result.output.splitlines() if text.strip().startswith(f"{key}:")]
+        assert fragment in printed and printed.endswith(f"(Pulumi.dev.yaml line {line})"), printed
+    assert "trailguard:protect" not in result.output  # "false", as `pulumi config set` writes it, is valid
+
+
+def test_json_lists_every_problem_with_its_location(tmp_path):
+    project = copy_project(tmp_path)
+    (project / "Pulumi.dev.yaml").write_text(BROKEN_DEV)
+    result = CliRunner().invoke(main, ["check", "--stack", "dev", "--project-dir", str(project), "--json"])
+    assert result.exit_code == EXIT_FAIL
+    data = json.loads(result.stdout)
+    assert data["valid"] is False and data["error"] == data["errors"][0]
+    assert {e["key"]: e["location"] for e in data["errors"]} == {
+        "trailgaurd:tags": "Pulumi.dev.yaml line 11",
+        "trailguard:overrides.root-usage.period": "Pulumi.dev.yaml line 8",
+        "trailguard:overrides.iam-policy-changes.threshold": "Pulumi.dev.yaml line 10",
+        "trailguard:notifications.topics.dev-alerts.subscriptions[0].endpoint": "Pulumi.dev.yaml line 18",
+    }
+
+
+def test_warnings_are_printed_and_do_not_fail_the_check(tmp_path):
+    project = copy_project(tmp_path)
+    break_stack(project, "dev", "trailguard:overrides", {"console-auth-failures": {"threshold": 3}})
+    result = invoke("--stack", "dev", "--project-dir", str(project))
+    assert result.exit_code == EXIT_SUCCESS, result.output
+    assert "Stack dev: config valid with 1 warning(s)" in result.output
+    assert ("warning: trailguard:overrides.console-auth-failures: has no effect: 'console-auth-failures' is not "
+            "enabled") in " ".join(result.output.split())
+    data = json.loads(invoke("--stack", "dev", "--project-dir", str(project), "--json").output)
+    assert [w["key"] for w in data["warnings"]] == ["trailguard:overrides.console-auth-failures"]
+
+
+def test_a_stack_name_that_makes_a_refused_aws_name_fails_the_check(tmp_path):
+    project = copy_project(tmp_path)
+    (project / "Pulumi.edge-.yaml").write_text((project / "Pulumi.dev.yaml").read_text())
+    result = CliRunner().invoke(main, ["check", "--stack", "edge-", "--project-dir", str(project)])
+    assert result.exit_code == EXIT_FAIL
+    assert "error: stack name 'edge-': makes the CloudTrail trail name 'trailguard-edge--audit'" in result.output

@@ -92,10 +92,10 @@ def test_provider_passed_in_opts_reaches_every_child_and_its_region_the_policies
     project = copy_project(tmp_path)
     main = (project / "__main__.py").read_text()
     main = main.replace(
-        'monitoring = SecurityMonitoring(f"trailguard-{pulumi.get_stack()}", config)',
+        'monitoring = SecurityMonitoring(monitoring_name(pulumi.get_stack()), config)',
         'import pulumi_aws as aws\n'
         'frankfurt = aws.Provider("frankfurt", region="eu-central-1")\n'
-        'monitoring = SecurityMonitoring(f"trailguard-{pulumi.get_stack()}", config,\n'
+        'monitoring = SecurityMonitoring(monitoring_name(pulumi.get_stack()), config,\n'
         '                                opts=pulumi.ResourceOptions(providers={"aws": frankfurt}))')
     assert "frankfurt" in main
     (project / "__main__.py").write_text(main)

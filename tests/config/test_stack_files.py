@@ -69,3 +69,31 @@ def test_a_few_aliases_are_fine(tmp_path):
             "    defaultTopic: a\n")
     config = read_stack_config(project(tmp_path, text), "dev")
     assert config["notifications"]["topics"]["b"]["subscriptions"][0]["endpoint"] == "soc@example.com"
+
+
+def test_stack_file_lines_map_each_key_and_fall_back_to_the_enclosing_one(tmp_path):
+    from trailguard.config import line_of, stack_file_lines
+
+    text = ("config:\n"
+            "  trailguard:overrides:\n"
+            "    root-usage:\n"
+            "      period: 45\n"
+            "  trailguard:tags: '{\"Team\": \"sec\"}'\n"
+            "  detections:\n"
+            "    - seed\n")
+    lines = stack_file_lines(project(tmp_path, text), "dev")
+    assert line_of("trailguard:overrides.root-usage.period", lines) == 4
+    assert line_of("trailguard:tags.Team", lines) == 5  # inside a JSON string: the key's own line
+    assert line_of("trailguard:detections[0]", lines) == 7  # a key without namespace is trailguard's
+    assert line_of("stack name 'dev'", lines) is None
+
+
+def test_stack_file_lines_walk_an_alias_bomb_once(tmp_path):
+    from trailguard.config import stack_file_lines
+
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    lines.append("config:\n  trailguard:tags:\n    bomb: *a9")
+    found = stack_file_lines(project(tmp_path, "\n".join(lines) + "\n"), "dev")
+    assert found["trailguard:tags.bomb"] == 13 and len(found) < 200

@@ -131,16 +131,31 @@ def check_summary(check: StackCheck) -> str:
     run = check.run
     mode = "preview" if run.preview else "update"
     custom = [r for r in run.resources if r.custom]
-    return (f"Stack {check.stack}: config valid; program ran under mocks ({mode}), "
+    warned = f" with {len(check.config.warnings)} warning(s)" if check.config.warnings else ""
+    return (f"Stack {check.stack}: config valid{warned}; program ran under mocks ({mode}), "
             f"{len(custom)} resources in {len(run.resources) - len(custom)} components, "
             f"{len(check.config.detections)} detections")
 
 
+def render_warnings(warnings: tuple[tuple[str, str], ...]) -> Group | None:
+    """Config that is valid but probably not what was meant, one `key: message` each; None if none.
+    Warnings never change the exit status."""
+    if not warnings:
+        return None
+    lines = [Text("Warnings (valid config that may not do what you mean)", style="bold yellow")]
+    lines += [Text.assemble(("warning: ", "yellow"), (key, "bold"), f": {message}") for key, message in warnings]
+    return Group(*lines)
+
+
 def render_check(check: StackCheck) -> Group:
-    """The summary line, the resource tree, the detections table and, if any, the exclusions table."""
+    """The summary line, any config warnings, the resource tree, the detections table and, if any,
+    the exclusions table."""
     rows = detection_rows(check)
-    parts: list[Any] = [Text(check_summary(check)), Text(), Text("Resources", style="bold"), render_tree(check.run),
-                        Text(), render_detections(rows)]
+    parts: list[Any] = [Text(check_summary(check))]
+    warnings = render_warnings(check.config.warnings)
+    if warnings is not None:
+        parts += [Text(), warnings]
+    parts += [Text(), Text("Resources", style="bold"), render_tree(check.run), Text(), render_detections(rows)]
     exclusions = render_exclusions(rows)
     if exclusions is not None:
         parts += [Text(), exclusions]
@@ -176,6 +191,7 @@ def check_data(check: StackCheck) -> dict[str, Any]:
     return {
         "stack": check.stack,
         "valid": True,
+        "warnings": [{"key": key, "message": message} for key, message in check.config.warnings],
         "mode": "preview" if run.preview else "update",
         "profile": check.config.profile,
         "resources": [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from trailguard.check.harness import ProgramRun, require_layout, run_program
 from trailguard.check.layout import ProjectLayout
-from trailguard.config import StackConfig, load_stack_config, read_stack_config
+from trailguard.config import StackConfig, load_stack_file_config
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,9 @@ class StackCheck:
 
 
 def check_stack(layout: ProjectLayout, stack: str, *, preview: bool = False) -> StackCheck:
-    """Validate `Pulumi.<stack>.yaml` (ConfigError names the key), then run the program under mocks."""
+    """Validate `Pulumi.<stack>.yaml` as the program does (one ConfigError naming every key at fault,
+    with its line in the file), then run the program under mocks."""
     project_dir = Path(require_layout(layout).project_dir)
-    config = load_stack_config(read_stack_config(project_dir, stack))
+    config = load_stack_file_config(project_dir, stack)
     run = run_program(layout, stack, preview=preview)
     return StackCheck(stack=stack, project_dir=project_dir, config=config, run=run)

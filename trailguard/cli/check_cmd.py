@@ -2,8 +2,9 @@
 
 No Pulumi CLI, plugins or credentials: reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` (encrypted
 `secure:` values become placeholders), validates, runs `__main__.py` under the SDK's mocks and
-prints the resource tree, the detections and the policy pack's violations with rich. Exit 1 with
-the message naming the key on bad config.
+prints the resource tree, the detections and the policy pack's violations with rich. Exit 1 on bad
+config, listing every problem with its key and its line in the stack file; warnings (config that
+has no effect, lint findings on custom patterns) are printed and do not change the exit status.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def command(stack: str, project_dir: Path, preview: bool, as_json: bool, policy_
         result = check_stack(layout, stack, preview=preview)
     except ConfigError as err:
         if as_json:
-            click.echo(json.dumps({"stack": stack, "valid": False,
-                                   "error": {"key": err.key, "message": err.message}}, indent=2))
+            errors = [{"key": key, "message": message, "location": err.locations.get(key)}
+                      for key, message in err.errors]
+            click.echo(json.dumps({"stack": stack, "valid": False, "error": errors[0], "errors": errors},
+                                  indent=2))
         raise CommandError(str(err), EXIT_FAIL) from None
     try:  # the policy pack on the mocked resources, through the analyzer as the engine runs it
         policies = check_policies(result.run, layout, stack, policy_config)

@@ -13,8 +13,8 @@ from typing import Any, Mapping
 
 import yaml
 
-from trailguard.config.model import NAMESPACE, SECRET_PLACEHOLDER, ConfigError
-from trailguard.config.validate import KEY_KINDS
+from trailguard.config.engine import decode_engine_config, encode_for_engine, load_engine_config
+from trailguard.config.model import NAMESPACE, SECRET_PLACEHOLDER, ConfigError, StackConfig
 
 
 def read_project_settings(project_dir: Path, stack: str) -> dict[str, Any]:
@@ -49,10 +49,26 @@ def read_project_settings(project_dir: Path, stack: str) -> dict[str, Any]:
 
 
 def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
-    """The `trailguard:` keys of the stack (project defaults included), names without the namespace."""
-    prefix = f"{NAMESPACE}:"
-    return {key[len(prefix):]: value for key, value in read_project_settings(project_dir, stack).items()
-            if key.startswith(prefix)}
+    """The `trailguard:` keys of the stack (project defaults included), names without the namespace,
+    decoded as the program reads them (`trailguard.config.engine`): `trailguard:protect: "false"`, as
+    `pulumi config set` writes it, reads as false. A `ConfigError` lists every key that cannot be."""
+    values, problems = decode_engine_config(encode_for_engine(read_project_settings(project_dir, stack)))
+    if problems:
+        raise ConfigError.of(problems)
+    return values
+
+
+def load_stack_file_config(project_dir: Path, stack: str) -> StackConfig:
+    """`Pulumi.<stack>.yaml` validated as the program would validate it (`load_engine_config` on the
+    values encoded as the engine encodes them), every problem located at its line in the file."""
+    settings = read_project_settings(project_dir, stack)
+    try:
+        return load_engine_config(encode_for_engine(settings), stack)
+    except ConfigError as err:
+        lines = stack_file_lines(project_dir, stack)
+        located = {key: line_of(key, lines) for key, _ in err.errors}
+        raise ConfigError.of(err.errors, {key: f"Pulumi.{stack}.yaml line {line}"
+                                          for key, line in located.items() if line is not None}) from None
 
 
 def replace_secrets(value: Any) -> Any:
@@ -64,22 +80,6 @@ def replace_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [replace_secrets(item) for item in value]
     return value
-
-
-def encode_for_engine(settings: Mapping[str, Any]) -> dict[str, str]:
-    """Values as the engine passes them: strings as-is, everything else JSON (booleans lower-case)."""
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in settings.items()}
-
-
-def decode_from_engine(key: str, text: str) -> Any:
-    """One engine string back to data, by the key's declared kind; unknown keys stay strings."""
-    kind = KEY_KINDS.get(key, "string")
-    if kind == "string":
-        return text
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ConfigError(f"{NAMESPACE}:{key}", f"expected a JSON {kind}, got {text!r} ({err.msg})") from None
 
 
 MAX_EXPANDED_NODES = 100_000
@@ -156,3 +156,65 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise ConfigError(str(path), "must be a YAML mapping")
     return dict(data)
+
+
+def stack_file_lines(project_dir: Path, stack: str) -> dict[str, int]:
+    """Config key (`trailguard:overrides.root-usage.period`, `[i]` for list items) -> the line of
+    `Pulumi.<stack>.yaml` it is written on, for error messages; {} if the file can't be read (the
+    reader reports why). Aliased nodes are walked once, so an alias bomb stays cheap here too."""
+    path = Path(project_dir) / f"Pulumi.{stack}.yaml"
+    lines: dict[str, int] = {}
+    try:
+        loader = _StackFileLoader(path.read_text(encoding="utf-8"))
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+        config = _mapping_value(root, "config")
+        if config is not None:
+            walked: set[int] = set()
+            for key_node, value_node in _scalar_keyed(config):
+                full = key_node.value if ":" in key_node.value else f"{NAMESPACE}:{key_node.value}"
+                _record_lines(full, key_node, value_node, lines, walked)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        pass
+    return lines
+
+
+def line_of(key: str, lines: Mapping[str, int]) -> int | None:
+    """The line of `key`, or of the nearest enclosing key written in the file (a JSON-string value or a
+    default leaves the inner keys unwritten)."""
+    while key:
+        if key in lines:
+            return lines[key]
+        cut = max(key.rfind("."), key.rfind("["))
+        if cut <= 0:
+            return None
+        key = key[:cut]
+    return None
+
+
+def _mapping_value(node: Any, name: str) -> yaml.MappingNode | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in _scalar_keyed(node):
+            if key_node.value == name and isinstance(value_node, yaml.MappingNode):
+                return value_node
+    return None
+
+
+def _scalar_keyed(node: yaml.MappingNode) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+    return [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge"]
+
+
+def _record_lines(path: str, key_node: yaml.Node, value_node: yaml.Node, lines: dict[str, int],
+                  walked: set[int]) -> None:
+    lines.setdefault(path, key_node.start_mark.line + 1)
+    if id(value_node) in walked or len(lines) > MAX_EXPANDED_NODES:
+        return
+    walked.add(id(value_node))
+    if isinstance(value_node, yaml.MappingNode):
+        for child_key, child_value in _scalar_keyed(value_node):
+            _record_lines(f"{path}.{child_key.value}", child_key, child_value, lines, walked)
+    elif isinstance(value_node, yaml.SequenceNode):
+        for index, item in enumerate(value_node.value):
+            _record_lines(f"{path}[{index}]", item, item, lines, walked)

@@ -31,22 +31,26 @@ class ConfigError(ValueError):
 
     `errors` lists every problem found as (dotted config key, message); `key` and `message` are
     the first of them. One problem reads `key: message`; several are listed one per line.
+    `locations` maps a key to where it is written (`Pulumi.dev.yaml line 12`), shown after its
+    message; `trailguard check` fills it in from the stack file.
     """
 
-    def __init__(self, key: str, message: str, errors: Sequence[tuple[str, str]] | None = None) -> None:
+    def __init__(self, key: str, message: str, errors: Sequence[tuple[str, str]] | None = None,
+                 locations: Mapping[str, str] | None = None) -> None:
         self.errors: list[tuple[str, str]] = list(errors) if errors else [(key, message)]
         self.key, self.message = self.errors[0]
-        if len(self.errors) == 1:
-            text = f"{self.key}: {self.message}"
+        self.locations: dict[str, str] = dict(locations or {})
+        lines = [f"{k}: {m}" + (f" ({self.locations[k]})" if k in self.locations else "") for k, m in self.errors]
+        if len(lines) == 1:
+            text = lines[0]
         else:
-            text = f"{len(self.errors)} problems in the stack config:\n" + "\n".join(
-                f"  {k}: {m}" for k, m in self.errors)
+            text = f"{len(lines)} problems in the stack config:\n" + "\n".join(f"  {line}" for line in lines)
         super().__init__(text)
 
     @classmethod
-    def of(cls, errors: Sequence[tuple[str, str]]) -> "ConfigError":
+    def of(cls, errors: Sequence[tuple[str, str]], locations: Mapping[str, str] | None = None) -> "ConfigError":
         """One error carrying every problem in `errors` (at least one)."""
-        return cls(errors[0][0], errors[0][1], errors)
+        return cls(errors[0][0], errors[0][1], errors, locations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +129,10 @@ class StackConfig:
     trail: TrailConfig
     protect: bool
     tags: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[tuple[str, str], ...] = ()
+    """(config key, message) for config that is valid but probably not what was meant: settings
+    with no effect, lint findings on a custom pattern. Shown by `check`, logged by the program;
+    they never stop a deployment."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "topics", MappingProxyType(dict(self.topics)))

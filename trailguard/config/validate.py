@@ -10,6 +10,7 @@ allowed; AWS's limits come from `trailguard.aws_limits`, which cites them.
 
 from __future__ import annotations
 
+import math
 import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -17,6 +18,12 @@ from urllib.parse import urlsplit
 
 from trailguard.alarms import COMPARISONS, MISSING_DATA, STATISTICS, AlarmSettings
 from trailguard.aws_limits import (
+    EMAIL_RE,
+    LAMBDA_FUNCTION_ARN_RE,
+    ORGANIZATION_ID_RE,
+    SNS_TOPIC_ARN_RE,
+    SQS_QUEUE_ARN_RE,
+    TOPIC_NAME_RE,
     MAX_ALARM_DESCRIPTION,
     MAX_METRIC_FILTERS_PER_LOG_GROUP,
     MAX_TAG_KEY,
@@ -47,6 +54,9 @@ from trailguard.config.model import (
     TopicConfig,
     TrailConfig,
 )
+from trailguard.config.engine import KEY_KINDS  # noqa: F401  (re-exported: the kinds sit with the decoding)
+from trailguard.config.names import derived_name_problems
+from trailguard.patterns import compile_pattern
 from trailguard.exclusions import Exclusion, ExclusionError, merge_exclusions, parse_exclusions
 from trailguard.config.shape import (
     CustomDetectionInput,
@@ -76,34 +86,15 @@ DEFAULTS: Mapping[str, Any] = {
 }
 """Defaults for every key; `Pulumi.yaml` declares the same values for the typed scalar keys."""
 
-KEY_KINDS: Mapping[str, str] = {
-    "detections": "array",
-    "profile": "string",
-    "namespace": "string",
-    "protect": "boolean",
-    "overrides": "object",
-    "customDetections": "array",
-    "notifications": "object",
-    "trail": "object",
-    "tags": "object",
-}
-"""The JSON kind of each top-level key: how the engine's string value is decoded."""
 
 DETECTION_TAGS = 1
 """Tags trailguard adds to a resource itself (the detection tag), out of AWS's per-resource quota."""
 
-_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_TOPIC_KEY = 64
 """A topic's key in the config: SNS's characters (aws_limits.TOPIC_NAME_RE), at most 64 so the
-stack-prefixed physical name stays well inside SNS's 256."""
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_ARN = {
-    "sns": re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"),
-    "sqs": re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$"),
-    "lambda": re.compile(
-        r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9$_-]+)?$"
-    ),
-}
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+stack-prefixed physical name stays well inside SNS's 256 (trailguard.config.names checks it)."""
+
+_ENDPOINT_ARNS = {"sqs": SQS_QUEUE_ARN_RE, "lambda": LAMBDA_FUNCTION_ARN_RE}
 
 CUSTOM_LAYOUT = Layout(
     keys={"patterns": "pattern", "why": "description", "positives": "samples.positives",
@@ -122,6 +113,7 @@ class Problems:
 
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str]] = []
 
     @contextmanager
     def check(self) -> Iterator[None]:
@@ -136,8 +128,9 @@ class Problems:
             raise ConfigError.of(self.errors)
 
 
-def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfig:
-    """Validate the `trailguard:` keys (names without the namespace) against the catalogue."""
+def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | None = None) -> StackConfig:
+    """Validate the `trailguard:` keys (names without the namespace) against the catalogue; with
+    `stack`, also every AWS name the program derives from the stack name and the config."""
     if not isinstance(raw, Mapping):
         raise ConfigError(NAMESPACE, f"stack config must be a mapping of keys, got {_kind(raw)}")
     if catalog is None:
@@ -183,6 +176,7 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfi
                                           catalog, _key("detections"))
     problems.raise_any()
     topics, default_topic, routing = notifications
+    _check_effect(overrides, routing, {*catalog_ids, *customs}, problems)
 
     enabled_ids = [*catalog_ids]
     enabled_ids += [i for i in overrides if i in catalog.detections and i not in enabled_ids
@@ -210,8 +204,13 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None) -> StackConfi
             "disable some with overrides.<id>.enabled: false",
         ))
     problems.raise_any()
-    return StackConfig(profile=profile, namespace=namespace, detections=tuple(detections),
-                       topics=topics, trail=trail, protect=protect, tags=tags)
+    config = StackConfig(profile=profile, namespace=namespace, detections=tuple(detections),
+                         topics=topics, trail=trail, protect=protect, tags=tags,
+                         warnings=tuple(problems.warnings))
+    if stack is not None:
+        problems.errors.extend(derived_name_problems(config, stack))
+        problems.raise_any()
+    return config
 
 
 def _key(path: str) -> str:
@@ -305,6 +304,35 @@ def _resolve_detections(names: list[str], catalog: Any, path: str) -> tuple[str,
         raise ConfigError(path, str(err)) from None
 
 
+def _check_effect(overrides: Mapping[str, Mapping[str, Any]], routing: Mapping[str, Mapping[str, str]],
+                  selected: set[str], problems: Problems) -> None:
+    """Warnings for overrides and routes that would silently do nothing: settings for a detection
+    that is not enabled (whoever wrote them believes they tune a deployed alarm), an `enabled: false`
+    that changes nothing, settings beside `enabled: false`, a route for a detection that is not
+    enabled. Warnings, not errors: narrowing `detections` for a while must not force deleting the
+    tuning kept for later."""
+    for detection_id, override in overrides.items():
+        path = _key(f"overrides.{detection_id}")
+        settings = [key for key in override if key != "enabled"]
+        enabled = override.get("enabled")
+        if detection_id not in selected and enabled is not True:
+            if settings:
+                problems.warnings.append((path, f"has no effect: {detection_id!r} is not enabled; enable it in "
+                                              f"{_key('detections')} or with overrides.{detection_id}.enabled: true, "
+                                              "or remove this override"))
+            else:
+                problems.warnings.append((f"{path}.enabled", f"has no effect: {detection_id!r} is not enabled "
+                                                              f"by {_key('detections')} anyway"))
+        elif enabled is False and settings:
+            problems.warnings.append((path, f"{', '.join(settings)} ha{'s' if len(settings) == 1 else 've'} no "
+                                            f"effect: the override disables {detection_id!r} (enabled: false)"))
+    for detection_id in routing["byDetection"]:
+        enabled = overrides.get(detection_id, {}).get("enabled")
+        if (detection_id not in selected and enabled is not True) or enabled is False:
+            problems.warnings.append((_key(f"notifications.routing.byDetection.{detection_id}"),
+                                      f"has no effect: {detection_id!r} is not enabled"))
+
+
 def _overrides(raw: Mapping[str, Any], known_ids: list[str], topics: list[str] | None,
                pattern_of: Callable[[str], str], path: str, problems: Problems) -> dict[str, dict[str, Any]]:
     """Each override decoded and checked on its own; `topics` (the defined topic names) is None
@@ -388,6 +416,8 @@ def _custom_detections(raw: list[Any], catalog: Any, path: str, problems: Proble
             if custom.description is not None and "description" in given(custom):
                 _description(custom.description, f"{item_path}.description")
             detection = _custom_detection(custom, item_path)
+            for finding in compile_pattern(custom.pattern).warnings:
+                problems.warnings.append((f"{item_path}.pattern", f"{finding.code}: {finding.format(custom.pattern)}"))
             if detection.id in catalog.detections or detection.id in result:
                 where = "the catalogue" if detection.id in catalog.detections else "customDetections"
                 raise ConfigError(f"{item_path}.id", f"duplicate id {detection.id!r}: already in {where}")
@@ -465,12 +495,12 @@ def _notifications(raw: NotificationsInput, known_ids: list[str], problems: Prob
 
 
 def _topic(name: str, raw: Any, path: str) -> TopicConfig:
-    if not _TOPIC_NAME.match(str(name)):
-        raise ConfigError(path, f"topic name {name!r} must be 1-64 letters, digits, '-' or '_'")
+    if not TOPIC_NAME_RE.match(str(name)) or len(str(name)) > MAX_TOPIC_KEY:
+        raise ConfigError(path, f"topic name {name!r} must be 1-{MAX_TOPIC_KEY} of A-Z a-z 0-9 - _")
     spec = decode(raw, TopicInput, path)
     if "arn" in given(spec):
         arn = _string(spec.arn, f"{path}.arn")
-        if not _ARN["sns"].match(arn):
+        if not SNS_TOPIC_ARN_RE.match(arn):
             raise ConfigError(f"{path}.arn", f"{arn!r} is not an SNS topic ARN "
                               "(arn:aws:sns:<region>:<account>:<name>)")
         if spec.subscriptions:
@@ -493,14 +523,14 @@ def _topic(name: str, raw: Any, path: str) -> TopicConfig:
 
 def _check_endpoint(protocol: str, endpoint: str, path: str) -> None:
     if protocol == "email":
-        if not _EMAIL.match(endpoint):
+        if not EMAIL_RE.match(endpoint):
             raise ConfigError(path, f"{endpoint!r} is not an email address (name@example.com)")
     elif protocol == "https":
         parts = urlsplit(endpoint)
         if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in endpoint):
             raise ConfigError(path, f"{endpoint!r} is not an https:// URL with a host "
                               "(plain http is refused: alerts travel over TLS only)")
-    elif not _ARN[protocol].match(endpoint):
+    elif not _ENDPOINT_ARNS[protocol].match(endpoint):
         example = {"sqs": "arn:aws:sqs:<region>:<account>:<queue>",
                    "lambda": "arn:aws:lambda:<region>:<account>:function:<name>"}[protocol]
         raise ConfigError(path, f"{endpoint!r} is not an {protocol} ARN ({example})")
@@ -541,7 +571,7 @@ def _trail(raw: TrailInput, path: str) -> TrailConfig:
         if organization_id is None:
             raise ConfigError(f"{path}.organizationId", "is required for an organization trail "
                               "(o-xxxxxxxxxx): the delivery role is scoped to its log streams")
-        if not _ORG_ID.match(organization_id):
+        if not ORGANIZATION_ID_RE.match(organization_id):
             raise ConfigError(f"{path}.organizationId",
                               f"{organization_id!r} is not an organization id (o- then 10-32 of a-z 0-9)")
     elif organization_id is not None:
@@ -593,6 +623,9 @@ def _tag(key: str, value: Any, path: str) -> str:
 
 
 def _threshold(value: float, path: str) -> float:
+    if not math.isfinite(value):
+        raise ConfigError(path, f"must be a finite number >= 0 (a count of matching events), got {value!r}; "
+                          "CloudWatch refuses NaN and infinity")
     if value < 0:
         raise ConfigError(path, f"{value:g} is negative; a count of matching events is never "
                           "below 0, so use a threshold >= 0")
