@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_DRIFT_SCHEDULE = "0 * * * *"  # hourly, on the hour (UTC)
+DEFAULT_DRIFT_SCHEDULE = "0 * * * *"  # hourly, on the hour
 DEFAULT_WEBHOOK_FORMAT = "slack"
 
 # Stacks whose drift is reported, never repaired automatically: remediation is an unreviewed
