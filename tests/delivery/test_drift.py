@@ -72,6 +72,22 @@ def test_the_webhook_url_is_sent_as_a_secret_and_appears_nowhere_in_plain(deploy
     assert WEBHOOK_URL not in repr(settings), "the settings' repr must not print the secret"
 
 
+def test_the_webhook_url_is_kept_secret_in_the_stored_state(monkeypatch, deploy_config):
+    """The provider does not mark payloadUrl secret in its outputs; the program asks for it."""
+    from trailguard.check import harness
+
+    secret_outputs = {}
+    register = harness._RecordingMonitor.RegisterResource
+
+    def recording(monitor, request):
+        secret_outputs[request.type] = list(request.additionalSecretOutputs)
+        return register(monitor, request)
+
+    monkeypatch.setattr(harness._RecordingMonitor, "RegisterResource", recording)
+    run_deploy_program(deploy_config)
+    assert "payloadUrl" in secret_outputs["pulumiservice:index:Webhook"]
+
+
 def test_schedule_and_format_follow_the_config(deploy_config):
     resources, _ = run_deploy_program({**deploy_config, "driftSchedule": "*/30 6-18 * * 1-5",
                                        "driftWebhookFormat": "ms_teams"})
