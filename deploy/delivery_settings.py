@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from drift_detection import DriftSettings, read_drift_settings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ESC_DEFINITION = Path(__file__).resolve().parent / "esc" / "aws-oidc.yaml"
 STAGED_POLICY_PACK = REPO_ROOT / "build" / "policy-pack"  # deploy/stage_policy_pack.py writes it
@@ -56,6 +58,7 @@ class DeliverySettings:
     policy_config: Mapping[str, Any] | None = None
     policy_pack_source: Path = STAGED_POLICY_PACK
     executor_image: str = DEFAULT_EXECUTOR_IMAGE
+    drift: DriftSettings | None = None  # drift schedule and alert webhook (drift_detection.py)
 
     @property
     def esc_project(self) -> str:
@@ -79,7 +82,8 @@ def read_delivery_settings(config: Mapping[str, Any], *, repo_root: Path = REPO_
 
     The delivered project's name, the pack's version and the pack's production config are read
     from the repository itself (`Pulumi.yaml`, `policies/PulumiPolicy.yaml`,
-    `policies/config/prod.json`) so they cannot drift from what CI previews with.
+    `policies/config/prod.json`) so they cannot drift from what CI previews with. The drift
+    keys are validated by `drift_detection.read_drift_settings`.
     """
     for key in ("organization", "repository", "awsRoleArn"):
         if not config.get(key):
@@ -105,6 +109,7 @@ def read_delivery_settings(config: Mapping[str, Any], *, repo_root: Path = REPO_
             f"trailguard-deploy:branch is {branch!r}; expected a branch name such as main "
             "(without refs/heads/)")
     flags = {key: _read_bool(config, key, True) for key in ("pushToDeploy", "previewPullRequests")}
+    drift = read_drift_settings(config, stack)
 
     pack_dir = repo_root / "policies"
     pack_version = read_policy_pack_version(pack_dir / "PulumiPolicy.yaml")
@@ -131,6 +136,7 @@ def read_delivery_settings(config: Mapping[str, Any], *, repo_root: Path = REPO_
         policy_config=read_policy_config(pack_dir / "config" / f"{stack}.json"),
         policy_pack_source=check_staged_policy_pack(source.resolve(), pack_version),
         executor_image=config.get("executorImage", DEFAULT_EXECUTOR_IMAGE),
+        drift=drift,
     )
 
 

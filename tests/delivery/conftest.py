@@ -10,6 +10,7 @@ BASE_CONFIG = {
     "organization": "acme",
     "repository": "acme/trailguard",
     "awsRoleArn": "arn:aws:iam::111122223333:role/trailguard-deployer",
+    "driftWebhookUrl": "https://hooks.slack.com/services/T000/B000/security-channel",
 }
 
 

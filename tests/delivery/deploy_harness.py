@@ -11,7 +11,7 @@ from trailguard.check.harness import MockedResource, run_project
 
 DEPLOY_DIR = ROOT / "deploy"
 PROJECT = "trailguard-deploy"
-PROGRAM_MODULES = ("delivery_settings", "pulumi_cloud")
+PROGRAM_MODULES = ("delivery_settings", "drift_detection", "pulumi_cloud")
 
 
 def load_module(stem: str) -> ModuleType:
@@ -21,7 +21,11 @@ def load_module(stem: str) -> ModuleType:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(DEPLOY_DIR))  # its sibling imports (delivery_settings -> drift_detection)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(DEPLOY_DIR))
     return module
 
 

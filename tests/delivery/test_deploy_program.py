@@ -102,7 +102,7 @@ def test_policy_group_enforces_the_published_pack_with_the_ci_config(registered,
 def test_children_are_parented_and_settings_wait_for_environment_and_policy_group(registered):
     [component] = _of_type(registered, "trailguard:delivery:PulumiCloudDelivery")
     children = [r for r in registered if r is not component]
-    assert len(children) == 4 and all(r.parent == component.urn for r in children)
+    assert len(children) == 6 and all(r.parent == component.urn for r in children)
     settings = _one(registered, "pulumiservice:index:DeploymentSettings")
     needed = {_one(registered, t).urn for t in ("pulumiservice:index:Environment",
                                                 "pulumiservice:index:PolicyGroup")}
@@ -123,7 +123,8 @@ def test_preview_mode_registers_the_same_resources(deploy_config):
     assert sorted(r.type for r in resources) == sorted([
         "trailguard:delivery:PulumiCloudDelivery", "pulumiservice:index:Environment",
         "pulumiservice:index:PolicyPack", "pulumiservice:index:PolicyGroup",
-        "pulumiservice:index:DeploymentSettings"])
+        "pulumiservice:index:DeploymentSettings", "pulumiservice:index:DriftSchedule",
+        "pulumiservice:index:Webhook"])
 
 
 @pytest.mark.parametrize("override, key, allowed", [
