@@ -338,7 +338,7 @@ def compile_event_pattern(pattern: str | Pattern) -> EventBridgePattern:
         if any(p.startswith("size") for p in problems):
             raise EventBridgeRefusal("too-large", problems[0])
         raise AssertionError(f"compiler produced an invalid pattern: {problems}")  # a bug, not user input
-    return EventBridgePattern(result, json.dumps(result, separators=(",", ":")), read_only_possible)
+    return EventBridgePattern(result, json.dumps(result, separators=(",", ":"), ensure_ascii=False), read_only_possible)
 
 
 # ------------------------------------------------------------------ EventBridge's own rules
@@ -355,7 +355,7 @@ def validate_event_pattern(pattern: Any) -> list[str]:
     problems: list[str] = []
     if not isinstance(pattern, dict) or not pattern:
         return ["pattern: must be a non-empty JSON object"]
-    size = len(json.dumps(pattern, separators=(",", ":")))
+    size = len(json.dumps(pattern, separators=(",", ":"), ensure_ascii=False))
     if size > MAX_PATTERN_CHARS:
         problems.append(f"size: {size} characters, over the {MAX_PATTERN_CHARS}-character default quota")
     _check_object(pattern, "", problems)

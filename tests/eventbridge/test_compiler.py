@@ -157,3 +157,8 @@ def test_event_for_wraps_a_record_as_cloudtrail_delivers_it() -> None:
     assert (event["source"], event["detail-type"], event["region"]) == (
         "aws.signin", "AWS Console Signin via CloudTrail", "eu-west-1")
     assert event["detail"] == record
+
+
+def test_text_keeps_non_ascii_characters_so_the_size_is_counted_in_characters() -> None:
+    compiled = compile_event_pattern('{ $.userIdentity.userName = "José" }')
+    assert '"José"' in compiled.text and json.loads(compiled.text) == compiled.pattern
