@@ -155,9 +155,17 @@ LEAVES = st.one_of(
     st.builds(lambda w: f"$.{FLAG_FIELD} IS {w}", st.sampled_from(["TRUE", "FALSE", "NULL"])),
     st.builds(lambda f: f"$.{f} NOT EXISTS", st.sampled_from(STRING_FIELDS + (NUMBER_FIELD, FLAG_FIELD))),
 )
-EXPRESSIONS = st.recursive(LEAVES, lambda inner: st.builds(
-    lambda op, parts: "(" + f" {op} ".join(parts) + ")", st.sampled_from(["&&", "||"]),
-    st.lists(inner, min_size=2, max_size=3)), max_leaves=6)
+
+
+def _joined(op: str, parts: list[str]) -> str:
+    return "(" + f" {op} ".join(parts) + ")"
+
+
+def _grouped(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.builds(_joined, st.sampled_from(["&&", "||"]), st.lists(inner, min_size=2, max_size=3))
+
+
+EXPRESSIONS = st.recursive(LEAVES, _grouped, max_leaves=6)
 
 SCALARS = st.one_of(STRING_VALUES, NUMBER_VALUES)
 RECORDS = st.fixed_dictionaries({}, optional={
