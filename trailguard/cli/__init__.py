@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "catalog_cmd",
     "check": "check_cmd",
     "backtest": "backtest_cmd",
+    "eventbridge": "eventbridge_cmd",
 }
 
 
@@ -56,4 +57,5 @@ class _LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="trailguard")
 def main() -> None:
     """CloudTrail security alarms as code: test filter patterns, browse the detection
-    catalogue, check a stack offline and back-test alarms over CloudTrail archives."""
+    catalogue, check a stack offline, back-test alarms over CloudTrail archives and compile
+    patterns to EventBridge."""
