@@ -58,3 +58,22 @@ def test_is_critical_and_in_the_assurance_and_all_presets() -> None:
     assert TAMPERING.severity.value == "critical"
     assert "monitoring-tampering" in CATALOG.presets["assurance"]
     assert "monitoring-tampering" in CATALOG.presets["all"]
+
+
+def test_prod_excludes_only_the_deploying_role():
+    from trailguard.config import load_stack_config, read_stack_config
+    from tests.components.program_runs import PROJECT
+
+    deployed = load_stack_config(read_stack_config(PROJECT, "prod")).detection("monitoring-tampering")
+    pattern = compile_pattern(deployed.pattern)
+
+    def by(role: str) -> dict:
+        return _event("monitoring.amazonaws.com", "PutMetricAlarm", userIdentity={
+            "type": "AssumedRole", "arn": f"arn:aws:sts::111122223333:assumed-role/{role}/session",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::111122223333:role/{role}"}}})
+
+    assert not pattern.matches(by("trailguard-deployer"))
+    assert pattern.matches(by("trailguard-deployer-copy"))
+    assert pattern.matches(by("AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b"))
+    assert pattern.matches(_event("monitoring.amazonaws.com", "PutMetricAlarm"))
+    assert len(deployed.pattern) <= 1024
