@@ -51,8 +51,8 @@ DEFAULT_INTERVAL_MINUTES = 5
 DEFAULT_WINDOW_MINUTES = 30
 DELIVERY_ALLOWANCE_MINUTES = 15
 """How late a heartbeat may reach the log group and still count: CloudTrail delivers an event
-"within an average of about 5 minutes" of the call, without a guarantee
-(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/how-cloudtrail-works.html), and the copy
+"within an average of about 5 minutes" of the call, "not guaranteed"
+(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html), and the copy
 to CloudWatch Logs comes after that. Three times the average keeps a slow delivery from paging
 anyone; the window must leave at least this much after one interval."""
 
