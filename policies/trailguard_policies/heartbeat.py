@@ -17,6 +17,7 @@ from pulumi_policy import PolicyResource
 
 from trailguard import heartbeat
 from trailguard.patterns import equivalent
+from trailguard.patterns.errors import FilterPatternError
 
 from .detections import Problem, _fewest_problems, _log_group_problems, _problems, _subscription_problems
 from .delivery import notification_problems
@@ -82,7 +83,7 @@ def _heartbeat_filters(stack: StackView, role_names: list[str]) -> tuple[list[Po
             continue
         try:
             same = any(equivalent(pattern, reference).verdict == "contained" for reference in references)
-        except Exception:  # a pattern the engine can't parse is no heartbeat filter
+        except FilterPatternError:  # a pattern the engine can't parse is no heartbeat filter
             same = False
         if same:
             found.append(metric_filter)
