@@ -1,4 +1,4 @@
-"""trailguard's Pulumi components: AuditTrail, AlertTopic, Detection and SecurityMonitoring.
+"""trailguard's Pulumi components: AuditTrail, AlertTopic, Detection, Heartbeat and SecurityMonitoring.
 
 Type tokens are `trailguard:<module>:<Type>`; every child is created with `parent=self`, so a
 provider passed in `opts` reaches all of them, and child names derive from the component's name.
@@ -6,6 +6,7 @@ provider passed in `opts` reaches all of them, and child names derive from the c
 
 from components.alerts import AlertTopic, AlertTopicArgs
 from components.detection import Detection, DetectionArgs
+from components.heartbeat import Heartbeat, HeartbeatArgs
 from components.monitoring import SecurityMonitoring
 from components.program_config import InvalidStackConfig, load_program_config, read_program_config
 from components.trail import AuditTrail, AuditTrailArgs
@@ -17,6 +18,8 @@ __all__ = [
     "AuditTrailArgs",
     "Detection",
     "DetectionArgs",
+    "Heartbeat",
+    "HeartbeatArgs",
     "InvalidStackConfig",
     "SecurityMonitoring",
     "load_program_config",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from trailguard import heartbeat
+
 Document = dict[str, Any]
 VERSION = "2012-10-17"
 
@@ -52,6 +54,27 @@ def delivery_trust_policy(partition: str, region: str, account: str, trail_name:
             "Condition": {"StringEquals": {
                 "aws:SourceArn": trail_arn(partition, region, account, trail_name)}},
         }],
+    }
+
+
+def heartbeat_trust_policy(partition: str, region: str, account: str) -> Document:
+    """Only EventBridge Scheduler, acting for a schedule of this account, may assume the heartbeat role."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": heartbeat.SCHEDULER_PRINCIPAL},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }],
+    }
+
+
+def heartbeat_role_policy(partition: str, region: str, account: str) -> Document:
+    """The one action the heartbeat makes; GenerateRandom uses no key, so it has no resource to scope to."""
+    return {
+        "Version": VERSION,
+        "Statement": [{"Effect": "Allow", "Action": heartbeat.ACTION, "Resource": "*"}],
     }
 
 

@@ -1,6 +1,7 @@
 """SecurityMonitoring: the whole pipeline wired from a validated `StackConfig`.
 
-Trail -> log group -> one Detection per enabled detection -> the AlertTopic it routes to. The
+Trail -> log group -> one Detection per enabled detection -> the AlertTopic it routes to, and the
+Heartbeat that proves events still reach the log group (unless `heartbeat.enabled` is false). The
 component's inputs list the enabled detections so a policy pack can compare intent with what
 was registered.
 """
@@ -13,6 +14,7 @@ import pulumi
 
 from components.alerts import AlertTopic, AlertTopicArgs
 from components.detection import Detection, DetectionArgs
+from components.heartbeat import Heartbeat, HeartbeatArgs
 from components.trail import AuditTrail, AuditTrailArgs
 from trailguard.config import StackConfig, names
 
@@ -25,6 +27,7 @@ class SecurityMonitoring(pulumi.ComponentResource):
     log_group_name: pulumi.Output[str]
     topic_arns: dict[str, pulumi.Output[str]]
     detections: dict[str, Detection]
+    heartbeat: Optional[Heartbeat]
 
     def __init__(self, name: str, config: StackConfig, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(
@@ -51,6 +54,15 @@ class SecurityMonitoring(pulumi.ComponentResource):
             )
             for enabled in config.detections
         }
+        self.heartbeat = None
+        if config.heartbeat.enabled:
+            self.heartbeat = Heartbeat(
+                names.heartbeat_name(name),
+                HeartbeatArgs(config=config.heartbeat, log_group_name=trail.log_group_name,
+                              topic_arn=topics[config.heartbeat.topic].topic_arn, namespace=config.namespace,
+                              tags=tags, protect=config.protect),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.trail_arn = trail.trail_arn
         self.log_group_name = trail.log_group_name
         self.topic_arns = {topic_name: topic.topic_arn for topic_name, topic in topics.items()}
@@ -67,10 +79,16 @@ class SecurityMonitoring(pulumi.ComponentResource):
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:
-        """What the stack exports: trail, log group, topics and, per detection, filter/metric/alarm."""
+        """What the stack exports: trail, log group, topics, per detection filter/metric/alarm, and the
+        heartbeat's schedule, role, filter and alarm (None when it is off)."""
+        heartbeat = None
+        if self.heartbeat is not None:
+            heartbeat = {"scheduleName": self.heartbeat.schedule_name, "roleArn": self.heartbeat.role_arn,
+                         "filterName": self.heartbeat.filter_name, "alarmName": self.heartbeat.alarm_name}
         return {
             "trailArn": self.trail_arn,
             "logGroupName": self.log_group_name,
             "topicArns": self.topic_arns,
             "detections": self.detection_outputs,
+            "heartbeat": heartbeat,
         }

@@ -222,6 +222,18 @@ def role_name_problem(value: str) -> str | None:
     return f"{value!r} is not an IAM role name (1-{MAX_ROLE_NAME} of A-Z a-z 0-9 + = , . @ _ -)"
 
 
+MAX_SCHEDULE_NAME = 64
+SCHEDULE_NAME_RE = re.compile(r"^[0-9a-zA-Z_.-]{1,%d}\Z" % MAX_SCHEDULE_NAME)
+"""EventBridge Scheduler CreateSchedule `Name`: 1-64 of `[0-9a-zA-Z-_.]`
+(https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html)."""
+
+
+def schedule_name_problem(value: str) -> str | None:
+    if SCHEDULE_NAME_RE.match(value):
+        return None
+    return f"{value!r} is not a schedule name (1-{MAX_SCHEDULE_NAME} of A-Z a-z 0-9 - _ .)"
+
+
 def kms_alias_problem(value: str) -> str | None:
     if KMS_ALIAS_RE.match(value) and not value.startswith("alias/aws/"):
         return None

@@ -121,6 +121,15 @@ REQUIRED_SCHEMA = PolicyConfigSchema(
             ),
             "additionalProperties": {"type": "array", "items": {"type": "object"}},
         },
+        "requireHeartbeat": {
+            "type": "boolean",
+            "default": False,
+            "description": (
+                "Require the heartbeat (stack config `heartbeat`): a schedule calling kms:generateRandom as its "
+                "role, a metric filter matching exactly that event on a log group fed by the trail, and an alarm "
+                "LessThanThreshold 1 with missing data breaching that notifies a subscribed topic."
+            ),
+        },
         "subscribedElsewhere": string_list(
             "Names or ARNs of SNS topics of this stack whose subscriptions are managed outside it (e.g. by a "
             "paging tool); other topics an alarm notifies need a subscription in the stack."
@@ -151,7 +160,7 @@ def required_detections_validator(args: StackValidationArgs, report_violation: R
     for error in exclusion_errors:
         report_violation(f"policy config allowedExclusions{error}")
     stack = StackView.of(args.resources)
-    by_problem: dict[tuple[str, str | None], list[Detection]] = {}
+    by_problem: dict[tuple[str, str | None], list[Detection | str]] = {}
     undecided: list[Problem] = []
     for detection in detections:
         problems = detection_problems(detection, stack, config, allowed.get(detection.id, ()))
@@ -161,6 +170,15 @@ def required_detections_validator(args: StackValidationArgs, report_violation: R
         if problems and not decided:
             undecided.extend(Problem(f"required detection '{detection.id}': {p.text}", p.urn, False, p.at_preview)
                              for p in problems)
+    if config["requireHeartbeat"]:
+        from .heartbeat import heartbeat_problems  # imported here: it reuses this module's chain checks
+
+        problems = heartbeat_problems(args.resources, stack, config)
+        decided = [p for p in problems if p.decided]
+        for problem in decided:  # a link it shares with detections is one violation naming all of them
+            by_problem.setdefault((problem.text, problem.urn), []).append(HEARTBEAT)
+        if problems and not decided:
+            undecided.extend(Problem(f"required heartbeat: {p.text}", p.urn, False, p.at_preview) for p in problems)
     for (text, urn), affected in by_problem.items():
         report_violation(f"{_name_detections(affected)}: {text}", urn)
     if undecided:
@@ -674,10 +692,18 @@ def _as_number(value: Any) -> float | None:
         return None
 
 
-def _name_detections(detections: Sequence[Detection]) -> str:
+HEARTBEAT = "heartbeat"
+"""Stands for the heartbeat among the detections a broken link affects."""
+
+
+def _name_detections(affected: Sequence[Detection | str]) -> str:
+    detections = [d for d in affected if d != HEARTBEAT]
+    heartbeat = " and the heartbeat" if HEARTBEAT in affected else ""
+    if not detections:
+        return "required heartbeat"
     if len(detections) == 1:
-        return f"required detection '{detections[0].id}' ({detections[0].title})"
-    return "required detections " + ", ".join(f"'{d.id}'" for d in detections)
+        return f"required detection '{detections[0].id}' ({detections[0].title}){heartbeat}"
+    return "required detections " + ", ".join(f"'{d.id}'" for d in detections) + heartbeat
 
 
 def _undecidable(message: str) -> UnknownValueError:

@@ -37,7 +37,7 @@ def integer(description: str, default: int, minimum: int = 0) -> dict[str, Any]:
 def required_detections_property() -> dict[str, Any]:
     """`requiredDetections`, shared by the policies that act on required detections."""
     return string_list(
-        "Detection ids or presets (seed, cis, all) of the trailguard catalogue that every stack "
+        "Detection ids or presets (seed, cis, assurance, all) of the trailguard catalogue that every stack "
         "must deploy and wire to an alarm (see `trailguard catalog`).",
         SEED_DETECTIONS,
     )

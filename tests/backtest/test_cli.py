@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from trailguard.catalog import load_catalog
 from trailguard.cli import main
 from trailguard.config import load_stack_config, read_stack_config
 
@@ -246,7 +247,7 @@ def test_html_report_is_valid_and_self_contained(tmp_path):
     assert {"html", "head", "body", "style", "svg", "table"} <= parser.seen
     assert "<script" not in text
     assert text.count('<svg class="overview"') == 1
-    assert text.count('<g class="lane"') == 16  # a lane per detection
+    assert text.count('<g class="lane"') == len(load_catalog().presets["all"])  # a lane per detection
     assert text.count('<svg class="timeline"') == 7  # a timeline per detection with matches
     assert "arn:aws:iam::111122223333:root" in text  # samples are shown
     # cloudtrail-config-changes: StopLogging at 09:02:30 -> ALARM for the 09:05 evaluation only

@@ -20,7 +20,7 @@ EXPECTED_IDS = {
     "root-usage", "ec2-instance-changes", "iam-policy-changes", "security-group-changes", "vpc-changes",
     "unauthorized-api-calls", "console-signin-without-mfa", "cloudtrail-config-changes", "console-auth-failures",
     "kms-key-disable-or-deletion", "s3-bucket-policy-changes", "aws-config-changes", "nacl-changes",
-    "network-gateway-changes", "route-table-changes", "organizations-changes",
+    "network-gateway-changes", "route-table-changes", "organizations-changes", "monitoring-tampering",
 }
 
 CASES = [(d.id, profile, s.name) for d in CATALOG.detections.values() for profile in PROFILES
@@ -80,11 +80,13 @@ def test_presets() -> None:
     assert CATALOG.presets["seed"] == ("root-usage", "ec2-instance-changes", "iam-policy-changes",
                                        "security-group-changes", "vpc-changes")
     cis = CATALOG.presets["cis"]
-    assert set(cis) == EXPECTED_IDS - {"ec2-instance-changes"}
+    assert set(cis) == EXPECTED_IDS - {"ec2-instance-changes", "monitoring-tampering"}
     # in CIS control order: 4.1 ... 4.15, read from each detection's CIS v1.4.0 reference
     controls = [next(r.control for r in CATALOG.get(i).references if r.version == "1.4.0") for i in cis]
     assert controls == [f"4.{n}" for n in range(1, 16)]
     assert CATALOG.presets["all"] == tuple(CATALOG.detections)
+    assert CATALOG.presets["assurance"] == ("cloudtrail-config-changes", "kms-key-disable-or-deletion",
+                                            "monitoring-tampering")
 
 
 @pytest.mark.parametrize("detection_id", sorted(EXPECTED_IDS))

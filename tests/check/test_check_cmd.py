@@ -215,7 +215,7 @@ def test_check_shows_each_detections_exclusions_and_the_pattern_it_deploys(tmp_p
 
 
 def test_without_exclusions_check_prints_no_exclusions_table():
-    assert "Exclusions" not in invoke("--stack", "prod", "--project-dir", str(PROJECT)).output
+    assert "Exclusions" not in invoke("--stack", "dev", "--project-dir", str(PROJECT)).output
 
 
 BROKEN_DEV = """\
@@ -292,3 +292,13 @@ def test_a_stack_name_that_makes_a_refused_aws_name_fails_the_check(tmp_path):
     result = CliRunner().invoke(main, ["check", "--stack", "edge-", "--project-dir", str(project)])
     assert result.exit_code == EXIT_FAIL
     assert "error: stack name 'edge-': makes the CloudTrail trail name 'trailguard-edge--audit'" in result.output
+
+
+def test_check_shows_the_heartbeat_in_text_and_json():
+    text = invoke("--stack", "prod", "--project-dir", str(PROJECT)).output
+    assert ("Heartbeat: schedule trailguard-prod-heartbeat calls kms:GenerateRandom every 5 min as role "
+            "trailguard-prod-heartbeat") in " ".join(text.split())
+    data = json.loads(invoke("--stack", "prod", "--project-dir", str(PROJECT), "--json").output)
+    assert data["heartbeat"]["intervalMinutes"] == 5 and data["heartbeat"]["windowMinutes"] == 30
+    assert data["heartbeat"]["topic"] == "security" and data["heartbeat"]["alarm"] == "trailguard-prod-heartbeat"
+    assert data["outputs"]["heartbeat"]["scheduleName"] == "trailguard-prod-heartbeat"

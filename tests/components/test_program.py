@@ -58,7 +58,7 @@ def test_prod_enables_the_seed_and_cis_detections(prod_config):
 
 def test_each_detection_has_one_filter_on_the_trail_log_group(prod, prod_config):
     log_group = one(prod, LOG_GROUP)
-    filters = prod.of_type(FILTER)
+    filters = [f for f in prod.of_type(FILTER) if prod.get(f.parent).type == DETECTION]
     assert len(filters) == len(prod_config.detections)
     for detection in prod_config.detections:
         (metric_filter,) = [f for f in filters if f.inputs["metricTransformation"]["name"] == detection.metric]
@@ -71,7 +71,7 @@ def test_each_detection_has_one_filter_on_the_trail_log_group(prod, prod_config)
 
 
 def test_each_detection_has_one_alarm_on_its_filter_metric_targeting_its_topic(prod, prod_config):
-    alarms = prod.of_type(ALARM)
+    alarms = [a for a in prod.of_type(ALARM) if prod.get(a.parent).type == DETECTION]
     assert len(alarms) == len(prod_config.detections)
     for detection in prod_config.detections:
         matching = [a for a in alarms
@@ -112,7 +112,7 @@ def test_prod_overrides_and_routing_reach_the_alarms(prod, prod_config):
 
 def test_delivery_role_has_the_seed_statements_on_this_log_group_streams_only(prod):
     log_group_name = one(prod, LOG_GROUP).inputs["name"]
-    document = policy(one(prod, ROLE_POLICY))
+    document = policy(one(prod, ROLE_POLICY, AUDIT_TRAIL))
     assert [s["Sid"] for s in document["Statement"]] == [
         "AWSCloudTrailCreateLogStream2014110", "AWSCloudTrailPutLogEvents20141101"]
     stream = (f"arn:aws:logs:{REGION}:{MOCK_ACCOUNT}:log-group:{log_group_name}"
@@ -121,7 +121,7 @@ def test_delivery_role_has_the_seed_statements_on_this_log_group_streams_only(pr
         assert item["Effect"] == "Allow" and item["Action"] == [action]
         assert item["Resource"] == [stream]
         assert all(resource != "*" and not resource.endswith(":*") for resource in item["Resource"])
-    trust = policy(one(prod, ROLE), "assumeRolePolicy")
+    trust = policy(one(prod, ROLE, AUDIT_TRAIL), "assumeRolePolicy")
     (assume,) = trust["Statement"]
     assert assume["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
     assert assume["Condition"]["StringEquals"]["aws:SourceArn"].endswith(":trail/trailguard-prod-audit")
@@ -165,7 +165,7 @@ def test_trail_is_multi_region_validated_logging_and_delivers_after_its_role_pol
     assert inputs["isMultiRegionTrail"] and inputs["includeGlobalServiceEvents"]
     assert inputs["enableLogFileValidation"] and inputs["enableLogging"]
     assert inputs["eventSelectors"] == [{"readWriteType": "All", "includeManagementEvents": True}]
-    assert one(prod, ROLE_POLICY).urn in trail.dependencies
+    assert one(prod, ROLE_POLICY, AUDIT_TRAIL).urn in trail.dependencies
     assert one(prod, BUCKET_POLICY).urn in trail.dependencies
     log_group = one(prod, LOG_GROUP)
     assert trail.property_dependencies["cloudWatchLogsGroupArn"] == [log_group.urn]
@@ -241,7 +241,7 @@ def test_taggable_resources_carry_the_stack_tags(prod, prod_config):
 
 def test_outputs_are_set(prod, prod_config):
     outputs = prod.outputs
-    assert set(outputs) == {"trailArn", "logGroupName", "topicArns", "detections"}
+    assert set(outputs) == {"trailArn", "logGroupName", "topicArns", "detections", "heartbeat"}
     assert outputs["logGroupName"] == "/aws/cloudtrail/trailguard-prod-audit"
     assert set(outputs["topicArns"]) == set(prod_config.topics)
     assert list(outputs["detections"]) == [d.id for d in prod_config.detections]

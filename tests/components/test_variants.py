@@ -42,7 +42,7 @@ def test_dev_is_unprotected_sse_s3_and_has_no_log_group_key():
     assert "kmsKeyId" not in one(run, TRAIL).inputs
     assert "kmsKeyId" not in one(run, LOG_GROUP).inputs
     assert [k.name for k in run.of_type(KEY)] == ["trailguard-dev-dev-alerts-key"]  # the topic's only
-    assert "eu-west-1" in policy(one(run, ROLE_POLICY))["Statement"][0]["Resource"][0]
+    assert "eu-west-1" in policy(one(run, ROLE_POLICY, AUDIT_TRAIL))["Statement"][0]["Resource"][0]
 
 
 def test_existing_trail_creates_no_trail_resources_and_filters_use_its_log_group():
@@ -70,7 +70,7 @@ def test_organization_trail_scopes_role_and_bucket_to_the_organization_too():
     run = run_program(LAYOUT, "dev", config_overrides={
         "trail": {"organization": True, "organizationId": ORG_ID}})
     assert one(run, TRAIL).inputs["isOrganizationTrail"] is True
-    streams = policy(one(run, ROLE_POLICY))["Statement"][0]["Resource"]
+    streams = policy(one(run, ROLE_POLICY, AUDIT_TRAIL))["Statement"][0]["Resource"]
     assert [s.rsplit(":log-stream:", 1)[1] for s in streams] == [
         f"{MOCK_ACCOUNT}_CloudTrail_eu-west-1*", f"{ORG_ID}_*"]
     write = statement(policy(one(run, BUCKET_POLICY)), "AWSCloudTrailWrite")
@@ -103,7 +103,7 @@ def test_provider_passed_in_opts_reaches_every_child_and_its_region_the_policies
     (provider,) = run.of_type("pulumi:providers:aws")
     custom = [r for r in run.resources if r.custom and r is not provider]
     assert custom and all(r.provider and r.provider.startswith(provider.urn) for r in custom)
-    assert "CloudTrail_eu-central-1*" in policy(one(run, ROLE_POLICY))["Statement"][0]["Resource"][0]
+    assert "CloudTrail_eu-central-1*" in policy(one(run, ROLE_POLICY, AUDIT_TRAIL))["Statement"][0]["Resource"][0]
 
 
 def test_two_instances_never_collide(tmp_path):

@@ -65,7 +65,10 @@ def test_the_names_derived_are_the_names_the_program_registers(stack):
     registered |= {("CloudWatch alarm", a.inputs["name"]) for a in run.of_type(ALARM)}
     # auto-named: Pulumi appends "-" and 7 random characters to the logical name (S3 lower-cases it)
     registered |= {("S3 bucket", (b.name + AUTONAME_SUFFIX).lower()) for b in run.of_type(BUCKET)}
-    registered |= {("IAM role", r.name + AUTONAME_SUFFIX) for r in run.of_type(ROLE)}
+    registered |= {("IAM role", r.name + AUTONAME_SUFFIX) for r in run.of_type(ROLE) if "name" not in r.inputs}
+    registered |= {("heartbeat IAM role", r.inputs["name"]) for r in run.of_type(ROLE) if "name" in r.inputs}
+    registered |= {("EventBridge Scheduler schedule", s.inputs["name"])
+                   for s in run.of_type("aws:scheduler/schedule:Schedule")}
     registered |= {("SNS topic", t.name + AUTONAME_SUFFIX) for t in run.of_type(TOPIC)}
     assert derived == registered
 
@@ -82,7 +85,8 @@ def test_the_program_refuses_a_stack_name_that_makes_a_refused_name_and_register
 def test_an_existing_trail_derives_no_trail_names():
     existing = {"trail": {"create": False, "existingLogGroupName": "org/trail"}}
     config = load_stack_config(existing, stack="a--b")  # the trail name is never built
-    assert {d.resource for d in derived_names(config, "a--b")} == {"SNS topic", "metric filter", "CloudWatch alarm"}
+    assert {d.resource for d in derived_names(config, "a--b")} == {"SNS topic", "metric filter", "CloudWatch alarm",
+                                                                 "EventBridge Scheduler schedule", "heartbeat IAM role"}
 
 
 def test_a_lambda_subscription_statement_id_is_derived_and_checked():

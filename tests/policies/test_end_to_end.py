@@ -218,7 +218,8 @@ def test_trail_single_region_or_not_logging(mode, flag, trail_message, reason, p
     assert by_policy["trail-delivers-to-cloudwatch"].startswith(f"trail '{PREFIX}-audit-trail' {trail_message}")
     every_required = ", ".join(f"'{i}'" for i in load_catalog().resolve(["seed", "cis"]))
     assert by_policy["required-detections"] == (
-        f"required detections {every_required}: log group '/aws/cloudtrail/{PREFIX}-audit' is fed by no multi-region, "
+        f"required detections {every_required} and the heartbeat: log group '/aws/cloudtrail/{PREFIX}-audit' is fed "
+        "by no multi-region, "
         f"logging trail: trail '{PREFIX}-audit' {reason}")
 
 

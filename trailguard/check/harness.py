@@ -294,6 +294,8 @@ def _computed_arns(type_token: str, logical_name: str, state: Mapping[str, Any],
             f"arn:aws:sns:{region}:{account}:{logical_name}:{_suffix(logical_name)}",
         "aws:cloudtrail/trail:Trail": f"arn:aws:cloudtrail:{region}:{account}:trail/{name}",
         "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
+        "aws:scheduler/schedule:Schedule":
+            f"arn:aws:scheduler:{region}:{account}:schedule/{state.get('groupName') or 'default'}/{name}",
     }
     return {"arn": arns[type_token]} if type_token in arns else {}
 

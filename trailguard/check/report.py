@@ -17,7 +17,9 @@ from rich.tree import Tree
 from trailguard.check.harness import STACK_TYPE, MockedResource, ProgramRun
 from trailguard.check.policy_pack import PolicyReport
 from trailguard.check.stack import StackCheck
+from trailguard import heartbeat
 from trailguard.config import EnabledDetection
+from trailguard.config.names import heartbeat_name, monitoring_name
 
 
 def detection_rows(check: StackCheck) -> list[dict[str, Any]]:
@@ -137,6 +139,26 @@ def check_summary(check: StackCheck) -> str:
             f"{len(check.config.detections)} detections")
 
 
+def heartbeat_line(check: StackCheck) -> str:
+    """What the heartbeat does for this stack, in one line, or that it is off."""
+    beat = check.config.heartbeat
+    if not beat.enabled:
+        return "Heartbeat: off (heartbeat.enabled is false): nothing tells you when events stop arriving"
+    name = heartbeat_name(monitoring_name(check.stack))
+    return (f"Heartbeat: schedule {name} calls {heartbeat.ACTION} every {beat.interval_minutes} min as role {name}; "
+            f"alarm {name} when < 1 arrives in {beat.window_minutes} min (missing data breaching) -> {beat.topic}")
+
+
+def heartbeat_data(check: StackCheck) -> dict[str, Any] | None:
+    beat = check.config.heartbeat
+    if not beat.enabled:
+        return None
+    name = heartbeat_name(monitoring_name(check.stack))
+    return {"schedule": name, "role": name, "action": heartbeat.ACTION, "intervalMinutes": beat.interval_minutes,
+            "windowMinutes": beat.window_minutes, "topic": beat.topic, "pattern": heartbeat.pattern(name),
+            "alarm": name}
+
+
 def render_warnings(warnings: tuple[tuple[str, str], ...]) -> Group | None:
     """Config that is valid but probably not what was meant, one `key: message` each; None if none.
     Warnings never change the exit status."""
@@ -155,7 +177,8 @@ def render_check(check: StackCheck) -> Group:
     warnings = render_warnings(check.config.warnings)
     if warnings is not None:
         parts += [Text(), warnings]
-    parts += [Text(), Text("Resources", style="bold"), render_tree(check.run), Text(), render_detections(rows)]
+    parts += [Text(), Text("Resources", style="bold"), render_tree(check.run), Text(), render_detections(rows),
+              Text(), Text(heartbeat_line(check))]
     exclusions = render_exclusions(rows)
     if exclusions is not None:
         parts += [Text(), exclusions]
@@ -199,5 +222,6 @@ def check_data(check: StackCheck) -> dict[str, Any]:
             for _, r in resource_tree(run)
         ],
         "detections": detection_rows(check),
+        "heartbeat": heartbeat_data(check),
         "outputs": run.outputs,
     }

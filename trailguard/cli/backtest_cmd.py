@@ -45,7 +45,7 @@ def _accounts(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
               help="Where Pulumi.yaml and the stack files are (with --stack).")
 @click.option("--detections", "detection_ids", multiple=True, metavar="ID,...",
-              help="Catalogue detections or presets (seed, cis, all) with default alarm settings. Default: cis.")
+              help="Catalogue detections or presets (seed, cis, assurance, all) with default alarm settings. Default: cis.")
 @click.option("--profile", type=click.Choice(["default", "securityhub"]), default="default", show_default=True,
               help="Pattern profile for --detections.")
 @click.option("--pattern", metavar="TEXT", help="Replay one ad-hoc filter pattern with the default alarm.")

@@ -29,6 +29,7 @@ KEY_KINDS: Mapping[str, str] = {
     "notifications": "object",
     "trail": "object",
     "tags": "object",
+    "heartbeat": "object",
 }
 """The JSON kind of each top-level key: how the engine's string value is decoded."""
 

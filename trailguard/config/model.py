@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 from trailguard.alarms import AlarmSettings
 from trailguard.catalog.model import Detection, Severity
 from trailguard.exclusions import Exclusion
+from trailguard.heartbeat import HeartbeatConfig
 
 NAMESPACE = "trailguard"
 """Pulumi config namespace (the project name in `Pulumi.yaml`)."""
@@ -129,6 +130,8 @@ class StackConfig:
     trail: TrailConfig
     protect: bool
     tags: Mapping[str, str] = field(default_factory=dict)
+    heartbeat: HeartbeatConfig = HeartbeatConfig(enabled=False)
+    """The dead man's switch; `load_stack_config` turns it on unless `heartbeat.enabled` is false."""
     warnings: tuple[tuple[str, str], ...] = ()
     """(config key, message) for config that is valid but probably not what was meant: settings
     with no effect, lint findings on a custom pattern. Shown by `check`, logged by the program;

@@ -19,6 +19,7 @@ from typing import Callable
 
 from trailguard import aws_limits
 from trailguard.config.model import NAMESPACE, StackConfig
+from trailguard.heartbeat import HEARTBEAT_ID
 
 PROJECT_PREFIX = "trailguard"
 AUTONAME_SUFFIX = "-0000000"
@@ -46,6 +47,15 @@ def topic_component_name(monitoring: str, topic: str) -> str:
 def detection_name(monitoring: str, detection_id: str) -> str:
     """The Detection component, and the physical name of its metric filter and of its alarm."""
     return f"{monitoring}-{detection_id}"
+
+
+HEARTBEAT = HEARTBEAT_ID
+
+
+def heartbeat_name(monitoring: str) -> str:
+    """The Heartbeat component, and the physical name of its schedule, role, metric filter and alarm.
+    The role's name is fixed (not auto-named) because the heartbeat's filter pattern names it."""
+    return f"{monitoring}-{HEARTBEAT}"
 
 
 def child_name(component: str, role: str) -> str:
@@ -106,6 +116,12 @@ def derived_names(config: StackConfig, stack: str) -> list[DerivedName]:
                 permission = invoke_permission_name(subscription_name(component, subscription.protocol, index))
                 names.append(DerivedName("Lambda permission statement id", permission + AUTONAME_SUFFIX,
                                          stack_key, _statement_id_problem))
+    if config.heartbeat.enabled:
+        heartbeat = heartbeat_name(monitoring)
+        names += [DerivedName("EventBridge Scheduler schedule", heartbeat, stack_key, aws_limits.schedule_name_problem),
+                  DerivedName("heartbeat IAM role", heartbeat, stack_key, aws_limits.role_name_problem),
+                  DerivedName("metric filter", heartbeat, stack_key, aws_limits.filter_name_problem),
+                  DerivedName("CloudWatch alarm", heartbeat, stack_key, aws_limits.alarm_name_problem)]
     customs = [d.id for d in config.detections if d.custom]
     for detection in config.detections:
         key = stack_key

@@ -103,6 +103,15 @@ class TrailInput(_Input):
     log_group_kms: bool = True
 
 
+class HeartbeatInput(_Input):
+    """`heartbeat`: the dead man's switch (`trailguard.heartbeat`); times in whole minutes."""
+
+    enabled: bool = True
+    interval: int = 5
+    window: int = 30
+    topic: Union[str, UnsetType] = UNSET
+
+
 class StackInput(_Input):
     """The top-level `trailguard:` keys (decoded one key at a time, so each key's errors are kept)."""
 
@@ -115,6 +124,7 @@ class StackInput(_Input):
     notifications: NotificationsInput
     trail: TrailInput
     tags: dict[str, Any]
+    heartbeat: HeartbeatInput
 
 
 def field_names(struct: type[Struct]) -> list[str]:
@@ -147,6 +157,8 @@ FIELD_WHAT: dict[str, str] = {
     "customDetections": "a list of detections",
     "subscriptions": "a list",
     "exclude": "a list of exclusions (principal, sourceIp, userAgent or pattern items)",
+    "interval": "a whole number of minutes",
+    "window": "a whole number of minutes",
 }
 """Where a key's allowed values say more than its type."""
 

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
+from msgspec import UNSET
+
 from trailguard.alarms import COMPARISONS, MISSING_DATA, STATISTICS, AlarmSettings
 from trailguard.aws_limits import (
     EMAIL_RE,
@@ -58,8 +60,11 @@ from trailguard.config.engine import KEY_KINDS  # noqa: F401  (re-exported: the 
 from trailguard.config.names import derived_name_problems
 from trailguard.patterns import compile_pattern
 from trailguard.exclusions import Exclusion, ExclusionError, merge_exclusions, parse_exclusions
+from trailguard import heartbeat as heartbeat_core
+from trailguard.heartbeat import HeartbeatConfig
 from trailguard.config.shape import (
     CustomDetectionInput,
+    HeartbeatInput,
     NotificationsInput,
     OverrideInput,
     StackInput,
@@ -83,6 +88,7 @@ DEFAULTS: Mapping[str, Any] = {
     "notifications": {"topics": {DEFAULT_TOPIC: {}}, "defaultTopic": DEFAULT_TOPIC},
     "trail": {},
     "tags": {},
+    "heartbeat": {},
 }
 """Defaults for every key; `Pulumi.yaml` declares the same values for the typed scalar keys."""
 
@@ -176,6 +182,11 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | 
                                           catalog, _key("detections"))
     problems.raise_any()
     topics, default_topic, routing = notifications
+    heartbeat = HeartbeatConfig(enabled=False)
+    with problems.check():
+        heartbeat = _heartbeat(decode(values["heartbeat"], HeartbeatInput, _key("heartbeat")), topic_names or [],
+                               default_topic, list(customs), _key("heartbeat"))
+    problems.raise_any()
     _check_effect(overrides, routing, {*catalog_ids, *customs}, problems)
 
     enabled_ids = [*catalog_ids]
@@ -205,7 +216,7 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | 
         ))
     problems.raise_any()
     config = StackConfig(profile=profile, namespace=namespace, detections=tuple(detections),
-                         topics=topics, trail=trail, protect=protect, tags=tags,
+                         topics=topics, trail=trail, protect=protect, tags=tags, heartbeat=heartbeat,
                          warnings=tuple(problems.warnings))
     if stack is not None:
         problems.errors.extend(derived_name_problems(config, stack))
@@ -544,6 +555,39 @@ def _topic_ref(name: Any, topics: Iterable[str], path: str) -> str:
         raise ConfigError(path, unknown_name("topic", name, list(topics)) +
                           "; define it under notifications.topics")
     return name
+
+
+# --- heartbeat -----------------------------------------------------------------------------------
+
+
+def _heartbeat(raw: HeartbeatInput, topics: list[str], default_topic: str, custom_ids: list[str],
+               path: str) -> HeartbeatConfig:
+    """The dead man's switch: every key checked, each error naming its key (`heartbeat.window`)."""
+    errors: list[tuple[str, str]] = []
+    if not 1 <= raw.interval <= heartbeat_core.MAX_INTERVAL_MINUTES:
+        errors.append((f"{path}.interval", f"must be a whole number of minutes from 1 to "
+                                           f"{heartbeat_core.MAX_INTERVAL_MINUTES} (the schedule's rate), got {raw.interval}"))
+    earliest = raw.interval + heartbeat_core.DELIVERY_ALLOWANCE_MINUTES
+    if not earliest <= raw.window <= heartbeat_core.MAX_WINDOW_MINUTES:
+        errors.append((f"{path}.window", f"must be a whole number of minutes from interval + "
+                                         f"{heartbeat_core.DELIVERY_ALLOWANCE_MINUTES} ({earliest}: one heartbeat plus "
+                                         f"CloudTrail's delivery delay) to {heartbeat_core.MAX_WINDOW_MINUTES} "
+                                         f"(an alarm period of at most a day), got {raw.window}"))
+    topic = default_topic
+    if raw.topic is not UNSET:
+        try:
+            topic = _topic_ref(raw.topic, topics, f"{path}.topic")
+        except ConfigError as err:
+            errors.extend(err.errors)
+    if raw.enabled and heartbeat_core.HEARTBEAT_ID in custom_ids:
+        index = custom_ids.index(heartbeat_core.HEARTBEAT_ID)
+        errors.append((f"{NAMESPACE}:customDetections[{index}].id",
+                       f"{heartbeat_core.HEARTBEAT_ID!r} names the heartbeat's filter and alarm; choose another id "
+                       "(or set heartbeat.enabled: false)"))
+    if errors:
+        raise ConfigError.of(errors)
+    return HeartbeatConfig(enabled=raw.enabled, interval_minutes=raw.interval, window_minutes=raw.window,
+                           topic=topic)
 
 
 # --- trail ----------------------------------------------------------------------------------
