@@ -51,10 +51,12 @@ class Broken:
 @dataclass(frozen=True, slots=True)
 class NoRecords:
     """A top-level object without a `Records` array: `size` bytes in all; `records_type` is the
-    JSON type `Records` has when present and not an array."""
+    JSON type `Records` has when present and not an array; `names` its first 64 member names."""
 
     size: int
     records_type: str | None
+    names: frozenset[str] = frozenset()
+    data: bytes | None = None  # the whole object, when it was still held at its end (then decode it as usual)
 
 
 Piece = Union[Element, Broken, NoRecords]
@@ -179,9 +181,10 @@ def _envelope(text: _Text, limit: int) -> Iterator[Piece]:
     start = text.offset + text.pos - 1
     records_type: str | None = None
     streamed = False
+    names: set[str] = set()
     if text.peek() == "}":
         text.pos += 1
-        yield NoRecords(2, None)
+        yield NoRecords(2, None, frozenset(), b"{}")
         return
     while True:
         key = text.value(limit)
@@ -190,6 +193,8 @@ def _envelope(text: _Text, limit: int) -> Iterator[Piece]:
             yield Broken(f"expected a member name: {key}" if isinstance(key, str) else "expected a member name")
             return
         name = json.loads(text.text[key[0]:key[1]])
+        if len(names) < 64:
+            names.add(name)
         if text.expect(":") != ":":
             text.drain()
             yield Broken(f"expected ':' after member {name!r}")
@@ -217,7 +222,9 @@ def _envelope(text: _Text, limit: int) -> Iterator[Piece]:
             yield Broken(f"expected ',' or '}}' after member {name!r}")
             return
     if not streamed:
-        yield NoRecords(text.offset + text.pos - start, records_type)
+        held = start - text.offset
+        data = text.text[held:text.pos].encode("utf-8", "surrogateescape") if held >= 0 else None
+        yield NoRecords(text.offset + text.pos - start, records_type, frozenset(names), data)
 
 
 def _type_of(first: str) -> str:

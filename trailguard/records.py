@@ -63,6 +63,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 CLOUDTRAIL_KEYS: frozenset[str] = frozenset({"eventVersion", "eventName", "eventSource", "eventTime"})
 """An object with none of these keys is not a CloudTrail event (a digest file, some other log)."""
 
+DIGEST_KEYS: frozenset[str] = frozenset({"digestStartTime", "digestEndTime"})
+"""A document with both is a CloudTrail digest file, skipped wherever it is found."""
+
 # Reason kinds: every `Rejected.reason` starts with one of these, then ": " and the detail.
 TRUNCATED_GZIP = "truncated gzip"
 CORRUPT_GZIP = "corrupt gzip"
@@ -516,6 +519,16 @@ class _Reader:
                 batch = []
             if piece.__class__ is jsonstream.Broken:
                 yield self._reject(NOT_JSON, f"{where}: {piece.detail}")
+            elif piece.data is not None:  # an object still held whole: read as any other
+                value = self._try_loads(piece.data)
+                if value is _FAILED:
+                    yield self._reject(NOT_JSON, f"{where}: {_json_error(piece.data)}")
+                elif self.allow_text and value.__class__ is dict and "Records" not in value and not _is_digest(value):
+                    yield self._text(piece.data, value) if len(piece.data) <= MAX_EVENT_BYTES else self._too_large(where, piece.size)
+                else:
+                    yield from self._items(value, piece.data, where)
+            elif DIGEST_KEYS <= piece.names:
+                yield digest_skip(self.source)
             elif piece.records_type is not None:
                 yield self._reject(NOT_CLOUDTRAIL, f"{where}: 'Records' is {_a(piece.records_type)}, not an array")
             else:
@@ -639,8 +652,8 @@ def _is_event(value: dict[str, Any]) -> bool:
 
 
 def _is_digest(value: dict[str, Any]) -> bool:
-    """A CloudTrail digest file's document (hashes of the log files of an hour)."""
-    return "digestEndTime" in value and "logFiles" in value
+    """A CloudTrail digest file's document (hashes of the log files of an hour): DIGEST_KEYS."""
+    return "digestStartTime" in value and "digestEndTime" in value
 
 
 def _encoded(value: Any) -> bytes:
@@ -833,9 +846,12 @@ class _Lines:
                 if not self._fill():
                     break
                 searched = max(searched, 0)
-            if newline == -1 and len(self._buffer) - self._start > MAX_LINE_BYTES:
+            if (newline - self._start if newline != -1 else len(self._buffer) - self._start) > MAX_LINE_BYTES:
                 self.number += 1
-                yield self.number, self._long()
+                pieces = self._long()
+                yield self.number, pieces
+                for _ in pieces:  # what the reader left of the line
+                    pass
                 continue
             if newline == -1:  # the end: a last line without a newline, unless damage cut it
                 line = self._buffer[self._start:]

@@ -184,7 +184,7 @@ def _glob(pattern: str, listing: Listing, seen_files: set[tuple[int, int]]) -> i
     matched: list[tuple[str, os.stat_result | None, bool]] = []
     _glob_walk(start, root, parts, [], seen_dirs, matched)
     met = 0
-    for path, info, is_dir in matched:
+    for path, info, is_dir in sorted(matched, key=lambda match: match[0]):  # the order glob.glob's sorted list had
         if is_dir:
             met += _walk(path, listing, seen_files, set())
         else:

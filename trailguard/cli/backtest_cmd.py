@@ -84,6 +84,8 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
                            EXIT_ERROR)
     if since and until and since > until:
         raise CommandError(f"--since {since} is after --until {until}", EXIT_ERROR)
+    if html_path is not None:
+        _check_writable(html_path, "--html")  # before a scan that may take an hour, not after it
     try:
         if stack:
             targets = backtest.from_stack(project_dir, stack)
@@ -125,6 +127,27 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         console = stdout_console()
         console.print(format_table(report))
         console.print(format_summary(report), markup=False)
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Raise CommandError unless `path` can be written: an existing writable file, or a new file
+    in an existing writable directory. Nothing is created."""
+    import os
+
+    def refuse(why: str) -> None:
+        raise CommandError(f"{option} {path}: cannot write: {why}; give a file path in a writable directory", EXIT_FAIL)
+
+    if path.is_dir():
+        refuse("it is a directory")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            refuse("permission denied")
+        return
+    parent = path.parent
+    if not parent.is_dir():
+        refuse(f"directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        refuse(f"permission denied in directory {parent}")
 
 
 def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOptions, show: bool) -> RunResult:
