@@ -21,6 +21,7 @@ from typing import Iterator, Union
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _KEEP_BUFFER = 1 << 20  # consumed text is dropped from the buffer once it is this long
+_GATHER = 256 * 1024  # bytes of input appended to the text at a time
 
 
 def _nothing(_: str) -> None:
@@ -82,13 +83,20 @@ class _Text:
             self.offset += self.pos
             self.text = self.text[self.pos:]
             self.pos = 0
-        piece = next(self._pieces, None)
-        if piece is None:
+        gathered: list[bytes] = []
+        size = 0
+        for piece in self._pieces:  # small pieces (the lines of a pretty document) are joined first
+            gathered.append(piece)
+            size += len(piece)
+            if size >= _GATHER:
+                break
+        else:
             self.ended = True
+        if gathered:
+            self.text += self._decoder.decode(b"".join(gathered), final=self.ended)
+        elif self.ended:
             self.text += self._decoder.decode(b"", final=True)
-            return False
-        self.text += self._decoder.decode(piece)
-        return True
+        return bool(gathered)
 
     def peek(self) -> str:
         """The next non-blank character ("" at the end), skipping blanks."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from trailguard import records
+from trailguard import jsonstream, records
 from trailguard.backtest import RunOptions, from_pattern, run
 from trailguard.matching import match_records
 from trailguard.patterns import compile_pattern
@@ -172,6 +172,7 @@ def test_a_long_line_is_split_into_events_as_it_is_read(tmp_path, monkeypatch):
     monkeypatch.setattr(records, "MAX_LINE_BYTES", 4096)
     monkeypatch.setattr(records, "STREAM_CHUNK_BYTES", 1024)
     monkeypatch.setattr(records, "_BATCH", 10)  # events are handed on in batches of _BATCH
+    monkeypatch.setattr(jsonstream, "_GATHER", 1024)  # and read in pieces of _GATHER
     events = [dict(STOP, eventID=str(n)) for n in range(2000)]
     path = tmp_path / "big.json"
     path.write_bytes(orjson.dumps({"Records": events}))

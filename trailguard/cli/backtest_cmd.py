@@ -69,7 +69,8 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
 
     SOURCE is a file (S3 delivery file .json/.json.gz, JSON array, JSON lines), a directory (read
     recursively), a glob, or s3://BUCKET[/PREFIX] in CloudTrail's AWSLogs/ layout (credentials
-    and region from the standard AWS chain).
+    and region from the standard AWS chain). CloudTrail-Digest files, FIFOs met in a directory and
+    empty files are skipped, counted and named; every file is read once.
 
     Exit status: 0 when the back-test ran (whatever it found), 1 when a source cannot be read at
     all, the stack config is invalid or --strict met rejected input, 2 for a usage error or an
