@@ -51,7 +51,7 @@ def write_inputs(directory: Path) -> list[str]:
     logs = directory / "AWSLogs"
     logs.mkdir(parents=True)
     (logs / "incident.json.gz").write_bytes(gzip.compress(json.dumps({"Records": incident_events()}).encode(), mtime=0))
-    (logs / "digest.json").write_text(json.dumps({"awsAccountId": "111122223333", "digestStartTime": "x"}))
+    (logs / "truncated.json").write_text('{"Records": [{"eventVersion": "1.08", "eventName": ')  # rejected: not JSON
     return [str(logs)]
 
 

@@ -2,8 +2,10 @@
 
 `match_records(pattern, sources)` streams the matching records as the files are read (a large
 archive or an endless stdin shows matches at once) and then summarises the run: how many events
-were tested and matched, and what could not be read. Bad content never stops the run; only a
-source that names no file at all raises, before anything is read.
+were tested and matched, what was skipped (empty files, CloudTrail digests, FIFOs in a directory)
+and what could not be read. Nothing stops the run: a source that names no file, or a file that
+cannot be opened, is listed as unreadable and the others are still tested. The files are read by
+`trailguard.records`, the reader the back-test uses, with the same rejections and counts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from trailguard.patterns import CompiledPattern
-from trailguard.records import STDIN, Record, RecordSourceError, Rejected, iter_paths, iter_records
+from trailguard.records import Record, RecordSourceError, Rejected, iter_records
+from trailguard.sourcefiles import Skipped, list_sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,7 @@ class MatchSummary:
     files: int  # files opened (stdin counts as one)
     rejected: tuple[Rejected, ...]  # one entry per (source, reason), sorted, with its record count
     unreadable: tuple[str, ...]  # why each source that could not be opened was not
+    skipped: tuple[Skipped, ...] = ()  # inputs holding no events on purpose, in input order
 
     @property
     def records_rejected(self) -> int:
@@ -32,7 +36,7 @@ class MatchSummary:
 
     @property
     def complete(self) -> bool:
-        """Whether every record of every source was tested."""
+        """Whether every record of every source was tested (skipped inputs hold none)."""
         return not self.rejected and not self.unreadable
 
 
@@ -41,21 +45,25 @@ class MatchRun:
 
     def __init__(self, pattern: CompiledPattern, sources: Iterable[str]) -> None:
         self._pattern = pattern
-        self._paths = list(iter_paths(sources))  # a source naming no file raises here
+        self._listing = list_sources(sources)
         self._summary: MatchSummary | None = None
 
     def __iter__(self) -> Iterator[Record]:
         pattern_matches = self._pattern.matches
         events = matched = files = 0
         rejected: Counter[tuple[str, str]] = Counter()
-        unreadable: list[str] = []
-        for path in self._paths:
+        unreadable: list[str] = list(self._listing.missing)
+        skipped: list[Skipped] = list(self._listing.skipped)
+        for path in self._listing.files:
             try:
-                items = iter_records(STDIN if str(path) == STDIN else path, allow_text=True)
+                items = iter_records(path, allow_text=True)
                 files += 1
                 for item in items:
-                    if isinstance(item, Rejected):
+                    if item.__class__ is Rejected:
                         rejected[(item.source, item.reason)] += item.count
+                        continue
+                    if item.__class__ is Skipped:
+                        skipped.append(item)
                         continue
                     events += 1
                     if pattern_matches(item.event if item.event is not None else item.text):
@@ -66,7 +74,7 @@ class MatchRun:
         self._summary = MatchSummary(
             matches=matched, events=events, files=files,
             rejected=tuple(Rejected(source, reason, count) for (source, reason), count in sorted(rejected.items())),
-            unreadable=tuple(unreadable),
+            unreadable=tuple(unreadable), skipped=tuple(skipped),
         )
 
     @property
@@ -79,7 +87,7 @@ class MatchRun:
 def match_records(pattern: CompiledPattern, sources: Iterable[str]) -> MatchRun:
     """Test `pattern` on every record of `sources` (files, directories, globs, `-` for stdin).
 
-    Raises RecordSourceError at once if a source matches no file; a file that cannot be opened
-    later is listed in the summary's `unreadable` and the others are still tested.
+    A source that matches no file, or a file that cannot be opened, is listed in the summary's
+    `unreadable` and the others are still tested; never raises for input.
     """
     return MatchRun(pattern, sources)

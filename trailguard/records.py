@@ -3,24 +3,36 @@
 CloudTrail delivers `{"Records": [...]}` documents to S3 (gzipped, one line each); people also
 keep JSON arrays (the shared Stratus Red Team captures), JSON lines (exports, `jq -c` output)
 and, for non-CloudTrail logs, plain text lines. `iter_records` hides the shape: it yields one
-`Record` per event, or a `Rejected` for input it cannot use, and never raises for bad content,
-because one corrupt object in a month of archive must not stop a back-test. Only a source that
-cannot be opened at all raises `RecordSourceError`.
+`Record` per event, a `Rejected` for input it cannot use and a `Skipped` for input that holds no
+events on purpose (an empty file, a CloudTrail digest), and never raises for bad content, because
+one corrupt object in a month of archive must not stop a back-test. Only a source that cannot be
+opened at all raises `RecordSourceError`. `trailguard test` and `trailguard backtest` both read
+through here, so they accept, reject and count every input alike; `test` also takes plain text
+lines and JSON objects that are not CloudTrail (any CloudWatch Logs event), which the back-test
+rejects.
 
-Memory stays flat: a file up to WHOLE_READ_BYTES (delivery files are kilobytes to a few
-megabytes) is read and inflated in one go, larger files are streamed line by line, and a
-multi-line document (a pretty-printed array) is parsed whole up to MAX_DOCUMENT_BYTES. The JSON
-decoder is pluggable (`RecordDecoder`) so the back-test can decode only the fields its patterns
-read, and `iter_batches` hands it lists of events without a `Record` per event; the default
-decodes everything with orjson.
+What is JSON is decided once per input: if its first non-blank character is `{` or `[`, every
+line of it is JSON, and a line or document that does not parse is rejected and named (never read
+as text). Input that is neither JSON nor UTF-8 text (NUL bytes, invalid UTF-8 at its start) is
+rejected as binary.
+
+Memory stays bounded whatever the shape: a regular file up to WHOLE_READ_BYTES (delivery files
+are kilobytes to a few megabytes) is read and inflated in one go if it inflates to at most
+WHOLE_INFLATE_BYTES; everything else is inflated and split into lines piece by piece, a line or
+multi-line document longer than MAX_LINE_BYTES is split into its events as it is read
+(`trailguard.jsonstream`), and a gzip file's damage is reported after what inflated before it.
+The JSON decoder is pluggable (`RecordDecoder`) so the back-test can decode only the fields its
+patterns read, and `iter_batches` hands it lists of events without a `Record` per event; the
+default decodes everything with orjson, widened (`loads_json`) to accept what the partial decoder
+does, so that both decoders accept the same inputs.
 """
 
 from __future__ import annotations
 
-import glob
-import gzip
 import io
+import json
 import os
+import stat
 import sys
 import zlib
 from dataclasses import dataclass
@@ -29,6 +41,11 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Union
 
 import orjson
+
+from trailguard import jsonstream
+from trailguard.sourcefiles import (
+    SKIPPED_DIGEST, SKIPPED_EMPTY, SKIPPED_NOT_FILE, Listing, Skipped, digest_skip, list_sources,
+)
 
 try:  # ISA-L inflates gzip 2-3x faster than zlib, with the same API; optional (`pip install isal`)
     from isal import isal_zlib as _inflate
@@ -46,6 +63,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 CLOUDTRAIL_KEYS: frozenset[str] = frozenset({"eventVersion", "eventName", "eventSource", "eventTime"})
 """An object with none of these keys is not a CloudTrail event (a digest file, some other log)."""
 
+DIGEST_KEYS: frozenset[str] = frozenset({"digestStartTime", "digestEndTime"})
+"""A document with both is a CloudTrail digest file, skipped wherever it is found."""
+
 # Reason kinds: every `Rejected.reason` starts with one of these, then ": " and the detail.
 TRUNCATED_GZIP = "truncated gzip"
 CORRUPT_GZIP = "corrupt gzip"
@@ -53,15 +73,34 @@ NOT_JSON = "not JSON"
 NOT_CLOUDTRAIL = "not CloudTrail"
 EVENT_TOO_LARGE = "event over 256 KB"
 UNREADABLE = "unreadable"
-REASON_KINDS: tuple[str, ...] = (TRUNCATED_GZIP, CORRUPT_GZIP, NOT_JSON, NOT_CLOUDTRAIL, EVENT_TOO_LARGE, UNREADABLE)
+BINARY = "binary"
+REASON_KINDS: tuple[str, ...] = (TRUNCATED_GZIP, CORRUPT_GZIP, NOT_JSON, NOT_CLOUDTRAIL, EVENT_TOO_LARGE, UNREADABLE,
+                                 BINARY)
+
+MAX_JSON_DEPTH = 1024
+"""JSON nested deeper than this is rejected (orjson's limit; the partial decoder falls back to it)."""
 
 STDIN = "-"
 
 WHOLE_READ_BYTES = 2 * 1024 * 1024
-"""Files up to this size (as stored) are read and decompressed in one go; larger ones are streamed."""
+"""Regular files up to this size (as stored) are read and decompressed in one go; larger ones,
+and pipes, are streamed."""
 
-MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
-"""A multi-line JSON document is parsed whole up to this size; past it the input is read as lines."""
+WHOLE_INFLATE_BYTES = 16 * 1024 * 1024
+"""...if they inflate to at most this; a file that inflates further (a gzip bomb) is streamed."""
+
+MAX_LINE_BYTES = 4 * 1024 * 1024
+"""A line, or a multi-line JSON document, up to this size is decoded whole; a longer one is split
+into its events as it is read (decoded whole, it would take about ten times its size)."""
+
+MAX_DOCUMENT_BYTES = MAX_LINE_BYTES
+
+MAX_SPLIT_ELEMENT_BYTES = 16 * 1024 * 1024
+"""While splitting a long line, one element may take this much before the rest of the line is
+rejected (an event over 256 KB is rejected anyway; this bounds the search for its end)."""
+
+STREAM_CHUNK_BYTES = 1024 * 1024
+"""What a streamed source is read (and inflated) in at a time."""
 
 
 class RecordSourceError(OSError, ValueError):
@@ -94,7 +133,7 @@ class Rejected:
         return reason_kind(self.reason)
 
 
-Item = Union[Record, Rejected]
+Item = Union[Record, Rejected, Skipped]
 
 
 def reason_kind(reason: str) -> str:
@@ -114,16 +153,60 @@ class RecordDecoder(Protocol):
     def split_records(self, data: bytes) -> list[bytes] | None: ...
 
 
-class OrjsonDecoder:
-    """The default decoder: everything, with orjson."""
+def loads_json(data: bytes | str) -> Any:
+    """Decode JSON with orjson, accepting what the back-test's partial decoder accepts when it
+    skips a member: invalid UTF-8 (read as U+FFFD) and numbers beyond a double's range (read as
+    +-infinity; a 200,000-digit number is valid JSON). Raises ValueError naming what is wrong;
+    nesting deeper than MAX_JSON_DEPTH is refused."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        message = str(error)
+    if "UTF-8" in message and isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            message = str(error)
+    if "number" in message:
+        try:
+            return json.loads(data, parse_int=_int_or_infinity, parse_constant=_no_constant)
+        except RecursionError:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH:,} levels") from None
+    raise ValueError(message)
 
-    loads = staticmethod(orjson.loads)
+
+def _int_or_infinity(digits: str) -> int | float:
+    return int(digits) if len(digits) < 4000 else float(digits)
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def encode_json(value: Any) -> bytes:
+    """`value` as compact JSON: orjson, or the standard library for nesting orjson will not write
+    (deeper than 255 levels). Raises ValueError if neither can."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        pass
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8", "replace")
+    except (RecursionError, ValueError) as error:
+        raise ValueError(f"cannot be written as JSON: {error or 'nested too deeply'}") from None
+
+
+class OrjsonDecoder:
+    """The default decoder: everything, with orjson (`loads_json`)."""
+
+    loads = staticmethod(loads_json)
 
     def split_records(self, data: bytes) -> list[bytes] | None:
-        value = orjson.loads(data)
+        value = loads_json(data)
         if not isinstance(value, dict) or not isinstance(value.get("Records"), list):
             return None
-        return [orjson.dumps(item) for item in value["Records"]]
+        return [_encoded(item) for item in value["Records"]]
 
 
 DEFAULT_DECODER = OrjsonDecoder()
@@ -185,11 +268,11 @@ def _open(source: str | os.PathLike[str] | BinaryIO, allow_text: bool, decoder: 
             return "<stdin>", _Reader("<stdin>", allow_text, decoder).from_stream(sys.stdin.buffer, close=False)
         try:
             stream: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by the reader
-            size = os.fstat(stream.fileno()).st_size
+            info = os.fstat(stream.fileno())
         except OSError as error:
             raise RecordSourceError(f"cannot read {path}: {error.strerror or error}") from error
         reader = _Reader(path, allow_text, decoder)
-        if size <= WHOLE_READ_BYTES:
+        if stat.S_ISREG(info.st_mode) and info.st_size <= WHOLE_READ_BYTES:  # a pipe's size says nothing
             return path, reader.from_small_file(stream)
         return path, reader.from_stream(stream, close=True)
     if isinstance(source, io.TextIOBase):
@@ -204,7 +287,8 @@ def _open(source: str | os.PathLike[str] | BinaryIO, allow_text: bool, decoder: 
 
 def iter_paths(sources: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     """Expand files, directories (recursively, hidden files skipped) and globs into file paths,
-    in a stable order without duplicates. `-` passes through for stdin.
+    in a stable order, each file once (`sourcefiles.list_sources`; digest and non-regular files
+    met in a directory or glob are left out). `-` passes through for stdin.
 
     Raises RecordSourceError naming the first source that matches no file.
     """
@@ -213,64 +297,36 @@ def iter_paths(sources: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
 
 def iter_path_names(sources: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
     """`iter_paths` as strings (no Path object per file: an archive can hold a million)."""
-    seen: set[str] = set()
-    for source in sources:
-        for path in _expand(os.fspath(source)):
-            key = os.path.abspath(path) if path != STDIN else STDIN
-            if key not in seen:
-                seen.add(key)
-                yield path
+    return iter(listing_or_raise(sources).files)
 
 
-def _expand(source: str) -> list[str]:
-    if source == STDIN:
-        return [STDIN]
-    if os.path.isdir(source):
-        files = _files_under(source)
-        if not files:
-            raise RecordSourceError(f"directory {source} contains no files")
-        return files
-    if os.path.exists(source):
-        return [source]
-    if glob.has_magic(source):
-        matches = sorted(glob.glob(source, recursive=True))
-        files: list[str] = []
-        for match in matches:
-            files.extend(_files_under(match) if os.path.isdir(match) else [match])
-        if not files:
-            raise RecordSourceError(f"pattern {source} matches no files")
-        return files
-    raise RecordSourceError(f"{source}: no such file or directory (give a file, a directory or a glob)")
-
-
-def _files_under(directory: str) -> list[str]:
-    found: list[str] = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, name) for name in sorted(files) if not name.startswith("."))
-    return found
+def listing_or_raise(sources: Iterable[str | os.PathLike[str]]) -> Listing:
+    """`list_sources`, raising RecordSourceError for the first source that names no file."""
+    listing = list_sources(sources)
+    if listing.missing:
+        raise RecordSourceError(listing.missing[0])
+    return listing
 
 
 # --- reading one stream ---------------------------------------------------------------------
 
 
-class _GzipError(Exception):
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(detail)
-        self.kind = kind
+_BOM = b"\xef\xbb\xbf"
+_BATCH = 1000  # events handed on at a time while a long line is split
 
 
 class _Reader:
-    """Reads one source. Yields, in order: lists of CloudTrail event dicts, `Rejected` items and
-    (text mode) `(source, event, text)` tuples; `_records` turns those into Records."""
+    """Reads one source. Yields, in order: lists of CloudTrail event dicts, `Rejected` and
+    `Skipped` items and (text mode) `(event, text)` tuples; `_records` turns those into Records."""
 
     def __init__(self, source: str, allow_text: bool, decoder: RecordDecoder) -> None:
         self.source = source
         self.allow_text = allow_text
         self.decoder = decoder
         self._loads = decoder.loads
+        self.empty = False
 
-    # three ways in: a small file read whole, bytes in memory, or a stream read line by line
+    # three ways in: a small file read whole, bytes in memory, or a stream read piece by piece
 
     def from_small_file(self, stream: BinaryIO) -> Iterator[Any]:
         try:
@@ -283,110 +339,215 @@ class _Reader:
 
     def from_bytes(self, data: bytes) -> Iterator[Any]:
         failure = None
+        cut = False
         if data[:2] == GZIP_MAGIC:
-            data, failure = _gunzip(data)
+            inflated, failure, cut = _gunzip(data, WHOLE_INFLATE_BYTES)
+            if inflated is None:  # inflates past the bound: piece by piece instead
+                yield from self.from_stream(io.BytesIO(data), close=False)
+                return
+            data = inflated
+        elif len(data) > WHOLE_INFLATE_BYTES:
+            yield from self.from_stream(io.BytesIO(data), close=False)
+            return
         newline = data.find(b"\n")
-        if newline == -1 and failure is None:
+        if newline == -1 and not cut:
             parts = [data]  # one line, the S3 delivery shape: no copy
         else:
             parts = data.split(b"\n")
-            if failure is not None or parts[-1] == b"":
+            if cut or parts[-1] == b"":
                 parts.pop()  # the newline's empty tail, or bytes cut off mid-line by a broken gzip
-        yield from self._dispatch(_numbered(parts))
+        if len(parts) == 1 and len(parts[0]) > MAX_LINE_BYTES:
+            yield from self.from_stream(io.BytesIO(parts[0]), close=False)
+        else:
+            yield from self._dispatch(_numbered(parts))
         if failure is not None:
             kind, detail = failure
             yield self._reject(kind, f"{detail}{_after(len(parts))}")
+        elif self.empty:
+            yield self._empty()
 
     def from_stream(self, raw: BinaryIO, *, close: bool) -> Iterator[Any]:
         try:
             buffered = raw if hasattr(raw, "peek") else io.BufferedReader(_RawAdapter(raw))
             gzipped = buffered.peek(2)[:2] == GZIP_MAGIC  # type: ignore[attr-defined]
-            stream: IO[bytes] = gzip.GzipFile(fileobj=buffered, mode="rb") if gzipped else buffered  # type: ignore[assignment]
-            try:
-                yield from self._dispatch(self._stream_lines(stream, gzipped))
-            except _GzipError as error:
-                yield self._reject(error.kind, str(error))
+            chunks = _Chunks(buffered, gzipped)
+            lines = _Lines(chunks)
+            yield from self._dispatch(lines.read())
+            if chunks.failure is not None:
+                kind, detail = chunks.failure
+                yield self._reject(kind, f"{detail}{_after(lines.number)}")
+            elif self.empty:
+                yield self._empty()
         finally:
             if close:
                 raw.close()
 
-    def _stream_lines(self, stream: IO[bytes], gzipped: bool) -> Iterator[tuple[int, bytes]]:
-        """Non-blank lines without their line ending, with 1-based numbers; gzip failures become _GzipError."""
-        number = 0
-        while True:
-            try:
-                line = stream.readline()
-            except EOFError as error:
-                raise _GzipError(TRUNCATED_GZIP, f"{error}{_after(number)}") from None
-            except (gzip.BadGzipFile, zlib.error) as error:
-                raise _GzipError(CORRUPT_GZIP, f"{error}{_after(number)}") from None
-            except OSError as error:
-                if gzipped:
-                    raise _GzipError(CORRUPT_GZIP, f"{error}{_after(number)}") from None
-                raise _GzipError(UNREADABLE, str(error)) from None
-            if not line:
-                return
-            number += 1
-            line = line.rstrip(b"\r\n")
-            if line.strip():
-                yield number, line
-
-    def _dispatch(self, lines: Iterator[tuple[int, bytes]]) -> Iterator[Item]:
-        """JSON lines if the first non-blank line is JSON on its own; otherwise a multi-line
-        document, parsed whole; if that fails, text lines (when allowed) or, when some lines
-        are JSON on their own, JSON lines with damaged lines."""
+    def _dispatch(self, lines: Iterator[tuple[int, Any]]) -> Iterator[Any]:
+        """Decide once what the input is. JSON when its first non-blank character is `{` or `[`:
+        JSON lines if the first line is JSON on its own, else a multi-line document (split into
+        events as it is read past MAX_DOCUMENT_BYTES), else JSON lines with damaged lines;
+        nothing in it is read as text. Otherwise: binary data is rejected whole; text lines are
+        read as text when allowed, or (the back-test) as JSON lines or a document with damage."""
         first = next(lines, None)
         if first is None:
+            self.empty = True
             return
-        first_value = self._try_loads(first[1])
-        if first_value is not _FAILED:
-            yield from self._line_items(first[0], first[1], first_value)
-            yield from self._line_mode(lines)
+        number, line = first
+        if line.__class__ is not bytes:  # a first line too long to hold: split it as it comes
+            json_source = yield from self._long_line(number, line, None)
+            yield from self._line_mode(lines, json_source)
             return
-        head = [first]
-        size = len(first[1])
+        json_source = _starts_json(line)
+        if not json_source:
+            where = _binary_at(line)
+            if where is not None:
+                yield self._reject(BINARY, f"NUL bytes or invalid UTF-8 {where}; {self._allowed()}")
+                for _ in lines:
+                    pass
+                return
+        if line.startswith(_BOM):
+            line = line[len(_BOM):]
+        first_value = self._try_loads(line)
+        if first_value is not _FAILED or (self.allow_text and not json_source):
+            yield from self._line_items(number, line, first_value, json_source)
+            yield from self._line_mode(lines, json_source)
+            return
+        head = [(number, line)]
+        size = len(line)
         for numbered in lines:
             head.append(numbered)
+            if numbered[1].__class__ is not bytes:
+                break
             size += len(numbered[1])
             if size > MAX_DOCUMENT_BYTES:
-                break  # too big for a document: treat as JSON lines from here on
+                break
         else:
             data = b"\n".join(line for _, line in head)
             value = self._try_loads(data)
             if value is not _FAILED:
                 yield from self._items(value, data, "document")
                 return
-            if not self.allow_text and not any(isinstance(self._try_loads(line), (dict, list)) for _, line in head[1:]):
+            if not any(isinstance(self._try_loads(line), (dict, list)) for _, line in head[1:]):
                 yield self._reject(NOT_JSON, f"document: {_json_error(data)}")
                 return
+            for number, line in head:
+                yield from self._line_items(number, line, self._try_loads(line), json_source)
+            return
+        # too long to hold: a document split as it is read, unless its lines are JSON on their own
+        if json_source and not any(line.__class__ is bytes and isinstance(self._try_loads(line), (dict, list))
+                                   for _, line in head[1:64]):
+            yield from self._split(_rejoined(head, lines), "document")
+            return
         for number, line in head:
-            yield from self._line_items(number, line, self._try_loads(line))
-        yield from self._line_mode(lines)
+            if line.__class__ is bytes:
+                yield from self._line_items(number, line, self._try_loads(line), json_source)
+            else:
+                yield from self._long_line(number, line, json_source)
+        yield from self._line_mode(lines, json_source)
 
-    def _line_mode(self, lines: Iterator[tuple[int, bytes]]) -> Iterator[Item]:
+    def _line_mode(self, lines: Iterator[tuple[int, Any]], json_source: bool) -> Iterator[Any]:
         for number, line in lines:
-            yield from self._line_items(number, line, self._try_loads(line))
+            if line.__class__ is bytes:
+                yield from self._line_items(number, line, self._try_loads(line), json_source)
+            else:
+                yield from self._long_line(number, line, json_source)
 
-    def _line_items(self, number: int, line: bytes, value: Any) -> Iterator[Item]:
+    def _line_items(self, number: int, line: bytes, value: Any, json_source: bool) -> Iterator[Any]:
         if value is _FAILED:
-            if self.allow_text:
-                yield self._text(line)
+            if self.allow_text and not json_source:
+                yield self._text(line) if len(line) <= MAX_EVENT_BYTES else self._too_large(f"line {number}", len(line))
             else:
                 yield self._reject(NOT_JSON, f"line {number}: {_json_error(line)}")
-        elif self.allow_text and isinstance(value, dict) and "Records" not in value:
-            yield self._text(line, value) if len(line) <= MAX_EVENT_BYTES else self._too_large(f"line {number}", len(line))
+        elif self.allow_text and value.__class__ is dict and "Records" not in value:
+            if _is_digest(value):
+                yield digest_skip(self.source)
+            else:
+                yield self._text(line, value) if len(line) <= MAX_EVENT_BYTES else self._too_large(f"line {number}", len(line))
         else:
             yield from self._items(value, line, f"line {number}")
+
+    def _long_line(self, number: int, pieces: Iterator[bytes], json_source: bool | None) -> Iterator[Any]:
+        """A line longer than MAX_LINE_BYTES: split into its events if it is JSON, else rejected
+        whole (no log event is that long). Returns whether it was JSON (for a first line)."""
+        first = b""
+        for piece in pieces:
+            first += piece
+            if first.strip():
+                break
+        is_json = _starts_json(first)
+        if json_source is None:
+            json_source = is_json
+        if first.startswith(_BOM):
+            first = first[len(_BOM):]
+        if is_json:
+            yield from self._split(_prepend(first, pieces), f"line {number}")
+        else:
+            size = len(first) + sum(len(piece) for piece in pieces)
+            if json_source or not self.allow_text:
+                yield self._reject(NOT_JSON, f"line {number}: {size:,} bytes that do not start a JSON value")
+            else:
+                yield self._too_large(f"line {number}", size)
+        return json_source
+
+    def _split(self, pieces: Iterator[bytes], where: str) -> Iterator[Any]:
+        """The events of a JSON value too long to hold, decoded one at a time as it is read."""
+        batch: list[Any] = []
+        allow_text = self.allow_text
+        for piece in jsonstream.split_events(pieces, MAX_SPLIT_ELEMENT_BYTES):
+            if piece.__class__ is jsonstream.Element:
+                data = piece.data
+                at = f"{where}, {'Records' if piece.in_records else ''}[{piece.position}]"
+                value = self._try_loads(data)
+                if value is _FAILED:
+                    if batch:
+                        yield batch
+                        batch = []
+                    yield self._reject(NOT_JSON, f"{at}: {_json_error(data)}")
+                elif (value.__class__ is dict and (allow_text or _is_event(value)) and len(data) <= MAX_EVENT_BYTES):
+                    batch.append(value)
+                    if len(batch) >= _BATCH:
+                        yield batch
+                        batch = []
+                else:
+                    if batch:
+                        yield batch
+                        batch = []
+                    yield self._refuse(value, len(data), at)
+                continue
+            if batch:
+                yield batch
+                batch = []
+            if piece.__class__ is jsonstream.Broken:
+                yield self._reject(NOT_JSON, f"{where}: {piece.detail}")
+            elif piece.data is not None:  # an object still held whole: read as any other
+                value = self._try_loads(piece.data)
+                if value is _FAILED:
+                    yield self._reject(NOT_JSON, f"{where}: {_json_error(piece.data)}")
+                elif self.allow_text and value.__class__ is dict and "Records" not in value and not _is_digest(value):
+                    yield self._text(piece.data, value) if len(piece.data) <= MAX_EVENT_BYTES else self._too_large(where, piece.size)
+                else:
+                    yield from self._items(value, piece.data, where)
+            elif DIGEST_KEYS <= piece.names:
+                yield digest_skip(self.source)
+            elif piece.records_type is not None:
+                yield self._reject(NOT_CLOUDTRAIL, f"{where}: 'Records' is {_a(piece.records_type)}, not an array")
+            else:
+                yield self._too_large(where, piece.size)
+        if batch:
+            yield batch
 
     def _items(self, value: Any, data: bytes, where: str) -> Iterator[Any]:
         """Events of one decoded JSON value: an envelope, an array of events or one event."""
         if value.__class__ is dict:
             records = value.get("Records")
             if records is None:
+                if _is_digest(value):
+                    yield digest_skip(self.source)
+                    return
                 size = len(data)
                 if where == "document" and size > MAX_EVENT_BYTES:
-                    size = len(orjson.dumps(value))  # pretty-printed: measure the event as CloudTrail sends it
-                if size <= MAX_EVENT_BYTES and (self.allow_text or _is_event(value)):
+                    size = _encoded_size(value)  # pretty-printed: measure the event as CloudTrail sends it
+                if 0 <= size <= MAX_EVENT_BYTES and (self.allow_text or _is_event(value)):
                     yield [value]
                 else:
                     yield self._refuse(value, size, where)
@@ -397,12 +558,13 @@ class _Reader:
             else:
                 raws = self.decoder.split_records(data)
                 if raws is None or len(raws) != len(records):
-                    raws = [orjson.dumps(item) for item in records]
-                yield from self._events(records, [len(raw) for raw in raws], f"{where}, Records")
+                    yield from self._events(records, [_encoded_size(item) for item in records], f"{where}, Records")
+                else:
+                    yield from self._events(records, [len(raw) for raw in raws], f"{where}, Records")
         elif value.__class__ is list:
             sizes = None
             if len(data) > MAX_EVENT_BYTES:
-                sizes = [len(orjson.dumps(item)) if item.__class__ is dict else 0 for item in value]
+                sizes = [_encoded_size(item) if item.__class__ is dict else 0 for item in value]
             yield from self._events(value, sizes, f"{where}, ")
         elif self.allow_text:
             yield self._text(data)
@@ -426,7 +588,7 @@ class _Reader:
             if (value.__class__ is dict  # _is_event, inlined: this runs once per event
                     and (allow_text or "eventName" in value or "eventTime" in value or "eventSource" in value
                          or "eventVersion" in value)
-                    and (sizes is None or sizes[position] <= MAX_EVENT_BYTES)):
+                    and (sizes is None or 0 <= sizes[position] <= MAX_EVENT_BYTES)):
                 continue
             if position > start:
                 yield values[start:position]
@@ -441,11 +603,13 @@ class _Reader:
     def _refuse(self, value: Any, size: int, where: str) -> Any:
         """What to yield for a value that is not an acceptable event: a Rejected, or in text mode
         a text record for a JSON value that is not an object."""
+        if size < 0:
+            return self._reject(NOT_JSON, f"{where}: nested too deeply to measure (at most {MAX_JSON_DEPTH:,} levels)")
         if size > MAX_EVENT_BYTES:
             return self._too_large(where, size)
         if value.__class__ is not dict:
             if self.allow_text:
-                return self._text(orjson.dumps(value))
+                return self._text(_encoded(value))
             return self._reject(NOT_CLOUDTRAIL, f"{where}: {_a(_json_type(value))}, not an event object")
         return self._reject(NOT_CLOUDTRAIL, f"{where}: object has none of {', '.join(sorted(CLOUDTRAIL_KEYS))}")
 
@@ -458,15 +622,23 @@ class _Reader:
     def _reject(self, kind: str, detail: str) -> Rejected:
         return Rejected(self.source, f"{kind}: {detail}")
 
+    def _empty(self) -> Skipped:
+        return Skipped(self.source, f"{SKIPPED_EMPTY}: no events (the input is empty or blank)")
+
+    def _allowed(self) -> str:
+        if self.allow_text:
+            return "allowed: CloudTrail JSON (gzipped or not), JSON lines, or UTF-8 text lines"
+        return "allowed: CloudTrail JSON (gzipped or not) or JSON lines"
+
     def _try_loads(self, data: bytes) -> Any:
         try:
-            return self.decoder.loads(data)
-        except ValueError:
+            return self._loads(data)
+        except (ValueError, RecursionError):  # msgspec meets Python's recursion limit on deep nesting
             if self.decoder is DEFAULT_DECODER:
                 return _FAILED
         # a partial decoder may refuse valid JSON of an unexpected shape: decode it all
         try:
-            return orjson.loads(data)
+            return loads_json(data)
         except ValueError:
             return _FAILED
 
@@ -479,6 +651,53 @@ def _is_event(value: dict[str, Any]) -> bool:
     return "eventName" in value or "eventTime" in value or "eventSource" in value or "eventVersion" in value
 
 
+def _is_digest(value: dict[str, Any]) -> bool:
+    """A CloudTrail digest file's document (hashes of the log files of an hour): DIGEST_KEYS."""
+    return "digestStartTime" in value and "digestEndTime" in value
+
+
+def _encoded(value: Any) -> bytes:
+    try:
+        return encode_json(value)
+    except ValueError:
+        return b""
+
+
+def _encoded_size(value: Any) -> int:
+    """The size of `value` as compact JSON, or -1 if it cannot be written (nested too deeply)."""
+    try:
+        return len(encode_json(value))
+    except ValueError:
+        return -1
+
+
+def _starts_json(line: bytes) -> bool:
+    """Whether a first line opens a JSON object or array: `{` then a member name or `}`, `[` then a
+    value that is an object, array or string, or nothing more on the line. A log line such as
+    `[ERROR 419] ...` or `{main} started` is text."""
+    line = line.removeprefix(_BOM).lstrip(b" \t")
+    opener, rest = line[:1], line[1:].lstrip(b" \t\r\n")
+    if opener == b"{":
+        return rest[:1] in (b'"', b"}", b"")
+    if opener == b"[":
+        return rest[:1] in (b"{", b"[", b'"', b"]", b"")
+    return False
+
+
+def _binary_at(line: bytes) -> str | None:
+    """Where a first line shows binary data (a NUL byte or invalid UTF-8 in its first 64 KB), or None."""
+    head = line[:65536]
+    nul = head.find(b"\0")
+    if nul != -1:
+        return f"(a NUL byte at byte {nul})"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if not (error.end == len(head) and len(head) < len(line)):  # not merely a character cut at 64 KB
+            return f"(at byte {error.start})"
+    return None
+
+
 def _numbered(parts: list[bytes]) -> Iterator[tuple[int, bytes]]:
     for number, line in enumerate(parts, 1):
         line = line.rstrip(b"\r")
@@ -486,31 +705,190 @@ def _numbered(parts: list[bytes]) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-def _gunzip(data: bytes) -> tuple[bytes, tuple[str, str] | None]:
-    """Decompress every gzip member; on a cut or corrupt stream, what came out before it and why."""
+def _rejoined(head: list[tuple[int, Any]], lines: Iterator[tuple[int, Any]]) -> Iterator[bytes]:
+    """The pieces of a multi-line document again, from its held lines and the rest."""
+    for _, line in head:
+        if line.__class__ is bytes:
+            yield line
+        else:
+            yield from line
+        yield b"\n"
+    for _, line in lines:
+        if line.__class__ is bytes:
+            yield line
+        else:
+            yield from line
+        yield b"\n"
+
+
+def _prepend(first: bytes, pieces: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from pieces
+
+
+def _gunzip(data: bytes, limit: int) -> tuple[bytes | None, tuple[str, str] | None, bool]:
+    """Decompress every gzip member: (data, failure, cut). On a cut or corrupt stream, what came
+    out before it and why, `cut` telling that the last line is incomplete; trailing garbage after
+    complete members keeps every line. Data None: it inflates past `limit` bytes."""
     out: list[bytes] = []
+    room = limit
     while data:
         decompressor = _inflate.decompressobj(zlib.MAX_WBITS | 16)
         try:
-            out.append(decompressor.decompress(data))
+            piece = decompressor.decompress(data, room + 1)
         except _INFLATE_ERRORS as error:
-            return b"".join(out), (CORRUPT_GZIP, str(error))
+            return b"".join(out), (CORRUPT_GZIP, str(error)), True
+        room -= len(piece)
+        if room < 0 or decompressor.unconsumed_tail:
+            return None, None, False
+        out.append(piece)
         if not decompressor.eof:
-            out.append(decompressor.flush())
-            return b"".join(out), (TRUNCATED_GZIP, "Compressed file ended before the end-of-stream marker was reached")
+            try:
+                out.append(decompressor.flush())
+            except _INFLATE_ERRORS:
+                pass
+            return b"".join(out), (TRUNCATED_GZIP, "Compressed file ended before the end-of-stream marker was reached"), True
         data = decompressor.unused_data
         if data and data[:2] != GZIP_MAGIC:
             if data.strip(b"\0"):
-                return b"".join(out), (CORRUPT_GZIP, "trailing garbage after the gzip data")
+                return b"".join(out), (CORRUPT_GZIP, _TRAILING_GARBAGE), False
             break
-    return b"".join(out), None
+    return b"".join(out), None, False
+
+
+_TRAILING_GARBAGE = "trailing garbage after the gzip data (the records before it are read)"
+
+
+class _Chunks:
+    """A stream's bytes, inflated when gzipped, STREAM_CHUNK_BYTES at a time. Damage ends the
+    chunks quietly and is kept in `failure` (kind, detail) for the reader to report after the
+    lines read before it; `cut` says the last line is incomplete."""
+
+    def __init__(self, stream: IO[bytes], gzipped: bool) -> None:
+        self._stream = stream
+        self._gzipped = gzipped
+        self.failure: tuple[str, str] | None = None
+        self.cut = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            if self._gzipped:
+                yield from self._inflated()
+            else:
+                while chunk := self._stream.read(STREAM_CHUNK_BYTES):
+                    yield chunk
+        except OSError as error:
+            self.failure, self.cut = (UNREADABLE, str(error)), True
+
+    def _inflated(self) -> Iterator[bytes]:
+        read = self._stream.read
+        pending = b""
+        decompressor: Any = None
+        while True:
+            if not pending:
+                pending = read(STREAM_CHUNK_BYTES)
+                if not pending:
+                    if decompressor is not None and not decompressor.eof:
+                        self.failure = (TRUNCATED_GZIP, "Compressed file ended before the end-of-stream marker was reached")
+                        self.cut = True
+                    return
+            if decompressor is None or decompressor.eof:  # a member starts here, or trailing bytes
+                if len(pending) < 2:
+                    more = read(STREAM_CHUNK_BYTES)
+                    if more:
+                        pending += more
+                        continue
+                if pending[:2] != GZIP_MAGIC:
+                    if pending.strip(b"\0"):
+                        self.failure = (CORRUPT_GZIP, _TRAILING_GARBAGE)
+                        return
+                    pending = b""  # zero padding after the last member
+                    continue
+                decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            try:
+                out = decompressor.decompress(pending, STREAM_CHUNK_BYTES)
+            except zlib.error as error:
+                self.failure, self.cut = (CORRUPT_GZIP, str(error)), True
+                return
+            pending = decompressor.unused_data if decompressor.eof else decompressor.unconsumed_tail
+            if out:
+                yield out
+
+
+class _Lines:
+    """Non-blank lines of a chunk stream, without their line endings, numbered from 1: bytes for
+    a line up to MAX_LINE_BYTES, an iterator of its pieces for a longer one (which must be read
+    to its end before the next line is asked for)."""
+
+    def __init__(self, chunks: _Chunks) -> None:
+        self._chunks = chunks
+        self._source = iter(chunks)
+        self._buffer = b""
+        self._start = 0
+        self.number = 0  # the last line read
+
+    def _fill(self) -> bool:
+        chunk = next(self._source, None)
+        if chunk is None:
+            return False
+        self._buffer = self._buffer[self._start:] + chunk
+        self._start = 0
+        return True
+
+    def read(self) -> Iterator[tuple[int, Any]]:
+        while True:
+            searched = self._start
+            while True:
+                newline = self._buffer.find(b"\n", searched)
+                if newline != -1 or len(self._buffer) - self._start > MAX_LINE_BYTES:
+                    break
+                searched = len(self._buffer) - self._start
+                if not self._fill():
+                    break
+                searched = max(searched, 0)
+            if (newline - self._start if newline != -1 else len(self._buffer) - self._start) > MAX_LINE_BYTES:
+                self.number += 1
+                pieces = self._long()
+                yield self.number, pieces
+                for _ in pieces:  # what the reader left of the line
+                    pass
+                continue
+            if newline == -1:  # the end: a last line without a newline, unless damage cut it
+                line = self._buffer[self._start:]
+                self._buffer, self._start = b"", 0
+                if line and not self._chunks.cut:
+                    self.number += 1
+                    line = line.rstrip(b"\r")
+                    if line.strip():
+                        yield self.number, line
+                return
+            line = self._buffer[self._start:newline].rstrip(b"\r")
+            self._start = newline + 1
+            self.number += 1
+            if line.strip():
+                yield self.number, line
+
+    def _long(self) -> Iterator[bytes]:
+        while True:
+            newline = self._buffer.find(b"\n", self._start)
+            if newline != -1:
+                yield self._buffer[self._start:newline]
+                self._start = newline + 1
+                return
+            yield self._buffer[self._start:]
+            self._buffer, self._start = b"", 0
+            if not self._fill():
+                return
 
 
 def _json_error(data: bytes) -> str:
     try:
-        orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        return str(error)
+        loads_json(data)
+    except ValueError as error:
+        message = str(error)
+        if "depth limit" in message or "nested deeper" in message:
+            return f"{message} (JSON may nest at most {MAX_JSON_DEPTH:,} levels)"
+        return message
     return "invalid JSON"
 
 

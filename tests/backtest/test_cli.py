@@ -180,7 +180,7 @@ def test_ad_hoc_pattern_json_report(tmp_path, events):
 
 
 def test_terminal_table_and_summary():
-    result = invoke(str(FIXTURES / "sources" / "events.jsonl"), str(FIXTURES / "bad" / "digest.json"),
+    result = invoke(str(FIXTURES / "sources" / "events.jsonl"), str(FIXTURES / "bad" / "records-not-array.json"),
                     "--detections", "cloudtrail-config-changes,vpc-changes")
     lines = result.stdout.splitlines()
     row = next(line for line in lines if "cloudtrail-config-changes" in line)
@@ -346,3 +346,48 @@ def test_workers_below_one_is_a_usage_error(value, tmp_path):
     assert result.exit_code == 2
     assert "--workers" in result.output
     assert ("x>=1" if value.lstrip("-").isdigit() else "integer") in result.output  # what is allowed
+
+
+@pytest.mark.parametrize("where", ["missing-dir", "under-a-file"])
+def test_html_path_is_checked_before_the_scan(tmp_path, monkeypatch, where):
+    """Item 17: an unwritable --html path was found only after the whole scan (a directory given
+    as the path is refused by click itself, before anything)."""
+    from trailguard import backtest
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the scan ran before --html was checked")
+
+    monkeypatch.setattr(backtest, "run_units", no_scan)
+    (tmp_path / "a-file").write_text("")
+    target = {"missing-dir": tmp_path / "no" / "r.html", "under-a-file": tmp_path / "a-file" / "r.html"}[where]
+    result = invoke(SOURCES, "--html", str(target), code=1)
+    assert result.stderr.startswith(f"error: --html {target}: cannot write: ")
+    assert "give a file path in a writable directory" in result.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_deeply_nested_json_is_a_rejection_not_a_traceback(tmp_path):
+    """Item 11: 10,000 levels of nesting ended the back-test with a RecursionError."""
+    event = json.dumps(fixture_events()[0])[:-1] + ', "x": ' + "[" * 10_000 + "]" * 10_000 + "}"
+    path = tmp_path / "deep.jsonl"
+    path.write_text(event + "\n" + json.dumps(fixture_events()[1]) + "\n")
+    summary = as_json(str(path), "--detections", "all")["summary"]
+    assert (summary["eventsEvaluated"], summary["eventsRejected"]) == (1, 1)
+    (rejection,) = summary["rejections"]
+    assert rejection["source"] == str(path) and "JSON may nest at most 1,024 levels" in rejection["reason"]
+
+
+def test_digests_and_empty_files_are_counted_in_the_summary(tmp_path):
+    """Items 10 and 16: skipped inputs are counted and named in --json and on the terminal."""
+    write_delivery(tmp_path / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2025" / "03" / "04" / "a.json.gz",
+                   fixture_events())
+    digest = tmp_path / "AWSLogs" / "111122223333" / "CloudTrail-Digest" / "us-east-1" / "2025" / "03" / "04" / "d.json.gz"
+    digest.parent.mkdir(parents=True)
+    digest.write_bytes(b"\x1f\x8b not even read")
+    (tmp_path / "empty.json").write_bytes(b"")
+    summary = as_json(str(tmp_path), "--strict")["summary"]
+    assert summary["inputsSkipped"] == 2 and summary["skippedByReason"] == {"CloudTrail digest": 1, "empty": 1}
+    assert [s["source"] for s in summary["skipped"]] == [str(tmp_path / "empty.json"), str(digest)]
+    assert summary["eventsRejected"] == 0
+    terminal = invoke(str(tmp_path)).stdout
+    assert f"skipped: {digest}: CloudTrail digest: " in terminal and f"skipped: {tmp_path / 'empty.json'}: empty: " in terminal

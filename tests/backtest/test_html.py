@@ -213,10 +213,10 @@ def header_fields(page: Node) -> dict[str, Node]:
 
 
 def test_header_names_stack_profile_window_sources_and_rejected_files(tmp_path):
-    context = RunContext(sources=(str(tmp_path / "in"), str(FIXTURES / "bad" / "digest.json")),
+    context = RunContext(sources=(str(tmp_path / "in"), str(FIXTURES / "bad" / "broken-document.json")),
                          selection="--stack prod", stack="prod", profiles=("securityhub",),
                          since="2025-03-01", until="2025-03-31")
-    page = report_html(tmp_path, incident(), [sg_target()], context, extra=[str(FIXTURES / "bad" / "digest.json")])
+    page = report_html(tmp_path, incident(), [sg_target()], context, extra=[str(FIXTURES / "bad" / "broken-document.json")])
     fields = header_fields(page)
     assert list(fields) == ["stack", "profile", "detections", "time window", "sources", "rejected files"]
     assert fields["stack"].content() == "prod"
@@ -227,7 +227,7 @@ def test_header_names_stack_profile_window_sources_and_rejected_files(tmp_path):
     assert "2025-03-04T09:40:05Z" in window and "2025-03-04T10:34:05Z" in window  # the events' own span
     assert [li.content() for li in fields["sources"].all("li")] == list(context.sources)
     (rejected,) = fields["rejected files"].all("li")
-    assert rejected.all("code")[0].content() == str(FIXTURES / "bad" / "digest.json")
+    assert rejected.all("code")[0].content() == str(FIXTURES / "bad" / "broken-document.json")
 
 
 def test_header_without_rejections_or_stack_says_so(tmp_path):

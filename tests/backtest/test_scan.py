@@ -193,13 +193,15 @@ def test_every_event_read_is_evaluated_or_rejected():
     assert summary["eventsRejected"] == sum(summary["rejectedByReason"].values()) > 0
     assert set(summary["rejectedByReason"]) == {"corrupt gzip", "truncated gzip", "not JSON", "not CloudTrail"}
     assert {r["source"].rsplit("/", 1)[-1] for r in summary["rejections"]} >= {
-        "corrupt.json.gz", "truncated.json.gz", "mixed.jsonl", "digest.json", "messages.log"}
+        "corrupt.json.gz", "truncated.json.gz", "mixed.jsonl", "messages.log"}
+    assert [s["source"].rsplit("/", 1)[-1] for s in summary["skipped"]] == ["digest.json"]  # skipped, not rejected
 
 
 def test_strict_stops_at_the_first_rejection():
     with pytest.raises(BacktestError) as caught:
-        run([str(FIXTURES / "bad" / "digest.json")], from_detection_ids(["cis"]), RunOptions(strict=True))
-    assert "digest.json: not CloudTrail" in str(caught.value) and "--strict" in str(caught.value)
+        run([str(FIXTURES / "bad" / "digest.json"), str(FIXTURES / "bad" / "scalars.json")], from_detection_ids(["cis"]),
+            RunOptions(strict=True))  # a digest is skipped, not a rejection: --strict stops at the next file
+    assert "scalars.json: not CloudTrail" in str(caught.value) and "--strict" in str(caught.value)
 
 
 def test_untimed_matches_are_counted_but_not_replayed(tmp_path, events):

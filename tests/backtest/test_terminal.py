@@ -32,7 +32,7 @@ def big_report() -> BacktestReport:
     detections.append(detection("quiet-custom-detection", 0, 0, None, None))
     summary = RunSummary(
         files=123_456, bytes=12_345_678_901_234, events_read=9_876_543_210, events_evaluated=9_876_543_000,
-        events_rejected=210, rejected_by_reason=(("not JSON", 210),), rejections=(), first_event=LONG_TIME,
+        events_rejected=210, rejected_by_reason=(("not JSON", 210),), rejections=(), skipped=(), first_event=LONG_TIME,
         last_event="2025-12-31T23:59:59Z", seconds=12345.678, events_per_second=800_040, workers=2)
     return BacktestReport(tuple(detections), summary)
 

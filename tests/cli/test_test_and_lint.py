@@ -131,3 +131,49 @@ def test_lint_requires_a_pattern() -> None:
     result = CliRunner().invoke(main, ["lint"])
     assert result.exit_code == 2
     assert "Missing argument 'PATTERN...'" in result.output
+
+
+# --- reading hardening (issue "Reading CloudTrail") ------------------------------------------
+
+
+def test_truncated_json_and_binary_files_exit_1_naming_them(tmp_path: Path) -> None:
+    """Item 8: these were read as text "events" with exit status 0."""
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(json.dumps({"Records": EVENTS})[:100])
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    result = run("test", PATTERN, str(truncated), str(garbage))
+    assert result.exit_code == 1
+    assert f"error: {truncated}: not JSON: document: unexpected end of data" in result.stderr
+    assert f"error: {garbage}: binary: NUL bytes or invalid UTF-8" in result.stderr and "allowed: " in result.stderr
+    assert result.stdout.splitlines()[-1] == "0 of 0 events matched; 2 records rejected, 0 sources unreadable (see errors above)"
+
+
+def test_a_missing_file_does_not_stop_the_others(shapes: dict[str, Path], tmp_path: Path) -> None:
+    """Item 9: one missing file aborted the whole command."""
+    result = run("test", PATTERN, str(tmp_path / "nope.json"), str(shapes["lines.jsonl"]))
+    assert result.exit_code == 1
+    assert f"error: {tmp_path / 'nope.json'}: no such file or directory" in result.stderr
+    assert result.stdout.splitlines()[-1].startswith("2 of 4 events matched; 0 records rejected, 1 sources unreadable")
+
+
+def test_an_empty_file_is_said_to_be_empty(tmp_path: Path) -> None:
+    """Item 16: an empty input gave "0 of 0 events matched" and nothing else."""
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"")
+    result = run("test", PATTERN, str(empty))
+    assert result.exit_code == 0
+    assert result.stderr == f"skipped: {empty}: empty: no events (the input is empty or blank)\n"
+    assert result.stdout == "0 of 0 events matched; 1 inputs skipped (empty: 1)\n"
+    summary = json.loads(run("test", "--json", PATTERN, str(empty)).stdout)["summary"]
+    assert summary["skipped"] == [{"source": str(empty), "reason": "empty: no events (the input is empty or blank)"}]
+
+
+def test_json_matches_keep_the_file_and_the_event_source_apart(shapes: dict[str, Path]) -> None:
+    """Item 18: "source" held the file, then was overwritten by the event source."""
+    result = run("test", "--json", PATTERN, str(shapes["lines.jsonl"]))
+    first = json.loads(result.stdout.splitlines()[0])
+    assert first["file"] == str(shapes["lines.jsonl"]) and first["index"] == 0
+    assert first["source"] == "cloudtrail.amazonaws.com" and first["name"] == "StopLogging"
+    text = json.loads(run("test", "--json", "ERROR", "-", input="ERROR x\n").stdout.splitlines()[0])
+    assert text == {"file": "<stdin>", "index": 0, "text": "ERROR x"}

@@ -24,6 +24,7 @@ from trailguard.records import (
     iter_records,
     reason_kind,
 )
+from trailguard.sourcefiles import Skipped
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "backtest"
 EVENTS = json.loads((FIXTURES / "events.json").read_text())
@@ -93,10 +94,12 @@ def test_json_lines_may_hold_envelopes_and_arrays(tmp_path):
     assert [r.event["eventID"] for r in records] == EVENT_IDS[:5]
 
 
-def test_empty_file_yields_nothing(tmp_path):
+@pytest.mark.parametrize("content", [b"", b"\n \n\t\n", gzip.compress(b"", mtime=0), gzip.compress(b"\n\n", mtime=0)])
+def test_an_empty_input_is_said_to_be_empty(tmp_path, content):
+    """Issue item 16: an empty file is one Skipped naming it, not silence."""
     path = tmp_path / "empty.json"
-    path.write_bytes(b"")
-    assert list(iter_records(path)) == []
+    path.write_bytes(content)
+    assert list(iter_records(path)) == [Skipped(str(path), "empty: no events (the input is empty or blank)")]
 
 
 def test_text_lines_need_allow_text():
@@ -115,8 +118,10 @@ def test_text_lines_need_allow_text():
 
 
 def test_text_mode_accepts_json_that_is_not_cloudtrail():
-    records, rejected = split(iter_records(FIXTURES / "bad" / "digest.json", allow_text=True))
-    assert rejected == [] and records[0].event["awsAccountId"] == "111122223333"
+    records, rejected = split(iter_bytes(b'{"level": "info", "message": "started"}\n', "app.jsonl", allow_text=True))
+    assert rejected == [] and records[0].event["level"] == "info"
+    _, rejected = split(iter_bytes(b'{"level": "info", "message": "started"}\n', "app.jsonl"))
+    assert [r.kind for r in rejected] == ["not CloudTrail"]
 
 
 # --- streams ----------------------------------------------------------------------------------
@@ -212,11 +217,13 @@ def test_json_lines_with_damaged_first_line_keep_the_rest(tmp_path):
     assert len(rejected) == 1 and rejected[0].reason.startswith("not JSON: line 1: ")
 
 
-def test_digest_file_is_not_cloudtrail():
-    _, rejected = split(iter_records(FIXTURES / "bad" / "digest.json"))
-    assert [r.reason for r in rejected] == [
-        "not CloudTrail: line 1: object has none of eventName, eventSource, eventTime, eventVersion"
-    ]
+@pytest.mark.parametrize("allow_text", [False, True])
+def test_a_digest_document_is_skipped_not_rejected(allow_text):
+    """Issue item 10: a CloudTrail digest (even renamed or piped) is recognised by its content."""
+    path = FIXTURES / "bad" / "digest.json"
+    items = list(iter_records(path, allow_text=allow_text))
+    assert [(type(i).__name__, i.kind) for i in items] == [("Skipped", "CloudTrail digest")]
+    assert items[0].source == str(path) and "not events" in items[0].reason
 
 
 def test_records_that_is_not_an_array():

@@ -22,7 +22,7 @@ except ImportError:  # optional: without it every event is decoded whole with or
     msgspec = None  # type: ignore[assignment]
 
 from trailguard.patterns import CompiledPattern
-from trailguard.records import CLOUDTRAIL_KEYS
+from trailguard.records import CLOUDTRAIL_KEYS, DIGEST_KEYS
 
 SAMPLE_PATHS: tuple[tuple[str, ...], ...] = (
     ("eventTime",), ("eventName",), ("eventSource",), ("awsRegion",), ("recipientAccountId",), ("sourceIPAddress",),
@@ -43,7 +43,7 @@ class PartialDecoder:
 
     def __init__(self, paths: Iterable[tuple[str, ...]]) -> None:
         trie: dict[str, Any] = {}
-        for path in [*paths, *((key,) for key in CLOUDTRAIL_KEYS), *SAMPLE_PATHS]:
+        for path in [*paths, *((key,) for key in CLOUDTRAIL_KEYS | DIGEST_KEYS), *SAMPLE_PATHS]:
             _insert(trie, path)
         trie.pop("Records", None)
         self.trie = trie

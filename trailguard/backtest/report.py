@@ -10,11 +10,13 @@ document (camelCase keys, UTC timestamps), so the renderings cannot drift apart.
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
 from trailguard.alarms import AlarmSettings
+from trailguard.records import reason_kind
 from trailguard.timefmt import format_utc, to_epoch_seconds
 
 from .replay import Episode, replay_totals
@@ -109,6 +111,7 @@ class RunSummary:
     events_rejected: int
     rejected_by_reason: tuple[tuple[str, int], ...]  # (kind, records), by kind
     rejections: tuple[Rejection, ...]
+    skipped: tuple[Rejection, ...]  # inputs holding no events on purpose (empty, digest, FIFO), count 0
     first_event: str | None  # the eventTime span of the evaluated events, as written
     last_event: str | None
     seconds: float  # wall-clock, to the millisecond
@@ -157,6 +160,7 @@ def build_report(result: RunResult, context: RunContext = RunContext()) -> Backt
         events_rejected=tally.rejected,
         rejected_by_reason=tuple(sorted(tally.rejected_by_kind.items())),
         rejections=tuple(Rejection(source, reason, count) for source, reason, count in tally.rejections),
+        skipped=tuple(Rejection(source, reason, 0) for source, reason in tally.skipped),
         first_event=tally.first_time,
         last_event=tally.last_time,
         seconds=round(result.seconds, 3),
@@ -283,6 +287,9 @@ def _summary_json(summary: RunSummary) -> dict[str, Any]:
         "eventsRejected": summary.events_rejected,
         "rejectedByReason": dict(summary.rejected_by_reason),
         "rejections": [{"source": r.source, "reason": r.reason, "count": r.count} for r in summary.rejections],
+        "inputsSkipped": len(summary.skipped),
+        "skippedByReason": dict(sorted(Counter(reason_kind(s.reason) for s in summary.skipped).items())),
+        "skipped": [{"source": s.source, "reason": s.reason} for s in summary.skipped],
         "firstEvent": summary.first_event,
         "lastEvent": summary.last_event,
         "seconds": summary.seconds,

@@ -150,6 +150,7 @@ def _run_shared(units: Sequence[Unit], scanner: Scanner, options: RunOptions, pr
             gc.enable()
     order = {unit.label: position for position, unit in enumerate(units)}
     total.rejections.sort(key=lambda rejection: order.get(rejection[0], len(units)))  # as one process lists them
+    total.skipped.sort(key=lambda skip: order.get(skip[0], len(units)))
     if options.strict and total.rejections:
         _stop_strict(total.rejections[0])
     return total

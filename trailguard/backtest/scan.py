@@ -19,12 +19,13 @@ from typing import Any, Sequence
 from trailguard.cloudtrail import who as actor_of
 from trailguard.patterns import MISSING, compile_pattern
 from trailguard.records import Rejected, RecordDecoder, reason_kind
+from trailguard.sourcefiles import Skipped
 from trailguard.timefmt import to_epoch_seconds
 
 from .decode import decoder_for
 from .dispatch import Dispatcher
 from .selection import Target
-from .sources import Unit, read_unit
+from .sources import SkippedInput, Unit, read_unit
 
 MINUTES_PER_DAY = 1440
 _EMPTY_DAY = bytes(4 * MINUTES_PER_DAY)
@@ -178,6 +179,7 @@ class Tally:
     rejected: int = 0
     rejected_by_kind: Counter[str] = field(default_factory=Counter)
     rejections: list[tuple[str, str, int]] = field(default_factory=list)  # (source, reason, count)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (source, reason): inputs holding no events on purpose
     first_time: str | None = None
     last_time: str | None = None
 
@@ -193,6 +195,7 @@ class Tally:
         self.rejected += other.rejected
         self.rejected_by_kind.update(other.rejected_by_kind)
         self.rejections.extend(other.rejections)
+        self.skipped.extend(other.skipped)
         self.first_time = _min(self.first_time, other.first_time)
         self.last_time = _max(self.last_time, other.last_time)
         for mine, theirs in zip(self.detections, other.detections):
@@ -226,6 +229,9 @@ class Scanner:
         return tally
 
     def _scan(self, unit: Unit, tally: Tally, body: bytes | BaseException | None) -> None:
+        if unit.__class__ is SkippedInput:
+            tally.skipped.append((unit.label, unit.reason))  # type: ignore[union-attr]
+            return
         tally.files += 1
         tally.bytes += unit.size
         rejected_before = tally.rejected
@@ -238,6 +244,9 @@ class Scanner:
                 tally.rejected_by_kind[reason_kind(batch.reason)] += batch.count
                 if len(tally.rejections) - rejections_before < REJECTIONS_PER_UNIT:
                     tally.rejections.append((batch.source, batch.reason, batch.count))
+                continue
+            if batch.__class__ is Skipped:
+                tally.skipped.append((batch.source, batch.reason))
                 continue
             times = list(map(dict.get, batch, repeat("eventTime")))
             first, last = _time_bounds(times)

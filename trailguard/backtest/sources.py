@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from trailguard.extras import missing_extra_message
-from trailguard.records import UNREADABLE, RecordDecoder, RecordSourceError, Rejected, iter_batches, iter_path_names
+from trailguard.records import UNREADABLE, RecordDecoder, Rejected, iter_batches
+from trailguard.sourcefiles import Skipped, digest_skip, is_digest_path, list_sources
 
 S3_SCHEME = "s3://"
 _ACCOUNT_RE = re.compile(r"^[0-9]{12}\Z")
@@ -50,7 +51,17 @@ class S3Object:
         return f"{S3_SCHEME}{self.bucket}/{self.key}"
 
 
-Unit = LocalFile | S3Object
+@dataclass(frozen=True, slots=True)
+class SkippedInput:
+    """A listed input that is not read (a CloudTrail digest, a FIFO in a directory): kept among
+    the units so it is counted and named in the report, in listing order."""
+
+    label: str
+    reason: str
+    size: int = 0
+
+
+Unit = LocalFile | S3Object | SkippedInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +92,15 @@ def expand_sources(sources: Sequence[str], options: S3Options = S3Options()) -> 
 
     def flush() -> None:
         if local:
-            try:
-                paths = list(iter_path_names(local))
-            except RecordSourceError as error:
-                raise SourceError(str(error)) from None
+            listing = list_sources(local)
+            if listing.missing:
+                raise SourceError(listing.missing[0])
             filtered = options.accounts or options.regions or options.since or options.until
             units.extend(
-                LocalFile(path, _size(path)) for path in paths
+                LocalFile(path, _size(path)) for path in listing.files
                 if not filtered or not _LAYOUT_RE.search(_posix(path)) or _key_kept(_posix(path), options)
             )
+            units.extend(SkippedInput(skip.source, skip.reason) for skip in listing.skipped)
             local.clear()
 
     for source in sources:
@@ -114,10 +125,13 @@ def _size(path: str) -> int:
 
 
 def read_unit(unit: Unit, decoder: RecordDecoder | None, s3: Any = None,
-              body: bytes | BaseException | None = None) -> Iterator[list[dict[str, Any]] | Rejected]:
-    """Event batches and rejections of one unit (see `iter_batches`); a unit that cannot be
-    read at all is one `Rejected` (never raised). `body` is an S3 object already fetched (or
+              body: bytes | BaseException | None = None) -> Iterator[list[dict[str, Any]] | Rejected | Skipped]:
+    """Event batches, rejections and skips of one unit (see `iter_batches`); a unit that cannot
+    be read at all is one `Rejected` (never raised). `body` is an S3 object already fetched (or
     the error its GET met, see `fetch.ahead`); without it the object is fetched here."""
+    if isinstance(unit, SkippedInput):
+        yield Skipped(unit.label, unit.reason)
+        return
     if isinstance(unit, LocalFile):
         try:
             batches = iter_batches(unit.path, decoder=decoder)
@@ -170,7 +184,7 @@ def s3_client(options: S3Options) -> Any:
     return session.client("s3", endpoint_url=options.endpoint_url, region_name=region, config=config)
 
 
-def list_s3(url: str, options: S3Options, client: Any = None) -> list[S3Object]:
+def list_s3(url: str, options: S3Options, client: Any = None) -> list[S3Object | SkippedInput]:
     """Every CloudTrail log object under `url` that the filters keep, in key order.
 
     Raises SourceError for a missing bucket, missing credentials, denied listing, or a prefix
@@ -184,8 +198,8 @@ def list_s3(url: str, options: S3Options, client: Any = None) -> list[S3Object]:
         days = _walk(lister, root, options)
         objects = [obj for day in days for obj in lister.objects(prefix if prefix.startswith(day) else day)]
     else:  # not CloudTrail's layout: take the prefix as it is, filtering keys that follow the layout
-        objects = [obj for obj in lister.objects(prefix) if _key_kept(obj.key, options)]
-    if not objects:
+        objects = [obj for obj in lister.objects(prefix) if isinstance(obj, SkippedInput) or _key_kept(obj.key, options)]
+    if not any(isinstance(obj, S3Object) for obj in objects):
         raise SourceError(f"{url}: no CloudTrail log objects{_filters(options)}")
     return objects
 
@@ -232,11 +246,17 @@ class _Lister:
             found.extend(p["Prefix"] for p in page.get("CommonPrefixes", ()))
         return sorted(c for c in found if c.startswith(self.scope) or self.scope.startswith(c))
 
-    def objects(self, prefix: str) -> Iterator[S3Object]:
+    def objects(self, prefix: str) -> Iterator[S3Object | SkippedInput]:
         for page in self._pages(Prefix=prefix):
             for item in page.get("Contents", ()):
-                if not item["Key"].endswith("/"):
-                    yield S3Object(self.bucket, item["Key"], int(item.get("Size", 0)))
+                key = item["Key"]
+                if key.endswith("/"):
+                    continue
+                if is_digest_path(key):  # a prefix listed as it is may hold the trail's digests
+                    yield SkippedInput(digest_skip(f"{S3_SCHEME}{self.bucket}/{key}").source,
+                                       digest_skip(key).reason)
+                else:
+                    yield S3Object(self.bucket, key, int(item.get("Size", 0)))
 
     def _pages(self, **kwargs: str) -> Iterator[dict[str, Any]]:
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError

@@ -100,6 +100,10 @@ def format_summary(report: BacktestReport) -> str:
         lines.append(f"  {rejection.source}: {rejection.reason}")
     if len(rejections) > SHOWN_REJECTIONS:
         lines.append(f"  ... and {len(rejections) - SHOWN_REJECTIONS:,} more (all of them with --json)")
+    for skip in summary.skipped[:SHOWN_REJECTIONS]:  # inputs without events on purpose: said, not errors
+        lines.append(f"skipped: {skip.source}: {skip.reason}")
+    if len(summary.skipped) > SHOWN_REJECTIONS:
+        lines.append(f"  ... and {len(summary.skipped) - SHOWN_REJECTIONS:,} more skipped (all of them with --json)")
     return "\n".join(lines)
 
 

@@ -70,7 +70,8 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
 
     SOURCE is a file (S3 delivery file .json/.json.gz, JSON array, JSON lines), a directory (read
     recursively), a glob, or s3://BUCKET[/PREFIX] in CloudTrail's AWSLogs/ layout (credentials
-    and region from the standard AWS chain).
+    and region from the standard AWS chain). CloudTrail-Digest files, FIFOs met in a directory and
+    empty files are skipped, counted and named; every file is read once.
 
     Exit status: 0 when the back-test ran (whatever it found), 1 when a source cannot be read at
     all, the stack config is invalid or --strict met rejected input, 2 for a usage error or an
@@ -85,6 +86,8 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
                            EXIT_ERROR)
     if since and until and since > until:
         raise CommandError(f"--since {since} is after --until {until}", EXIT_ERROR)
+    if html_path is not None:
+        _check_writable(html_path, "--html")  # before a scan that may take an hour, not after it
     try:
         if stack:
             targets = backtest.from_stack(project_dir, stack)
@@ -147,6 +150,27 @@ def _context(sources: tuple[str, ...], stack: str | None, detection_ids: tuple[s
         since=since.isoformat() if since else None,
         until=until.isoformat() if until else None,
     )
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Raise CommandError unless `path` can be written: an existing writable file, or a new file
+    in an existing writable directory. Nothing is created."""
+    import os
+
+    def refuse(why: str) -> None:
+        raise CommandError(f"{option} {path}: cannot write: {why}; give a file path in a writable directory", EXIT_FAIL)
+
+    if path.is_dir():
+        refuse("it is a directory")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            refuse("permission denied")
+        return
+    parent = path.parent
+    if not parent.is_dir():
+        refuse(f"directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        refuse(f"permission denied in directory {parent}")
 
 
 def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOptions, show: bool) -> RunResult:

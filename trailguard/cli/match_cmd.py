@@ -7,6 +7,7 @@ itself is `trailguard.matching.match_records`, and this module only renders what
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,7 +19,8 @@ from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, CommandError, exit_with
 from trailguard.cloudtrail import summarize
 from trailguard.matching import MatchSummary, match_records
 from trailguard.patterns import PatternSyntaxError, compile_pattern
-from trailguard.records import STDIN, Record, RecordSourceError
+from trailguard.records import STDIN, Record, encode_json
+from trailguard.sourcefiles import Skipped
 
 
 @click.command("test")
@@ -46,10 +48,13 @@ def command(args: tuple[str, ...], detection_id: str | None, profile: str | None
     JSON lines, or plain text lines; a directory (read recursively) or a glob. With no FILE, or
     with -, standard input is read (on a terminal, end the events with Ctrl-D).
 
-    Prints one line per matching event (time, event name, who, source IP) and a total. Exit
-    status: 0 whatever the number of matches, 2 if PATTERN is invalid or the options are wrong (an
-    unknown detection id), 1 if some input could not be read (the rest is still tested and
-    reported) or the --stack config is invalid.
+    Prints one line per matching event (time, event name, who, source IP) and a total; with
+    --json each match names its input as "file" and its event source as "source". Input that is
+    JSON (it starts with { or [) and does not parse is rejected and named, never read as text;
+    binary files are rejected; empty files, CloudTrail-Digest files and FIFOs met in a directory
+    are skipped and named. Exit status: 0 whatever the number of matches, 2 if PATTERN is invalid
+    or the options are wrong (an unknown detection id), 1 if some input could not be read, a
+    missing file included (the rest is still tested and reported), or the --stack config is invalid.
     """
     pattern, files = _pattern_and_files(args, detection_id, profile, stack, project_dir)
     out = sys.stdout
@@ -62,10 +67,7 @@ def command(args: tuple[str, ...], detection_id: str | None, profile: str | None
     sources = files or (STDIN,)
     if STDIN in sources and sys.stdin.isatty():
         click.echo(f"{WAITING}: JSON or text lines, end with Ctrl-D (or give a FILE)", err=True)
-    try:
-        run = match_records(compiled, sources)
-    except RecordSourceError as error:
-        raise CommandError(str(error), EXIT_FAIL) from None
+    run = match_records(compiled, sources)  # a source that cannot be read is reported in the summary
     for record in run:
         _print_match(out, record, as_json)
     summary = run.summary
@@ -73,11 +75,15 @@ def command(args: tuple[str, ...], detection_id: str | None, profile: str | None
         print_error(message)
     for rejection in summary.rejected:
         print_error(f"{rejection.source}: {rejection.reason}" + (f" ({rejection.count} records)" if rejection.count > 1 else ""))
+    for skip in summary.skipped:
+        click.echo(f"skipped: {skip.source}: {skip.reason}", err=True)
     if as_json:
         out.write(orjson.dumps({"summary": _summary_json(pattern, summary, [w.code for w in compiled.warnings])}).decode()
                   + "\n")
     else:
         total = f"{summary.matches} of {summary.events} events matched"
+        if summary.skipped:
+            total += f"; {len(summary.skipped)} inputs skipped ({_by_kind(summary.skipped)})"
         if not summary.complete:
             total += (f"; {summary.records_rejected} records rejected, {len(summary.unreadable)} sources unreadable "
                       "(see errors above)")
@@ -140,17 +146,22 @@ def _detection_pattern(detection_id: str, profile: str, stack: str | None, proje
 def _summary_json(pattern: str, summary: MatchSummary, warnings: list[str]) -> dict[str, Any]:
     return {"pattern": pattern, "matches": summary.matches, "events": summary.events, "files": summary.files,
             "rejected": [{"source": r.source, "reason": r.reason, "count": r.count} for r in summary.rejected],
-            "unreadable": list(summary.unreadable), "warnings": warnings}
+            "unreadable": list(summary.unreadable),
+            "skipped": [{"source": s.source, "reason": s.reason} for s in summary.skipped], "warnings": warnings}
+
+
+def _by_kind(skipped: tuple[Skipped, ...]) -> str:
+    return ", ".join(f"{kind}: {count}" for kind, count in sorted(Counter(skip.kind for skip in skipped).items()))
 
 
 def _print_match(out: TextIO, record: Record, as_json: bool) -> None:
-    where = {"source": record.source, "index": record.index}
+    where = {"file": record.source, "index": record.index}  # "source" is the event's, from summarize
     if record.event is None:
         line: dict[str, Any] = {**where, "text": record.text}
         out.write(orjson.dumps(line).decode() + "\n" if as_json else f"{record.text}\n")
         return
     summary = summarize(record.event)
     if as_json:
-        out.write(orjson.dumps({**where, **summary.as_dict(), "event": record.event}).decode() + "\n")
+        out.write(encode_json({**where, **summary.as_dict(), "event": record.event}).decode() + "\n")
     else:
         out.write(f"{summary.time}  {summary.name}  {summary.who}  {summary.ip}\n")
