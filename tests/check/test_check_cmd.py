@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import sys
 
 import pytest
@@ -302,3 +303,24 @@ def test_check_shows_the_heartbeat_in_text_and_json():
     assert data["heartbeat"]["intervalMinutes"] == 5 and data["heartbeat"]["windowMinutes"] == 30
     assert data["heartbeat"]["topic"] == "security" and data["heartbeat"]["alarm"] == "trailguard-prod-heartbeat"
     assert data["outputs"]["heartbeat"]["scheduleName"] == "trailguard-prod-heartbeat"
+
+
+def test_a_stack_on_an_existing_log_group_and_topic_is_told_what_the_pack_needs(tmp_path):
+    """The hint's snippet, used as the pack config, is exactly what makes the stack pass."""
+    project = copy_project(tmp_path)
+    shutil.copytree(PROJECT / "policies", project / "policies", ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    (project / "Pulumi.ext.yaml").write_text(yaml.safe_dump({"config": {
+        "aws:region": "us-east-1",
+        "trailguard:trail": {"create": False, "existingLogGroupName": "/org/cloudtrail"},
+        "trailguard:notifications": {"topics": {"org": {"arn": "arn:aws:sns:us-east-1:111122223333:org-security"}},
+                                     "defaultTopic": "org"}}}))
+    result = invoke("--stack", "ext", "--project-dir", str(project))
+    assert result.exit_code == EXIT_FAIL
+    hint = " ".join(result.output[result.output.index("hint: this stack reads an existing log group"):].split())
+    snippet = json.loads(hint[hint.index('{"required-detections"'):])
+    assert snippet == {"required-detections": {"externalLogGroups": ["/org/cloudtrail"],
+                                               "externalTopicArns": ["arn:aws:sns:us-east-1:111122223333:org-security"]}}
+    (project / "pack.json").write_text(json.dumps(snippet))
+    passed = invoke("--stack", "ext", "--project-dir", str(project), "--policy-config", str(project / "pack.json"))
+    assert passed.exit_code == EXIT_SUCCESS, passed.output
+    assert "hint:" not in passed.output

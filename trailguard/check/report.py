@@ -192,9 +192,34 @@ def policy_summary(report: PolicyReport) -> str:
     return f"Policy pack {report.pack_dir} ({config}): {mandatory} mandatory, {advisory} advisory violation(s)"
 
 
-def render_policy_report(report: PolicyReport) -> Group:
+def external_hint(config: Any, report: PolicyReport) -> str | None:
+    """What the pack needs to hear about a stack that reads an existing log group or notifies an
+    existing topic: the pack cannot see the trail feeding the one or the subscriptions of the other,
+    so the security team lists them in the pack config. None when no violation is about them."""
+    groups = [config.trail.existing_log_group_name] if not config.trail.create and config.trail.existing_log_group_name else []
+    topics = [t.existing_arn for t in config.topics.values() if t.existing_arn]
+    text = " ".join(v.message for v in report.violations if v.policy == "required-detections")
+    wanted: dict[str, list[str]] = {}
+    if groups and "externalLogGroups" in text:
+        wanted["externalLogGroups"] = groups
+    if topics and "externalTopicArns" in text:
+        wanted["externalTopicArns"] = topics
+    if not wanted:
+        return None
+    import json
+
+    what = " and ".join(
+        [*(["reads an existing log group, whose trail the pack cannot see"] if "externalLogGroups" in wanted else []),
+         *(["notifies existing topics, whose subscriptions the pack cannot see"] if "externalTopicArns" in wanted else [])])
+    snippet = json.dumps({"required-detections": wanted})
+    return (f"hint: this stack {what}. If they are fed and subscribed outside this stack (an organization trail, "
+            f"a shared alerts topic), say so in the pack config (--policy-config FILE): {snippet}")
+
+
+def render_policy_report(report: PolicyReport, config: Any = None) -> Group:
     """The pack's verdict line, then one table row per violation, mandatory ones first: its level,
-    policy, and the resource it is about above the message."""
+    policy, and the resource it is about above the message; then, for a stack on an existing log
+    group or topic, what to tell the pack (`external_hint`)."""
     parts: list[Any] = [Text(policy_summary(report))]
     if report.violations:
         table = Table(title="Policy violations", title_justify="left", show_lines=True)
@@ -206,6 +231,9 @@ def render_policy_report(report: PolicyReport) -> Group:
             table.add_row(Text(violation.level, style=style), Text(violation.policy),
                           Text.assemble((violation.resource, "bold"), "\n", violation.message))
         parts.append(table)
+    hint = external_hint(config, report) if config is not None else None
+    if hint:
+        parts.append(Text(hint))
     return Group(*parts)
 
 

@@ -63,6 +63,6 @@ def command(stack: str, project_dir: Path, preview: bool, as_json: bool, policy_
         console.print(render_check(result))
         if policies:
             console.print()
-            console.print(render_policy_report(policies))
+            console.print(render_policy_report(policies, result.config))
     if policies and policies.has_mandatory:
         exit_with(EXIT_FAIL)
