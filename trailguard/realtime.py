@@ -98,8 +98,22 @@ def _literal(text: str) -> str:
             .replace("<", "(").replace(">", ")"))
 
 
-def first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+_NEW_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*])\s")
+
+
+def first_step(runbook: str) -> str:
+    """The runbook's first line as a reader sees it: its first item (`1. ...`) with the lines it
+    wraps onto, or its first paragraph when it is not a list."""
+    lines: list[str] = []
+    for line in runbook.splitlines():
+        if not line.strip():
+            if lines:
+                break
+            continue
+        if lines and _NEW_ITEM.match(line):
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
 
 
 def alert_transformer(detection_id: str, title: str, severity: str, runbook: str) -> tuple[dict[str, str], str]:
@@ -107,7 +121,7 @@ def alert_transformer(detection_id: str, title: str, severity: str, runbook: str
 
     A string template: EventBridge puts each value in as it is, a missing one (no `errorCode` on a
     call that succeeded) as nothing, and SNS delivers the text in the template's double quotes."""
-    runbook_line = first_line(runbook) or "none given"
+    runbook_line = first_step(runbook) or "none given"
     template = (
         f'"trailguard real-time alert: {_literal(title)} [{_literal(severity)}] ({_literal(detection_id)}). '
         "<eventName> (<eventSource>) by <identityType> <principal> from <sourceIp> "
