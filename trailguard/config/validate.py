@@ -550,7 +550,9 @@ def _realtime(raw: bool | RealtimeInput, overrides: Mapping[str, Mapping[str, An
     if region is None:
         raise ConfigError("aws:region", "real-time rules (trailguard:realtime, overrides.<id>.realtime) need the "
                                         "stack's region, where the alert topics live: pulumi config set aws:region <region>")
-    _regions([region], "aws:region")
+    problem = region_problem(region)
+    if problem:
+        raise ConfigError("aws:region", f"{problem}; real-time rules are homed in the stack's region")
     default_regions = default_regions or (region, GLOBAL_SERVICES_REGION)
     rules, not_realtime = [], {}
     for detection_id in chosen:
