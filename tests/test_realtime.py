@@ -135,3 +135,12 @@ def test_placeholders_without_a_path_are_refused():
         render_input_transformer({"x": "$.detail[0]"}, '"<x>"', EC2_EVENT)
     with pytest.raises(TransformerError, match="may not start with 'aws.'"):
         render_input_transformer({"aws.x": "$.detail"}, '"<aws.x>"', EC2_EVENT)
+
+
+def test_long_fixed_text_is_clipped_inside_eventbridge_s_template_limit():
+    from trailguard.realtime import MAX_INPUT_TEMPLATE
+
+    paths, template = alert_transformer("x", "T" * 5000, "low", "1. " + "r" * 20000)
+    assert len(template) < MAX_INPUT_TEMPLATE
+    text = message(paths, template, root_sample())
+    assert "T" * 253 + "..." in text and text.endswith("r...")

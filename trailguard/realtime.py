@@ -121,15 +121,28 @@ def alert_transformer(detection_id: str, title: str, severity: str, runbook: str
 
     A string template: EventBridge puts each value in as it is, a missing one (no `errorCode` on a
     call that succeeded) as nothing, and SNS delivers the text in the template's double quotes."""
-    runbook_line = first_step(runbook) or "none given"
+    runbook_line = _clip(first_step(runbook) or "none given", MAX_RUNBOOK_CHARS)
     template = (
-        f'"trailguard real-time alert: {_literal(title)} [{_literal(severity)}] ({_literal(detection_id)}). '
+        f'"trailguard real-time alert: {_clip(_literal(title), MAX_TITLE_CHARS)} [{_literal(severity)}] '
+        f'({_literal(detection_id)}). '
         "<eventName> (<eventSource>) by <identityType> <principal> from <sourceIp> "
         "(user agent <userAgent>), account <account>, region <region>, at <eventTime>; "
         "error code (empty when the call succeeded): <errorCode>. "
         f'Runbook: {_literal(runbook_line)}"'
     )
     return dict(ALERT_PATHS), template
+
+
+MAX_INPUT_TEMPLATE = 8192
+"""PutTargets InputTransformer.InputTemplate: at most 8192 characters."""
+MAX_TITLE_CHARS = 256
+MAX_RUNBOOK_CHARS = 2048
+"""Fixed text is clipped to these, so the template stays far inside MAX_INPUT_TEMPLATE whatever a
+custom detection's title or runbook holds."""
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 # --- rendering, as EventBridge does --------------------------------------------------------------

@@ -246,3 +246,17 @@ def test_preview_knows_every_rule_name_pattern_and_forward_target():
         assert UNKNOWN not in (rule.inputs["name"], rule.inputs["eventPattern"], rule.inputs["state"])
     forwards = [t for t in preview.of_type(TARGET) if t.inputs["targetId"] == "trailguard-forward"]
     assert forwards and all(t.inputs["arn"].startswith("arn:aws:events:") for t in forwards)
+
+
+def test_names_ids_descriptions_and_templates_are_within_eventbridge_s_limits(prod):
+    from trailguard.aws_limits import TARGET_ID_RE, rule_name_problem
+
+    for rule in prod.of_type(RULE):
+        assert rule_name_problem(rule.inputs["name"]) is None
+        assert len(rule.inputs["description"]) <= 512
+        assert json.loads(rule.inputs["eventPattern"])  # PutRule takes the pattern as JSON text
+    for target in prod.of_type(TARGET):
+        assert TARGET_ID_RE.match(target.inputs["targetId"])
+        transformer = target.inputs.get("inputTransformer")
+        if transformer:
+            assert len(transformer["inputTemplate"]) <= 8192 and len(transformer["inputPaths"]) <= 100
