@@ -233,3 +233,14 @@ def test_engine_strings_read_as_the_program_reads_them():
     assert {rule.regions for rule in config.realtime.rules} == {("us-west-2", "us-east-1")}
     assert load_engine_config({"aws:region": "us-west-2", "trailguard:realtime": "true"}, "prod",
                               small_catalog()).realtime.enabled  # `pulumi config set trailguard:realtime true`
+
+
+def test_settings_under_a_disabled_realtime_are_flagged_as_having_no_effect():
+    config = load({"realtime": {"detections": ["seed"], "regions": ["us-west-2"]}})
+    assert config.realtime.rules == ()
+    assert dict(config.warnings)["trailguard:realtime.enabled"] == (
+        "is false, so detections and regions have no effect; set enabled: true to deploy the rules")
+    config = load({"realtime": {"regions": ["us-west-2"]}, "overrides": {"vpc-changes": {"realtime": True}}})
+    assert rules(config)["vpc-changes"].regions == (HOME, "us-west-2")  # the override uses the regions
+    assert "trailguard:realtime.enabled" not in dict(config.warnings)
+    assert "trailguard:realtime.enabled" not in dict(load({"realtime": {"enabled": True}}).warnings)

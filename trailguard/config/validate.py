@@ -537,6 +537,13 @@ def _realtime(raw: bool | RealtimeInput, overrides: Mapping[str, Mapping[str, An
         named[detection_id] = _key(f"overrides.{detection_id}.realtime")
         if isinstance(setting, RealtimeOverrideInput) and "regions" in given(setting):
             per_detection[detection_id] = tuple(setting.regions)
+    if not raw.enabled:
+        unused = [key for key in ("detections", "regions") if key in given(raw)
+                  and (key == "detections" or not chosen)]
+        if unused:
+            problems.warnings.append((f"{path}.enabled", (
+                f"is false, so {' and '.join(unused)} ha{'s' if len(unused) == 1 else 've'} no effect"
+                + ("" if chosen else "; set enabled: true to deploy the rules"))))
     default_regions: tuple[str, ...] = ()
     if "regions" in given(raw):
         try:
