@@ -39,6 +39,9 @@ def test_alarms_firing_on_one_event_have_a_real_time_twin(settings):
      "its alarm needs 3 of 3 periods of 300s; EventBridge fires per event and cannot count periods"),
     (AlarmSettings(evaluation_periods=2, datapoints_to_alarm=1),
      "its alarm needs 1 of 2 periods of 300s; EventBridge fires per event and cannot count periods"),
+    (AlarmSettings(treat_missing_data="breaching"),
+     "its alarm also fires when no event arrives (treatMissingData: breaching); EventBridge fires per event that "
+     "happens and cannot see absence"),
     (AlarmSettings(comparison="LessThanThreshold"),
      "its alarm fires when events are missing (LessThanThreshold 1); EventBridge fires per event that happens "
      "and cannot see absence"),

@@ -43,6 +43,9 @@ def single_event_problem(alarm: AlarmSettings) -> str | None:
     if alarm.comparison not in _COUNTS_UP:
         return (f"its alarm fires when events are missing ({alarm.comparison} {alarm.threshold:g}); "
                 "EventBridge fires per event that happens and cannot see absence")
+    if alarm.treat_missing_data == "breaching":
+        return ("its alarm also fires when no event arrives (treatMissingData: breaching); EventBridge fires per "
+                "event that happens and cannot see absence")
     if (alarm.evaluation_periods, alarm.datapoints_to_alarm) != (1, 1):
         return (f"its alarm needs {alarm.datapoints_to_alarm} of {alarm.evaluation_periods} periods of "
                 f"{alarm.period}s; EventBridge fires per event and cannot count periods")
