@@ -80,7 +80,7 @@ from trailguard.config.shape import (
     given,
 )
 from trailguard.suggest import kind_of as _kind, unknown_name
-from trailguard.realtime import GLOBAL_SERVICES_REGION, realtime_verdict
+from trailguard.realtime import EVENTS_PRINCIPAL, GLOBAL_SERVICES_REGION, realtime_verdict
 
 DEFAULT_TOPIC = "security-alerts"
 
@@ -518,10 +518,9 @@ def _realtime(raw: bool | RealtimeInput, overrides: Mapping[str, Mapping[str, An
                     named.setdefault(name, item)
                 elif name in catalog.detections:
                     errors.append((item, f"{name!r} is not enabled, so it has no alarm to mirror; enable it "
-                                                  f"in {_key('detections')} first"))
+                                         f"in {_key('detections')} first"))
                 else:
-                    errors.append((item, unknown_name("detection id or preset", name,
-                                                               [*catalog.presets, *enabled])))
+                    errors.append((item, unknown_name("detection id or preset", name, [*catalog.presets, *enabled])))
         else:
             chosen.update(dict.fromkeys(enabled))
     per_detection: dict[str, tuple[str, ...]] = {}
@@ -568,7 +567,7 @@ def _realtime(raw: bool | RealtimeInput, overrides: Mapping[str, Mapping[str, An
         if verdict.pattern is None:
             if detection_id in named:
                 errors.append((named[detection_id], f"{detection_id!r} cannot have a real-time rule: "
-                                                             f"{verdict.refusal}"))
+                                                    f"{verdict.refusal}"))
             else:
                 not_realtime[detection_id] = verdict.refusal
             continue
@@ -592,8 +591,6 @@ def _realtime(raw: bool | RealtimeInput, overrides: Mapping[str, Mapping[str, An
                 "grants that only on topics it creates")))
     return RealtimeConfig(home_region=region, rules=tuple(rules), not_realtime=not_realtime)
 
-
-EVENTS_PRINCIPAL = "events.amazonaws.com"
 
 
 def _check_realtime_topic(topic: TopicConfig, region: str, detection_id: str) -> None:
