@@ -1,4 +1,5 @@
-"""trailguard's Pulumi components: AuditTrail, AlertTopic, Detection, Heartbeat and SecurityMonitoring.
+"""trailguard's Pulumi components: AuditTrail, AlertTopic, Detection, Heartbeat, RealtimeRules and
+SecurityMonitoring.
 
 Type tokens are `trailguard:<module>:<Type>`; every child is created with `parent=self`, so a
 provider passed in `opts` reaches all of them, and child names derive from the component's name.
@@ -8,6 +9,7 @@ from components.alerts import AlertTopic, AlertTopicArgs
 from components.detection import Detection, DetectionArgs
 from components.heartbeat import Heartbeat, HeartbeatArgs
 from components.monitoring import SecurityMonitoring
+from components.realtime import RealtimeRules, RealtimeRulesArgs
 from components.program_config import InvalidStackConfig, load_program_config, read_program_config
 from components.trail import AuditTrail, AuditTrailArgs
 
@@ -21,6 +23,8 @@ __all__ = [
     "Heartbeat",
     "HeartbeatArgs",
     "InvalidStackConfig",
+    "RealtimeRules",
+    "RealtimeRulesArgs",
     "SecurityMonitoring",
     "load_program_config",
     "read_program_config",

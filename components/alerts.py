@@ -26,6 +26,9 @@ class AlertTopicArgs:
     """Validated topic settings: subscriptions, or the ARN of an existing topic."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child."""
+    realtime_rule_names: tuple[str, ...] = ()
+    """The real-time EventBridge rules (in the topic's region) that notify this topic: the topic
+    policy and the key policy let exactly these publish. Empty: no EventBridge grant at all."""
 
 
 class AlertTopic(pulumi.ComponentResource):
@@ -42,9 +45,15 @@ class AlertTopic(pulumi.ComponentResource):
 
         tags = dict(args.tags)
         env = aws_environment(self)
+        rule_names = list(args.realtime_rule_names)
+
+        def rule_arns(e: Mapping[str, str]) -> list[str]:
+            return [documents.rule_arn(e["partition"], e["region"], e["account"], n) for n in rule_names]
+
         key = customer_key(
             f"{name}-key", f"SNS topic {args.topic.name} for trailguard alarms",
-            env.apply(lambda e: json.dumps(documents.topic_key_policy(e["partition"], e["region"], e["account"]))),
+            env.apply(lambda e: json.dumps(documents.topic_key_policy(e["partition"], e["region"], e["account"],
+                                                                      rule_arns(e)))),
             tags, pulumi.ResourceOptions(parent=self))
         topic = aws.sns.Topic(names.child_name(name, names.TOPIC), kms_master_key_id=key.arn, tags=tags,
                               opts=pulumi.ResourceOptions(parent=self))
@@ -55,7 +64,7 @@ class AlertTopic(pulumi.ComponentResource):
             arn=topic.arn,
             policy=pulumi.Output.all(env, topic.name).apply(lambda v: json.dumps(documents.topic_policy(
                 v[0]["partition"], v[0]["region"], v[0]["account"],
-                documents.topic_arn(v[0]["partition"], v[0]["region"], v[0]["account"], v[1])))),
+                documents.topic_arn(v[0]["partition"], v[0]["region"], v[0]["account"], v[1]), rule_arns(v[0])))),
             opts=pulumi.ResourceOptions(parent=self),
         )
         for index, subscription in enumerate(args.topic.subscriptions):

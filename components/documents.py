@@ -167,25 +167,45 @@ def log_group_key_policy(partition: str, region: str, account: str, log_group_na
     }
 
 
-def topic_key_policy(partition: str, region: str, account: str) -> Document:
-    """CloudWatch alarms of this account may publish to the encrypted topic (aws/sns can't grant this)."""
-    return {
-        "Version": VERSION,
-        "Statement": [
-            _key_admin_statement(partition, account),
-            {"Sid": "CloudWatchAlarmsPublishEncrypted", "Effect": "Allow",
-             "Principal": {"Service": "cloudwatch.amazonaws.com"},
-             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
-             "Condition": {
-                 "StringEquals": {"aws:SourceAccount": account},
-                 "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"}}},
-        ],
-    }
+def rule_arn(partition: str, region: str, account: str, rule_name: str) -> str:
+    """An EventBridge rule on the default bus (rules on other buses carry the bus in their ARN)."""
+    return f"arn:{partition}:events:{region}:{account}:rule/{rule_name}"
 
 
-def topic_policy(partition: str, region: str, account: str, topic_arn: str) -> Document:
-    """The owner manages the topic; only this account's CloudWatch alarms publish; TLS only."""
-    return {
+def event_bus_arn(partition: str, region: str, account: str, bus_name: str = "default") -> str:
+    return f"arn:{partition}:events:{region}:{account}:event-bus/{bus_name}"
+
+
+def _rules_condition(account: str, rule_arns: list[str]) -> Document:
+    return {"StringEquals": {"aws:SourceAccount": account}, "ArnEquals": {"aws:SourceArn": rule_arns}}
+
+
+def topic_key_policy(partition: str, region: str, account: str, realtime_rule_arns: list[str] | None = None
+                     ) -> Document:
+    """CloudWatch alarms of this account may publish to the encrypted topic (aws/sns can't grant this);
+    with `realtime_rule_arns`, so may exactly those EventBridge rules (real-time alerts)."""
+    statements = [
+        _key_admin_statement(partition, account),
+        {"Sid": "CloudWatchAlarmsPublishEncrypted", "Effect": "Allow",
+         "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {
+             "StringEquals": {"aws:SourceAccount": account},
+             "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"}}},
+    ]
+    if realtime_rule_arns:
+        statements.append({"Sid": "EventBridgeRulesPublishEncrypted", "Effect": "Allow",
+                           "Principal": {"Service": "events.amazonaws.com"},
+                           "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+                           "Condition": _rules_condition(account, sorted(realtime_rule_arns))})
+    return {"Version": VERSION, "Statement": statements}
+
+
+def topic_policy(partition: str, region: str, account: str, topic_arn: str,
+                 realtime_rule_arns: list[str] | None = None) -> Document:
+    """The owner manages the topic; only this account's CloudWatch alarms publish (and, with
+    `realtime_rule_arns`, exactly those EventBridge rules); TLS only."""
+    document: Document = {
         "Version": VERSION,
         "Statement": [
             {"Sid": "OwnerManagesTopic", "Effect": "Allow", "Principal": {"AWS": _root(partition, account)},
@@ -202,4 +222,32 @@ def topic_policy(partition: str, region: str, account: str, topic_arn: str) -> D
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
              "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
         ],
+    }
+    if realtime_rule_arns:
+        document["Statement"].insert(2, {
+            "Sid": "EventBridgeRulesPublish", "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish", "Resource": topic_arn,
+            "Condition": _rules_condition(account, sorted(realtime_rule_arns))})
+    return document
+
+
+def realtime_forward_trust_policy(partition: str, region: str, account: str) -> Document:
+    """Only EventBridge, acting for a rule of this account, may assume the forwarding role."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }],
+    }
+
+
+def realtime_forward_policy(home_bus_arn: str) -> Document:
+    """The one call a forwarding rule makes: put the matched event on the home region's default bus."""
+    return {
+        "Version": VERSION,
+        "Statement": [{"Sid": "ForwardToHomeBus", "Effect": "Allow", "Action": "events:PutEvents",
+                       "Resource": home_bus_arn}],
     }

@@ -1,8 +1,9 @@
 """SecurityMonitoring: the whole pipeline wired from a validated `StackConfig`.
 
 Trail -> log group -> one Detection per enabled detection -> the AlertTopic it routes to, and the
-Heartbeat that proves events still reach the log group (unless `heartbeat.enabled` is false). The
-component's inputs list the enabled detections so a policy pack can compare intent with what
+Heartbeat that proves events still reach the log group (unless `heartbeat.enabled` is false); with
+`trailguard:realtime`, the RealtimeRules that deliver the same detections per event through
+EventBridge, beside the alarms. The component's inputs list the enabled detections so a policy pack can compare intent with what
 was registered.
 """
 
@@ -15,6 +16,7 @@ import pulumi
 from components.alerts import AlertTopic, AlertTopicArgs
 from components.detection import Detection, DetectionArgs
 from components.heartbeat import Heartbeat, HeartbeatArgs
+from components.realtime import RealtimeRules, RealtimeRulesArgs
 from components.trail import AuditTrail, AuditTrailArgs
 from trailguard.config import StackConfig, names
 
@@ -28,6 +30,7 @@ class SecurityMonitoring(pulumi.ComponentResource):
     topic_arns: dict[str, pulumi.Output[str]]
     detections: dict[str, Detection]
     heartbeat: Optional[Heartbeat]
+    realtime: Optional[RealtimeRules]
 
     def __init__(self, name: str, config: StackConfig, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(
@@ -40,8 +43,11 @@ class SecurityMonitoring(pulumi.ComponentResource):
                                                            protect=config.protect),
                            opts=pulumi.ResourceOptions(parent=self))
         topics = {
-            topic_name: AlertTopic(names.topic_component_name(name, topic_name), AlertTopicArgs(topic=topic, tags=tags),
-                                   opts=pulumi.ResourceOptions(parent=self))
+            topic_name: AlertTopic(
+                names.topic_component_name(name, topic_name),
+                AlertTopicArgs(topic=topic, tags=tags, realtime_rule_names=tuple(
+                    names.realtime_rule_name(name, rule.id) for rule in config.realtime.rules_for_topic(topic_name))),
+                opts=pulumi.ResourceOptions(parent=self))
             for topic_name, topic in config.topics.items()
         }
         self.detections = {
@@ -63,6 +69,22 @@ class SecurityMonitoring(pulumi.ComponentResource):
                               tags=tags, protect=config.protect),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        self.realtime = None
+        if config.realtime.enabled:
+            self.realtime = RealtimeRules(
+                names.realtime_name(name),
+                RealtimeRulesArgs(realtime=config.realtime, monitoring=name, tags=tags,
+                                  topic_arns={topic_name: topic.topic_arn for topic_name, topic in topics.items()}),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.realtime_outputs = None
+        if config.realtime.enabled:
+            self.realtime_outputs = {
+                "homeRegion": config.realtime.home_region,
+                "rules": {rule.id: {"ruleName": names.realtime_rule_name(name, rule.id), "regions": list(rule.regions),
+                                    "state": rule.state, "topic": rule.topic}
+                          for rule in config.realtime.rules},
+            }
         self.trail_arn = trail.trail_arn
         self.log_group_name = trail.log_group_name
         self.topic_arns = {topic_name: topic.topic_arn for topic_name, topic in topics.items()}
@@ -79,8 +101,9 @@ class SecurityMonitoring(pulumi.ComponentResource):
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:
-        """What the stack exports: trail, log group, topics, per detection filter/metric/alarm, and the
-        heartbeat's schedule, role, filter and alarm (None when it is off)."""
+        """What the stack exports: trail, log group, topics, per detection filter/metric/alarm, the
+        heartbeat's schedule, role, filter and alarm (None when it is off), and the real-time rules by
+        detection with their regions (None when real-time is off)."""
         heartbeat = None
         if self.heartbeat is not None:
             heartbeat = {"scheduleName": self.heartbeat.schedule_name, "roleArn": self.heartbeat.role_arn,
@@ -91,4 +114,5 @@ class SecurityMonitoring(pulumi.ComponentResource):
             "topicArns": self.topic_arns,
             "detections": self.detection_outputs,
             "heartbeat": heartbeat,
+            "realtime": self.realtime_outputs,
         }

@@ -260,3 +260,34 @@ def tag_text_problem(text: str) -> str | None:
         return None
     return (f"has {', '.join(repr(c) for c in bad)}: tags allow letters, digits, spaces and "
             f"{' '.join(sorted(TAG_SYMBOLS))}")
+
+
+# --- EventBridge and regions (real-time rules, trailguard.realtime) ----------------------------------
+
+MAX_RULE_NAME = 64
+RULE_NAME_RE = re.compile(r"^[.\-_A-Za-z0-9]{1,%d}\Z" % MAX_RULE_NAME)
+"""EventBridge PutRule `Name`: length 1-64, pattern `[\\.\\-_A-Za-z0-9]+`
+(https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html)."""
+
+MAX_TARGET_ID = 64
+TARGET_ID_RE = re.compile(r"^[.\-_A-Za-z0-9]{1,%d}\Z" % MAX_TARGET_ID)
+"""EventBridge PutTargets `Target.Id`: length 1-64, pattern `[\\.\\-_A-Za-z0-9]+`
+(https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Target.html)."""
+
+REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}\Z")
+"""An AWS Region code: a two-letter area, one or more lower-case words, a number (`us-east-1`,
+`eu-central-2`, `us-gov-west-1`, `ap-southeast-5`), as the Regions listed in the AWS General
+Reference ("Service endpoints", Region column) are written. A shape check, not a list: Regions
+AWS adds later pass, a typo such as `us-east1` or `US-EAST-1` does not."""
+
+
+def rule_name_problem(value: str) -> str | None:
+    if RULE_NAME_RE.match(value):
+        return None
+    return f"{value!r} is not an EventBridge rule name (1-{MAX_RULE_NAME} of A-Z a-z 0-9 . - _)"
+
+
+def region_problem(value: str) -> str | None:
+    if isinstance(value, str) and REGION_RE.match(value):
+        return None
+    return f"{value!r} is not an AWS Region code (like us-east-1, eu-west-2, ap-southeast-1: lower case)"

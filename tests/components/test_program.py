@@ -241,7 +241,8 @@ def test_taggable_resources_carry_the_stack_tags(prod, prod_config):
 
 def test_outputs_are_set(prod, prod_config):
     outputs = prod.outputs
-    assert set(outputs) == {"trailArn", "logGroupName", "topicArns", "detections", "heartbeat"}
+    assert set(outputs) == {"trailArn", "logGroupName", "topicArns", "detections", "heartbeat", "realtime"}
+    assert outputs["realtime"] is None  # off unless trailguard:realtime asks for it
     assert outputs["logGroupName"] == "/aws/cloudtrail/trailguard-prod-audit"
     assert set(outputs["topicArns"]) == set(prod_config.topics)
     assert list(outputs["detections"]) == [d.id for d in prod_config.detections]

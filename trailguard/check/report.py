@@ -19,7 +19,9 @@ from trailguard.check.policy_pack import PolicyReport
 from trailguard.check.stack import StackCheck
 from trailguard import heartbeat
 from trailguard.config import EnabledDetection
-from trailguard.config.names import heartbeat_name, monitoring_name
+from trailguard.config.names import heartbeat_name, monitoring_name, realtime_rule_name
+
+EVENT_RULE_TYPE = "aws:cloudwatch/eventRule:EventRule"
 
 
 def detection_rows(check: StackCheck) -> list[dict[str, Any]]:
@@ -159,6 +161,75 @@ def heartbeat_data(check: StackCheck) -> dict[str, Any] | None:
             "alarm": name}
 
 
+def registered_rule_regions(run: ProgramRun) -> dict[str, list[str]]:
+    """Physical rule name -> the regions the program registered it in (the region of the explicit
+    provider each rule was created with), in registration order of the regions."""
+    regions: dict[str, list[str]] = {}
+    for resource in run.of_type(EVENT_RULE_TYPE):
+        region = None
+        if resource.provider:
+            try:
+                region = run.get(resource.provider.rsplit("::", 1)[0]).inputs.get("region")
+            except KeyError:
+                region = None
+        regions.setdefault(resource.inputs.get("name", resource.name), []).append(region or "?")
+    return regions
+
+
+def realtime_rows(check: StackCheck) -> list[dict[str, Any]]:
+    """One row per enabled detection real-time concerns: its rule, the regions the program put it
+    in (read from the run, not the config), its state and topic; or, for one left out, why."""
+    realtime = check.config.realtime
+    registered = registered_rule_regions(check.run)
+    monitoring = monitoring_name(check.stack)
+    rows: list[dict[str, Any]] = []
+    for rule in realtime.rules:
+        name = realtime_rule_name(monitoring, rule.id)
+        regions = registered.get(name, [])
+        order = {region: index for index, region in enumerate(rule.regions)}
+        rows.append({"id": rule.id, "rule": name, "regions": sorted(regions, key=lambda r: order.get(r, len(order))),
+                     "state": rule.state, "topic": rule.topic, "notRealtime": None})
+    for detection_id, why in realtime.not_realtime.items():
+        rows.append({"id": detection_id, "rule": None, "regions": [], "state": None, "topic": None,
+                     "notRealtime": why})
+    return rows
+
+
+def realtime_line(check: StackCheck) -> str:
+    """Real-time delivery for this stack in one line."""
+    realtime = check.config.realtime
+    if not realtime.enabled:
+        return ("Real-time: off (trailguard:realtime): alerts come from the alarms only, after their metric "
+                "period; docs/realtime.md")
+    away = [region for region in realtime.regions if region != realtime.home_region]
+    forward = f"; rules in {', '.join(away)} forward to {realtime.home_region}'s default bus" if away else ""
+    return (f"Real-time: {len(realtime.rules)} detection(s) as EventBridge rules beside their alarms; home "
+            f"{realtime.home_region} notifies the topics{forward}")
+
+
+STATE_SHORT = {"ENABLED": "ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS": "ENABLED + read-only"}
+
+
+def render_realtime(rows: list[dict[str, Any]]) -> Table | None:
+    """Which detections have a real-time rule in which regions, and why the others considered have
+    none; None when real-time is off."""
+    if not rows:
+        return None
+    table = Table(title="Real-time rules (EventBridge, beside the alarms)", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("regions", overflow="fold")
+    table.add_column("state", overflow="fold")
+    table.add_column("topic / why not", overflow="fold")
+    for row in rows:
+        if row["notRealtime"] is None:
+            table.add_row(Text(row["id"]), Text(", ".join(row["regions"]) or "none registered"),
+                          Text(STATE_SHORT.get(row["state"], row["state"])), Text(row["topic"]))
+        else:
+            table.add_row(Text(row["id"]), Text("-"), Text("-"), Text(f"not real-time: {row['notRealtime']}",
+                                                                      style="yellow"))
+    return table
+
+
 def render_warnings(warnings: tuple[tuple[str, str], ...]) -> Group | None:
     """Config that is valid but probably not what was meant, one `key: message` each; None if none.
     Warnings never change the exit status."""
@@ -170,15 +241,18 @@ def render_warnings(warnings: tuple[tuple[str, str], ...]) -> Group | None:
 
 
 def render_check(check: StackCheck) -> Group:
-    """The summary line, any config warnings, the resource tree, the detections table and, if any,
-    the exclusions table."""
+    """The summary line, any config warnings, the resource tree, the detections table, the heartbeat
+    and real-time lines, and, if any, the real-time rules and the exclusions tables."""
     rows = detection_rows(check)
     parts: list[Any] = [Text(check_summary(check))]
     warnings = render_warnings(check.config.warnings)
     if warnings is not None:
         parts += [Text(), warnings]
     parts += [Text(), Text("Resources", style="bold"), render_tree(check.run), Text(), render_detections(rows),
-              Text(), Text(heartbeat_line(check))]
+              Text(), Text(heartbeat_line(check)), Text(realtime_line(check))]
+    realtime = render_realtime(realtime_rows(check))
+    if realtime is not None:
+        parts += [Text(), realtime]
     exclusions = render_exclusions(rows)
     if exclusions is not None:
         parts += [Text(), exclusions]
@@ -251,5 +325,7 @@ def check_data(check: StackCheck) -> dict[str, Any]:
         ],
         "detections": detection_rows(check),
         "heartbeat": heartbeat_data(check),
+        "realtime": ({"homeRegion": check.config.realtime.home_region, "rules": realtime_rows(check)}
+                     if check.config.realtime.rules or check.config.realtime.not_realtime else None),
         "outputs": run.outputs,
     }

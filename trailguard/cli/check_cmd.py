@@ -2,7 +2,8 @@
 
 No Pulumi CLI, plugins or credentials: reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` (encrypted
 `secure:` values become placeholders), validates, runs `__main__.py` under the SDK's mocks and
-prints the resource tree, the detections and the policy pack's violations with rich. Exit 1 on bad
+prints the resource tree, the detections, the heartbeat and real-time rules (which detections
+have an EventBridge rule in which Regions) and the policy pack's violations with rich. Exit 1 on bad
 config, listing every problem with its key and its line in the stack file; warnings (config that
 has no effect, lint findings on custom patterns) are printed and do not change the exit status.
 """

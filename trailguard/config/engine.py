@@ -30,8 +30,12 @@ KEY_KINDS: Mapping[str, str] = {
     "trail": "object",
     "tags": "object",
     "heartbeat": "object",
+    "realtime": "object",
 }
 """The JSON kind of each top-level key: how the engine's string value is decoded."""
+
+REGION_KEY = "aws:region"
+"""The AWS provider's region for the stack: the home region of real-time rules (`trailguard:realtime`)."""
 
 BOOLEAN_TEXTS: Mapping[str, bool] = {"true": True, "True": True, "false": False, "False": False}
 """What `pulumi.Config.get_bool` accepts (pulumi/config.py `_get_bool`), and so what we accept."""
@@ -106,7 +110,7 @@ def load_engine_config(engine: Mapping[str, str], stack: str, catalog: Any = Non
 
     values, problems = decode_engine_config(engine)
     try:
-        config = load_stack_config(values, catalog, stack=stack)
+        config = load_stack_config(values, catalog, stack=stack, region=engine.get(REGION_KEY) or None)
     except ConfigError as err:
         problems.extend(err.errors)
     if problems:

@@ -113,10 +113,61 @@ class EnabledDetection:
     ok_actions: bool = False
     reference_pattern: str = ""
     exclusions: tuple[Exclusion, ...] = ()
+    runbook: str = ""
+    """The detection's runbook (the first line goes into real-time alert messages)."""
 
     def __post_init__(self) -> None:
         if not self.reference_pattern:
             object.__setattr__(self, "reference_pattern", self.pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeRule:
+    """One detection delivered in real time: the same rule (`event_pattern`, compiled from the
+    detection's deployed pattern, exclusions included) on the default event bus of every region in
+    `regions` (the home region first). In the home region it notifies `topic`; elsewhere it forwards
+    the event to the home region's default bus."""
+
+    id: str
+    title: str
+    severity: Severity
+    topic: str
+    regions: tuple[str, ...]
+    event_pattern: str
+    state: str
+    """`ENABLED`, or `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` when read-only events can match."""
+    runbook: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeConfig:
+    """`trailguard:realtime` and `overrides.<id>.realtime`, resolved against the enabled detections.
+
+    `home_region` is the stack's region (`aws:region`), where the alert topics live; `rules` are the
+    detections with a real-time rule; `not_realtime` says, per enabled detection without one that was
+    considered (selected by default or by a preset), why not. Off (no rules) unless asked for."""
+
+    home_region: str | None = None
+    rules: tuple[RealtimeRule, ...] = ()
+    not_realtime: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "not_realtime", MappingProxyType(dict(self.not_realtime)))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.rules)
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """Every region with at least one rule, the home region first."""
+        seen: dict[str, None] = {}
+        for rule in self.rules:
+            seen.update(dict.fromkeys(rule.regions))
+        return tuple(seen)
+
+    def rules_for_topic(self, topic: str) -> tuple[RealtimeRule, ...]:
+        return tuple(rule for rule in self.rules if rule.topic == topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +183,8 @@ class StackConfig:
     tags: Mapping[str, str] = field(default_factory=dict)
     heartbeat: HeartbeatConfig = HeartbeatConfig(enabled=False)
     """The dead man's switch; `load_stack_config` turns it on unless `heartbeat.enabled` is false."""
+    realtime: RealtimeConfig = RealtimeConfig()
+    """Real-time EventBridge rules beside the alarms (`trailguard:realtime`); off by default."""
     warnings: tuple[tuple[str, str], ...] = ()
     """(config key, message) for config that is valid but probably not what was meant: settings
     with no effect, lint findings on a custom pattern. Shown by `check`, logged by the program;

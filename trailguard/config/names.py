@@ -58,6 +58,23 @@ def heartbeat_name(monitoring: str) -> str:
     return f"{monitoring}-{HEARTBEAT}"
 
 
+def realtime_name(monitoring: str) -> str:
+    """The RealtimeRules component (`trailguard:realtime`)."""
+    return f"{monitoring}-realtime"
+
+
+def realtime_rule_name(monitoring: str, detection_id: str) -> str:
+    """The physical name of a detection's EventBridge rule, the same in every region it covers
+    (rule names are per region and bus): the detection's own name."""
+    return detection_name(monitoring, detection_id)
+
+
+def realtime_role_name(monitoring: str) -> str:
+    """The IAM role the forwarding rules of the non-home regions use to put events on the home
+    region's default bus; fixed (not auto-named) so the check below covers it."""
+    return f"{monitoring}-realtime-forward"
+
+
 def child_name(component: str, role: str) -> str:
     """A child resource's logical name: `<component>-<role>` (`-bucket`, `-delivery-role`, `-topic`)."""
     return f"{component}-{role}"
@@ -130,7 +147,19 @@ def derived_names(config: StackConfig, stack: str) -> list[DerivedName]:
         name = detection_name(monitoring, detection.id)
         names += [DerivedName("metric filter", name, key, aws_limits.filter_name_problem),
                   DerivedName("CloudWatch alarm", name, key, aws_limits.alarm_name_problem)]
+    realtime = config.realtime
+    for rule in realtime.rules:
+        key = stack_key
+        if rule.id in customs:
+            key = f"{NAMESPACE}:customDetections[{customs.index(rule.id)}].id"
+        names.append(DerivedName(RULE, realtime_rule_name(monitoring, rule.id), key, aws_limits.rule_name_problem))
+    if any(len(rule.regions) > 1 for rule in realtime.rules):
+        names.append(DerivedName("real-time forwarding IAM role", realtime_role_name(monitoring), stack_key,
+                                 aws_limits.role_name_problem))
     return names
+
+
+RULE = "EventBridge rule"
 
 
 MAX_STATEMENT_ID = 100
@@ -176,7 +205,8 @@ def derived_name_problems(config: StackConfig, stack: str) -> list[tuple[str, st
             fix = (f"use a stack name of letters, digits and single '-' between them, at most "
                    f"{longest_stack_name(config)} characters for this config (pulumi stack rename)")
         else:
-            longest = aws_limits.MAX_ALARM_NAME - len(detection_name(monitoring_name(stack), ""))
+            limit = aws_limits.MAX_RULE_NAME if derived.resource == RULE else aws_limits.MAX_ALARM_NAME
+            longest = limit - len(detection_name(monitoring_name(stack), ""))
             fix = f"shorten the id to at most {longest} characters (with stack {stack!r})"
         rule = problem.split(" is not ", 1)[-1]
         problems.append((derived.key, f"makes the {derived.resource} name {shown!r} ({len(derived.name)} "

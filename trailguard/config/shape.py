@@ -48,6 +48,25 @@ class OverrideInput(_Input):
     namespace: Union[str, UnsetType] = UNSET
     exclude: Union[list[Any], UnsetType] = UNSET
     """Declared exclusions, each item read by `trailguard.exclusions.parse_exclusion`."""
+    realtime: Union[bool, "RealtimeOverrideInput", UnsetType] = UNSET
+    """`true`/`false`, or `{enabled, regions}`: this detection's real-time rule (`trailguard:realtime`)."""
+
+
+class RealtimeOverrideInput(_Input):
+    """`overrides.<id>.realtime` as a mapping: writing it means "real-time, in these regions"."""
+
+    enabled: bool = True
+    regions: Union[list[str], UnsetType] = UNSET
+
+
+class RealtimeInput(_Input):
+    """`realtime`: EventBridge rules beside the alarms, off unless `enabled`. `detections` (ids or
+    presets) default to every enabled detection that can have one; `regions` to the stack's region
+    and us-east-1 (where global services' events arrive)."""
+
+    enabled: bool = False
+    detections: Union[list[str], UnsetType] = UNSET
+    regions: Union[list[str], UnsetType] = UNSET
 
 
 class CustomSamplesInput(_Input):
@@ -125,6 +144,7 @@ class StackInput(_Input):
     trail: TrailInput
     tags: dict[str, Any]
     heartbeat: HeartbeatInput
+    realtime: Union[bool, RealtimeInput]
 
 
 def field_names(struct: type[Struct]) -> list[str]:
@@ -159,6 +179,8 @@ FIELD_WHAT: dict[str, str] = {
     "exclude": "a list of exclusions (principal, sourceIp, userAgent or pattern items)",
     "interval": "a whole number of minutes",
     "window": "a whole number of minutes",
+    "realtime": "true, false or a mapping (enabled, detections, regions; per detection: enabled, regions)",
+    "regions": "a list of AWS Region codes (us-east-1, eu-west-1, ...)",
 }
 """Where a key's allowed values say more than its type."""
 
@@ -215,7 +237,10 @@ def _strip(shape: Any) -> Any:
     """`X` from `X | UNSET | None`, and the element type's container kept as is."""
     if get_origin(shape) is Union:
         options = [a for a in get_args(shape) if a not in (UnsetType, type(None))]
-        return options[0] if len(options) == 1 else shape
+        if len(options) == 1:
+            return options[0]
+        structs = [a for a in options if isinstance(a, type) and issubclass(a, Struct)]
+        return structs[0] if len(structs) == 1 else shape  # `bool | {mapping}`: the mapping's keys
     return shape
 
 

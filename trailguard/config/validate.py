@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Union
 from urllib.parse import urlsplit
 
 from msgspec import UNSET
@@ -38,6 +38,7 @@ from trailguard.aws_limits import (
     log_group_name_problem,
     metric_name_problem,
     namespace_problem,
+    region_problem,
     tag_text_problem,
 )
 from trailguard.catalog.build import CUSTOM_RULES, Layout, detection_from_mapping
@@ -51,6 +52,8 @@ from trailguard.config.model import (
     SUBSCRIPTION_PROTOCOLS,
     ConfigError,
     EnabledDetection,
+    RealtimeConfig,
+    RealtimeRule,
     StackConfig,
     Subscription,
     TopicConfig,
@@ -67,6 +70,8 @@ from trailguard.config.shape import (
     HeartbeatInput,
     NotificationsInput,
     OverrideInput,
+    RealtimeInput,
+    RealtimeOverrideInput,
     StackInput,
     TopicInput,
     TrailInput,
@@ -75,6 +80,7 @@ from trailguard.config.shape import (
     given,
 )
 from trailguard.suggest import kind_of as _kind, unknown_name
+from trailguard.realtime import EVENTS_PRINCIPAL, GLOBAL_SERVICES_REGION, realtime_verdict
 
 DEFAULT_TOPIC = "security-alerts"
 
@@ -89,6 +95,7 @@ DEFAULTS: Mapping[str, Any] = {
     "trail": {},
     "tags": {},
     "heartbeat": {},
+    "realtime": {},
 }
 """Defaults for every key; `Pulumi.yaml` declares the same values for the typed scalar keys."""
 
@@ -134,9 +141,11 @@ class Problems:
             raise ConfigError.of(self.errors)
 
 
-def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | None = None) -> StackConfig:
+def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | None = None,
+                      region: str | None = None) -> StackConfig:
     """Validate the `trailguard:` keys (names without the namespace) against the catalogue; with
-    `stack`, also every AWS name the program derives from the stack name and the config."""
+    `stack`, also every AWS name the program derives from the stack name and the config. `region`
+    is the stack's `aws:region`: the home of real-time rules, needed only when they are on."""
     if not isinstance(raw, Mapping):
         raise ConfigError(NAMESPACE, f"stack config must be a mapping of keys, got {_kind(raw)}")
     if catalog is None:
@@ -215,9 +224,14 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | 
             "disable some with overrides.<id>.enabled: false",
         ))
     problems.raise_any()
+    realtime = RealtimeConfig()
+    with problems.check():
+        realtime = _realtime(decode(values["realtime"], Union[bool, RealtimeInput], _key("realtime")), overrides,
+                             detections, catalog, topics, region, problems)
+    problems.raise_any()
     config = StackConfig(profile=profile, namespace=namespace, detections=tuple(detections),
                          topics=topics, trail=trail, protect=protect, tags=tags, heartbeat=heartbeat,
-                         warnings=tuple(problems.warnings))
+                         realtime=realtime, warnings=tuple(problems.warnings))
     if stack is not None:
         problems.errors.extend(derived_name_problems(config, stack))
         problems.raise_any()
@@ -266,6 +280,7 @@ def _enable(source: Detection, custom: bool, profile: str, namespace: str,
         ok_actions=override.get("okActions", False),
         reference_pattern=reference,
         exclusions=exclusions,
+        runbook=source.runbook,
     )
 
 
@@ -393,6 +408,8 @@ def _check_override(override: Mapping[str, Any], topics: list[str] | None, path:
         _metric(override["metric"], f"{path}.metric")
     if "namespace" in override:
         _metric_namespace(override["namespace"], f"{path}.namespace")
+    if isinstance(override.get("realtime"), RealtimeOverrideInput) and "regions" in given(override["realtime"]):
+        _regions(override["realtime"].regions, f"{path}.realtime.regions")
     _check_alarm_window(override, path)
 
 
@@ -470,6 +487,138 @@ def _check_unique_metrics(detections: list[EnabledDetection], overrides: Mapping
                 f"{seen[key]!r} and {detection.id!r}; each detection needs its own metric",
             )
         seen[key] = detection.id
+
+
+# --- real-time rules ----------------------------------------------------------------------------
+
+
+def _realtime(raw: bool | RealtimeInput, overrides: Mapping[str, Mapping[str, Any]],
+              detections: list[EnabledDetection], catalog: Any, topics: Mapping[str, TopicConfig],
+              region: str | None, problems: Problems) -> RealtimeConfig:
+    """Which enabled detections get a real-time rule, in which regions. Chosen by `realtime`
+    (`enabled`, then `detections` or every enabled one) and by `overrides.<id>.realtime` (adds or
+    removes one). A detection named on its own (an id in `realtime.detections`, an override) must be
+    able to have a rule, or the config is refused with why; one chosen by default or by a preset
+    without being able to is left out, and `not_realtime` says why (`trailguard check` shows it)."""
+    path = _key("realtime")
+    errors: list[tuple[str, str]] = []
+    if isinstance(raw, bool):
+        raw = RealtimeInput(enabled=raw)
+    enabled = {d.id: d for d in detections}
+    chosen: dict[str, None] = {}
+    named: dict[str, str] = {}  # id -> the key that names it on its own
+    if raw.enabled:
+        if "detections" in given(raw):
+            for index, name in enumerate(raw.detections):
+                item = f"{path}.detections[{index}]"
+                if name in catalog.presets:
+                    chosen.update(dict.fromkeys(i for i in catalog.presets[name] if i in enabled))
+                elif name in enabled:
+                    chosen[name] = None
+                    named.setdefault(name, item)
+                elif name in catalog.detections:
+                    errors.append((item, f"{name!r} is not enabled, so it has no alarm to mirror; enable it "
+                                         f"in {_key('detections')} first"))
+                else:
+                    errors.append((item, unknown_name("detection id or preset", name, [*catalog.presets, *enabled])))
+        else:
+            chosen.update(dict.fromkeys(enabled))
+    per_detection: dict[str, tuple[str, ...]] = {}
+    for detection_id, override in overrides.items():
+        setting = override.get("realtime")
+        if setting is None or detection_id not in enabled:
+            continue
+        on = setting if isinstance(setting, bool) else setting.enabled
+        if not on:
+            chosen.pop(detection_id, None)
+            continue
+        chosen[detection_id] = None
+        named[detection_id] = _key(f"overrides.{detection_id}.realtime")
+        if isinstance(setting, RealtimeOverrideInput) and "regions" in given(setting):
+            per_detection[detection_id] = tuple(setting.regions)
+    if not raw.enabled:
+        unused = [key for key in ("detections", "regions") if key in given(raw)
+                  and (key == "detections" or not chosen)]
+        if unused:
+            problems.warnings.append((f"{path}.enabled", (
+                f"is false, so {' and '.join(unused)} ha{'s' if len(unused) == 1 else 've'} no effect"
+                + ("" if chosen else "; set enabled: true to deploy the rules"))))
+    default_regions: tuple[str, ...] = ()
+    if "regions" in given(raw):
+        try:
+            default_regions = tuple(_regions(raw.regions, f"{path}.regions"))
+        except ConfigError as err:
+            errors.extend(err.errors)
+    if errors:
+        raise ConfigError.of(errors)
+    if not chosen:
+        return RealtimeConfig()
+    if region is None:
+        raise ConfigError("aws:region", "real-time rules (trailguard:realtime, overrides.<id>.realtime) need the "
+                                        "stack's region, where the alert topics live: pulumi config set aws:region <region>")
+    problem = region_problem(region)
+    if problem:
+        raise ConfigError("aws:region", f"{problem}; real-time rules are homed in the stack's region")
+    default_regions = default_regions or (region, GLOBAL_SERVICES_REGION)
+    rules, not_realtime = [], {}
+    for detection_id in chosen:
+        detection = enabled[detection_id]
+        verdict = realtime_verdict(detection.pattern, detection.alarm)
+        if verdict.pattern is None:
+            if detection_id in named:
+                errors.append((named[detection_id], f"{detection_id!r} cannot have a real-time rule: "
+                                                    f"{verdict.refusal}"))
+            else:
+                not_realtime[detection_id] = verdict.refusal
+            continue
+        try:
+            _check_realtime_topic(topics[detection.topic], region, detection_id)
+        except ConfigError as err:
+            errors.extend(e for e in err.errors if e[0] not in {key for key, _ in errors})
+            continue
+        regions = tuple(dict.fromkeys((region, *per_detection.get(detection_id, default_regions))))
+        rules.append(RealtimeRule(id=detection_id, title=detection.title, severity=detection.severity,
+                                  topic=detection.topic, regions=regions, event_pattern=verdict.pattern.text,
+                                  state=verdict.pattern.rule_state, runbook=detection.runbook))
+    if errors:
+        raise ConfigError.of(errors)
+    for name in sorted({rule.topic for rule in rules}):
+        topic = topics[name]
+        if not topic.created:
+            problems.warnings.append((_key(f"notifications.topics.{name}.arn"), (
+                f"real-time rules publish to this existing topic: its policy must let {EVENTS_PRINCIPAL} "
+                "sns:Publish (and its KMS key, if encrypted, kms:GenerateDataKey* and kms:Decrypt); trailguard "
+                "grants that only on topics it creates")))
+    return RealtimeConfig(home_region=region, rules=tuple(rules), not_realtime=not_realtime)
+
+
+
+def _check_realtime_topic(topic: TopicConfig, region: str, detection_id: str) -> None:
+    """An existing topic a real-time rule notifies must be in the home region: a rule's targets
+    are in its own region (event buses apart), and the rule that notifies is the home region's."""
+    if topic.created or topic.existing_arn is None:
+        return
+    topic_region = topic.existing_arn.split(":")[3]
+    if topic_region != region:
+        raise ConfigError(_key(f"notifications.topics.{topic.name}.arn"), (
+            f"is in {topic_region}, but the real-time rule of {detection_id!r} notifies from the stack's region "
+            f"{region} and EventBridge rule targets must be in the rule's region; use a topic in {region}, or "
+            f"route {detection_id!r} to one (notifications.routing.byDetection)"))
+
+
+def _regions(raw: Any, path: str) -> list[str]:
+    """A non-empty list of distinct AWS Region codes."""
+    if not raw:
+        raise ConfigError(path, "must list at least one AWS Region code (like us-east-1)")
+    seen: list[str] = []
+    for index, value in enumerate(raw):
+        problem = region_problem(value)
+        if problem:
+            raise ConfigError(f"{path}[{index}]", problem)
+        if value in seen:
+            raise ConfigError(f"{path}[{index}]", f"{value!r} is listed twice")
+        seen.append(value)
+    return seen
 
 
 # --- notifications --------------------------------------------------------------------------
