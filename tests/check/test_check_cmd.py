@@ -20,7 +20,7 @@ from trailguard.check.report import condition, detection_rows, render_check, ren
 from trailguard.check.stack import check_stack
 from trailguard.cli import main
 from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, EXIT_SUCCESS
-from trailguard.config import load_stack_config, read_stack_config
+from trailguard.config import load_stack_config, load_stack_file_config, read_stack_config
 
 
 def invoke(*args: str):
@@ -31,7 +31,7 @@ def invoke(*args: str):
 def test_check_prints_the_tree_and_every_detection(stack):
     result = invoke("--stack", stack, "--project-dir", str(PROJECT))
     assert result.exit_code == EXIT_SUCCESS, result.output
-    config = load_stack_config(read_stack_config(PROJECT, stack))
+    config = load_stack_file_config(PROJECT, stack)
     text = result.output
     assert f"Stack {stack}: config valid" in text and f"{len(config.detections)} detections" in text
     assert f"└── trailguard-{stack}  trailguard:monitoring:SecurityMonitoring" in text
@@ -196,7 +196,7 @@ def test_check_shows_each_detections_exclusions_and_the_pattern_it_deploys(tmp_p
     excludes = [{"principal": "arn:aws:iam::111122223333:role/deployer"}, {"sourceIp": "198.51.100.0/24"}]
     settings["config"].setdefault("trailguard:overrides", {})["iam-policy-changes"] = {"exclude": excludes}
     stack_file.write_text(yaml.safe_dump(settings))
-    config = load_stack_config(read_stack_config(project, "dev"))
+    config = load_stack_file_config(project, "dev")
     detection = config.detection("iam-policy-changes")
     result = invoke("--stack", "dev", "--project-dir", str(project))
     assert result.exit_code in (EXIT_SUCCESS, EXIT_FAIL), result.output

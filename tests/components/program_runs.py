@@ -39,6 +39,19 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
+def with_realtime(destination: Path) -> Path:
+    """A copy of the project whose dev stack turns real-time rules on (home eu-west-1, plus
+    us-east-1 forwarding to it): the shipped stacks leave them off."""
+    import yaml
+
+    project = copy_project(destination)
+    stack_file = project / "Pulumi.dev.yaml"
+    settings = yaml.safe_load(stack_file.read_text())
+    settings["config"]["trailguard:realtime"] = True
+    stack_file.write_text(yaml.safe_dump(settings))
+    return project
+
+
 def one(run: ProgramRun, type_token: str, parent_type: str | None = None) -> MockedResource:
     found = [r for r in run.of_type(type_token)
              if parent_type is None or run.get(r.parent).type == parent_type]

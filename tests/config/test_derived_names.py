@@ -7,11 +7,12 @@ import shutil
 
 import pytest
 
-from tests.components.program_runs import ALARM, BUCKET, FILTER, LOG_GROUP, PROJECT, ROLE, TOPIC, TRAIL, copy_project
+from tests.components.program_runs import (ALARM, BUCKET, FILTER, LOG_GROUP, PROJECT, ROLE, TOPIC, TRAIL, copy_project,
+                                          with_realtime)
 from tests.config.bad_inputs import custom
 from trailguard.check.harness import run_program
 from trailguard.check.layout import ProjectLayout
-from trailguard.config import ConfigError, load_stack_config, read_stack_config
+from trailguard.config import ConfigError, load_stack_config, load_stack_file_config, read_stack_config
 from trailguard.config.names import AUTONAME_SUFFIX, derived_names
 
 LAYOUT = ProjectLayout.for_repository(PROJECT)
@@ -53,11 +54,14 @@ def test_a_custom_id_too_long_for_an_alarm_name_names_the_id_and_the_longest_tha
     load_stack_config({"customDetections": [custom("s" * 239)]}, stack="prod")
 
 
-@pytest.mark.parametrize("stack", ["prod", "dev"])
-def test_the_names_derived_are_the_names_the_program_registers(stack):
-    config = load_stack_config(read_stack_config(PROJECT, stack), stack=stack)
+@pytest.mark.parametrize("stack", ["prod", "dev", "dev-realtime"])
+def test_the_names_derived_are_the_names_the_program_registers(stack, tmp_path):
+    project = PROJECT
+    if stack == "dev-realtime":
+        project, stack = with_realtime(tmp_path), "dev"
+    config = load_stack_file_config(project, stack)
     derived = {(d.resource, d.name) for d in derived_names(config, stack)}
-    run = run_program(LAYOUT, stack)
+    run = run_program(ProjectLayout.for_repository(project), stack)
     (trail,) = run.of_type(TRAIL)
     (log_group,) = run.of_type(LOG_GROUP)
     registered = {("CloudTrail trail", trail.inputs["name"]), ("log group", log_group.inputs["name"])}
@@ -66,10 +70,13 @@ def test_the_names_derived_are_the_names_the_program_registers(stack):
     # auto-named: Pulumi appends "-" and 7 random characters to the logical name (S3 lower-cases it)
     registered |= {("S3 bucket", (b.name + AUTONAME_SUFFIX).lower()) for b in run.of_type(BUCKET)}
     registered |= {("IAM role", r.name + AUTONAME_SUFFIX) for r in run.of_type(ROLE) if "name" not in r.inputs}
-    registered |= {("heartbeat IAM role", r.inputs["name"]) for r in run.of_type(ROLE) if "name" in r.inputs}
+    named_roles = {r.inputs["name"] for r in run.of_type(ROLE) if "name" in r.inputs}
+    registered |= {("real-time forwarding IAM role", name) for name in named_roles if name.endswith("-realtime-forward")}
+    registered |= {("heartbeat IAM role", name) for name in named_roles if not name.endswith("-realtime-forward")}
     registered |= {("EventBridge Scheduler schedule", s.inputs["name"])
                    for s in run.of_type("aws:scheduler/schedule:Schedule")}
     registered |= {("SNS topic", t.name + AUTONAME_SUFFIX) for t in run.of_type(TOPIC)}
+    registered |= {("EventBridge rule", r.inputs["name"]) for r in run.of_type("aws:cloudwatch/eventRule:EventRule")}
     assert derived == registered
 
 

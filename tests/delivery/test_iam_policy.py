@@ -24,13 +24,20 @@ SAR = render.load_service_authorization()
 MANAGED_POLICY_MAX_CHARS = 6144  # IAM quota for a customer managed policy, whitespace excluded
 
 
-@pytest.fixture(scope="module", params=["prod", "dev"])
-def stack_run(request):
-    """The program under mocks for a stack (prod is the one the policy is for; dev must fit too)."""
+@pytest.fixture(scope="module", params=["prod", "dev", "dev-realtime"])
+def stack_run(request, tmp_path_factory):
+    """The program under mocks for a stack (prod is the one the policy is for; dev must fit too,
+    and dev with real-time rules on, which adds EventBridge rules, targets and a forwarding role)."""
+    from tests.components.program_runs import with_realtime
     from trailguard.check.harness import MOCK_ACCOUNT, run_program
     from trailguard.check.layout import ProjectLayout
 
     assert MOCK_ACCOUNT == TABLE["account"], "the table's placeholder account is the mocks' account"
+    if request.param == "dev-realtime":
+        project = with_realtime(tmp_path_factory.mktemp("realtime"))
+        run = run_program(ProjectLayout.for_repository(project), "dev")
+        assert run.of_type("aws:cloudwatch/eventRule:EventRule"), "the variant deploys real-time rules"
+        return run
     return run_program(ProjectLayout.for_repository(ROOT), request.param)
 
 

@@ -37,10 +37,10 @@ class Target:
 
 def from_stack(project_dir: Path, stack: str) -> list[Target]:
     """The detections `Pulumi.<stack>.yaml` enables, as the program would deploy them."""
-    from trailguard.config import ConfigError, load_stack_config, read_stack_config
+    from trailguard.config import ConfigError, load_stack_file_config
 
     try:
-        config = load_stack_config(read_stack_config(Path(project_dir), stack))
+        config = load_stack_file_config(Path(project_dir), stack)
     except ConfigError as error:
         raise SelectionError(f"stack {stack!r}: {error}") from None
     targets = [

@@ -127,10 +127,10 @@ def _detection_pattern(detection_id: str, profile: str, stack: str | None, proje
             return catalog.get(detection_id).pattern_for(profile), f"profile {profile}"
         except CatalogError as error:
             raise CommandError(f"--detection: {error}", EXIT_ERROR) from None
-    from trailguard.config import ConfigError, load_stack_config, read_stack_config
+    from trailguard.config import ConfigError, load_stack_file_config
 
     try:
-        config = load_stack_config(read_stack_config(project_dir, stack))
+        config = load_stack_file_config(project_dir, stack)
     except ConfigError as error:
         raise CommandError(f"stack {stack!r}: {error}", EXIT_FAIL) from None
     used = f"profile {config.profile}, stack {stack}"
