@@ -88,7 +88,8 @@ def match_string(parts: list, fold_case: bool) -> ValueMatch:
                           wildcard=lead or trail)
     body = "".join(_ANY_CHAR + "*" if item == (MULTI,) else _ANY_CHAR if item == (SINGLE,)
                    else _literal(item, fold_case) for item in core)  # type: ignore[arg-type]
-    return ValueMatch(Regex(("" if lead else "^") + body + ("" if trail else "$")), wildcard=True,
+    wildcard = lead or trail or any(not isinstance(item, str) for item in core)
+    return ValueMatch(Regex(("" if lead else "^") + body + ("" if trail else "$")), wildcard=wildcard,
                       folded=fold_case and any(ch.isalpha() for item in core if isinstance(item, str) for ch in item))
 
 
