@@ -388,6 +388,10 @@ class _Converter:
                           "pattern cannot select 'not a number or not in range' (a string there would count)")
         op = {CompareOperators.LT: "<", CompareOperators.LTE: "<=", CompareOperators.GT: ">",
               CompareOperators.GTE: ">=", CompareOperators.NEQ: "!="}[value.op]
+        if op != "!=":
+            self.caveat(field, "shape", f"the pattern compares {field} {op} {value.number.number} only where AWS "
+                        "writes a JSON number there; a number written as a string (\"150\") is not compared, "
+                        "where some Sigma backends convert it")
         return Comparison(sel, op, NumberValue(str(value.number.number)))
 
     def regex(self, field: str, sel: Selector, value: Any, negate: bool) -> Expr:
