@@ -25,7 +25,7 @@ EDGE_EXPECTED: dict[str, tuple[str, set[str] | str, str | None]] = {
                      '$.sourceIPAddress = "172.16.*" || $.sourceIPAddress = "172.17.*" || $.sourceIPAddress = '
                      '"172.18.*" || $.sourceIPAddress = "172.19.*" || $.sourceIPAddress = "203.0.113.7" }'),
     "mod_exists.yml": ("exact", set(), '{ $.eventName = "CreateUser" && $.errorCode = "*" && '
-                       '$.userIdentity.invokedBy NOT EXISTS }'),
+                       '($.userIdentity.invokedBy NOT EXISTS || $.userIdentity.invokedBy IS NULL) }'),
     "mod_gt.yml": ("caveats", {"shape"}, '{ $.eventName = "ListBuckets" && $.requestParameters.maxKeys > 100 && '
                    '$.requestParameters.maxKeys <= 1000 }'),
     "mod_neq.yml": ("exact", set(), '{ $.eventSource = "iam.amazonaws.com" && $.eventName != "GetUser" }'),
@@ -156,10 +156,10 @@ def convert(detection: str):
     ("sel:\n    eventName: X\nf:\n    requestParameters.name: null\ncondition: sel and not f",
      '{ $.eventName = "X" && ($.requestParameters.name = "*" || $.requestParameters.name IS TRUE || '
      '$.requestParameters.name IS FALSE) }'),
-    # exists: false under not: the field is there (null counts)
+    # exists: false under not: the field holds a value (null is no value, as for `null`)
     ("sel:\n    eventName: X\nf:\n    requestParameters.name|exists: false\ncondition: sel and not f",
      '{ $.eventName = "X" && ($.requestParameters.name = "*" || $.requestParameters.name IS TRUE || '
-     '$.requestParameters.name IS FALSE || $.requestParameters.name IS NULL) }'),
+     '$.requestParameters.name IS FALSE) }'),
     # a negated boolean on a known boolean
     ("sel:\n    eventName: X\nf:\n    readOnly: true\ncondition: sel and not f",
      '{ $.eventName = "X" && ($.readOnly IS FALSE || $.readOnly NOT EXISTS) }'),

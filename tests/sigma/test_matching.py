@@ -110,6 +110,12 @@ CASES = [
         (_event(eventName="AssumeRole"), False),  # invokedBy absent: null, excluded
         (_event(eventName="AssumeRole", errorCode="AccessDenied", userIdentity__invokedBy="x"), False),
     ]),
+    (EDGE / "mod_exists.yml", [
+        (_event(eventName="CreateUser", errorCode="AccessDenied"), True),
+        (_event(eventName="CreateUser", errorCode="AccessDenied", userIdentity__invokedBy=None), True),
+        (_event(eventName="CreateUser", errorCode="AccessDenied", userIdentity__invokedBy="x.amazonaws.com"), False),
+        (_event(eventName="CreateUser"), False),
+    ]),
     (EDGE / "boolean_values.yml", [
         (_event(readOnly=False, managementEvent=True), True),
         (_event(readOnly="false", managementEvent=True), False),

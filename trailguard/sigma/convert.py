@@ -273,14 +273,13 @@ class _Converter:
             raise Refusal("modifier", f"{field} uses a timestamp-part modifier (minute, hour, day, ...); filter "
                           "patterns cannot take a date apart")
         sel = self.selector(field)
-        if isinstance(value, SigmaNull):
-            if negate:
-                return self.present(field, sel, null_counts=False)
+        if isinstance(value, (SigmaNull, SigmaExists)):
+            # `null` is "absent or null"; `exists` tests the same presence (a null value is no value,
+            # as in Sigma's database and search backends), so `exists: false` is `null`.
+            wants_value = negate if isinstance(value, SigmaNull) else bool(value) != negate
+            if wants_value:
+                return self.present(field, sel)
             return _any(NotExists(sel), IsCheck(sel, "NULL"))
-        if isinstance(value, SigmaExists):
-            if bool(value) != negate:
-                return self.present(field, sel, null_counts=True)
-            return NotExists(sel)
         if isinstance(value, SigmaBool):
             return self.boolean(field, sel, bool(value.boolean), negate)
         self.no_object(field, "a value")
@@ -346,9 +345,8 @@ class _Converter:
             raise Refusal("condition", f"the negation over {field} selects nothing")
         return _any(*branches)
 
-    def present(self, field: str, sel: Selector, null_counts: bool) -> Expr:
-        """The field is there (`exists: true`, null counting when `null_counts`) or is there and not
-        null (`not field: null`)."""
+    def present(self, field: str, sel: Selector) -> Expr:
+        """The field holds a value, not null (`exists: true`, `not field: null`)."""
         if ct.is_object(field):
             raise Refusal("whole-object", f"the rule tests that {field} (an object) is present; filter patterns "
                           "have NOT EXISTS but no EXISTS, and '= *' sees strings and numbers only")
@@ -359,11 +357,8 @@ class _Converter:
         else:
             branches = [Comparison(sel, "=", StringValue("*", quoted=True)), IsCheck(sel, "TRUE"),
                         IsCheck(sel, "FALSE")]
-            self.caveat(field, "shape", f"the rule needs {field} to be present; the pattern sees it when it "
-                        "is a string, number or boolean (or null, where that counts), not when AWS writes an "
-                        "object or array there")
-        if null_counts and not ct.is_scalar(field):
-            branches.append(IsCheck(sel, "NULL"))
+            self.caveat(field, "shape", f"the rule needs {field} to hold a value; the pattern sees it when it "
+                        "is a string, number or boolean, not when AWS writes an object or array there")
         return _any(*branches)
 
     def boolean(self, field: str, sel: Selector, value: bool, negate: bool) -> Expr:
