@@ -233,3 +233,13 @@ def test_link_falls_back_to_the_first_reference_and_attribution_to_the_author():
     assert conversion.link == "https://example.org/a"
     assert conversion.attribution == "Sigma 11111111-2222-4333-8444-555555555555 by Jane Doe"
     assert convert_rule(rule("sel:\n    eventName: X\ncondition: sel")).link == ""
+
+
+def test_fields_read_lists_every_field_once_in_order_with_fieldref_targets():
+    from trailguard.sigma.convert import fields_read
+
+    read = fields_read(rule("sel:\n    eventSource: a\n    eventName|startswith: B\n"
+                            "f:\n    - userIdentity.arn|fieldref: requestParameters.userName\n    - eventName: C\n"
+                            "condition: sel and not f"))
+    assert read == ("eventSource", "eventName", "userIdentity.arn", "requestParameters.userName")
+    assert fields_read(rule("kw:\n    - AccessDenied\ncondition: kw")) == ()

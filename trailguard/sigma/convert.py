@@ -243,6 +243,8 @@ class _Converter:
         if isinstance(node, (ConditionAND, ConditionOR)):
             conjunction = isinstance(node, ConditionAND) != negate  # De Morgan under a negation
             operands = [self.node(arg, negate) for arg in node.args if arg is not None]
+            if not operands:
+                raise Refusal("empty", "the rule's condition selects nothing")
             return _all(*operands) if conjunction else _any(*operands)
         if isinstance(node, ConditionFieldEqualsValueExpression):
             return self.leaf(node.field, node.value, negate)
