@@ -460,7 +460,9 @@ class _Converter:
 
 
 def _shown(value: Any) -> str:
+    from sigma.exceptions import SigmaValueError
+
     try:
         return repr(value.to_plain())
-    except Exception:  # noqa: BLE001 - a value type without a plain form
+    except SigmaValueError:  # a value type without a plain form (cidr, expansion, ...)
         return repr(str(value))
