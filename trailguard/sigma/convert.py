@@ -152,11 +152,8 @@ def convert_rule(rule: "SigmaRule", source: str | None = None) -> SigmaConversio
             compiled = compile_pattern(text)
         except PatternSyntaxError as error:
             raise Refusal("limit", f"the pattern breaks a CloudWatch Logs rule: {error.message}") from None
-        for warning in compiled.warnings:
-            # W001 flags '!=' on a field CloudTrail may omit; every '!=' this converter writes on such a
-            # field comes with '|| NOT EXISTS' (tests/sigma hold it to that), so it is what the rule means.
-            if warning.code != "W001":
-                converter.caveat("(pattern)", "lint", f"{warning.code}: {warning.message}")
+        for warning in compiled.warnings:  # none so far: every `!=` on an optional field has `|| NOT EXISTS`
+            converter.caveat("(pattern)", "lint", f"{warning.code}: {warning.message}")
     except Refusal as refusal:
         return _refused(rule, source, refusal)
     except SigmaError as error:
