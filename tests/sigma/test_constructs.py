@@ -181,6 +181,13 @@ def convert(detection: str):
     # an empty string, and a value with quotes and backslashes
     ("sel:\n    errorCode: ''\ncondition: sel", '{ $.errorCode = "" }'),
     ("sel:\n    eventName: 'a\"b\\\\c'\ncondition: sel", '{ $.eventName = "a\\"b\\\\c" }'),
+    # the encodings: UTF-16 text has NULs, written \x00 in a regex; base64offset's three variants
+    ("sel:\n    userAgent|wide|contains: 'ab'\ncondition: sel", r'{ $.userAgent = %[Aa]\x00[Bb]\x00% }'),
+    ("sel:\n    userAgent|utf16be|cased|contains: 'ab'\ncondition: sel", r'{ $.userAgent = %\x00a\x00b% }'),
+    ("sel:\n    userAgent|base64offset|contains: 'curl'\ncondition: sel",
+     '{ $.userAgent = "*Y3Vyb*" || $.userAgent = "*N1cm*" || $.userAgent = "*jdXJs*" }'),
+    ("sel:\n    requestParameters.n|lt: 5\n    requestParameters.m|gte: 5.5\ncondition: sel",
+     '{ $.requestParameters.n < 5 && $.requestParameters.m >= 5.5 }'),
     # `*` inside a value with a literal star next to it: a regex keeps the star literal
     ("sel:\n    eventName: 'a\\**'\ncondition: sel", r'{ $.eventName = %^a\x2a% }'),
 ])

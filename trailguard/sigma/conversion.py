@@ -62,7 +62,7 @@ class SigmaConversion:
     @property
     def attribution(self) -> str:
         """What the Detection Rule License 1.1 asks every message based on the rule's matches to keep."""
-        return f"Sigma {self.rule_id} by {self.author or 'unknown author'}"
+        return f"Sigma {self.rule_id or repr(self.title)} by {self.author or 'unknown author'}"
 
     @property
     def refusal_kind(self) -> str | None:
