@@ -52,7 +52,7 @@ EDGE_EXPECTED: dict[str, tuple[str, set[str] | str, str | None]] = {
                         'NULL) && $.userIdentity.invokedBy = "*" }'),
     "boolean_values.yml": ("exact", set(), '{ $.readOnly IS FALSE && $.managementEvent IS TRUE && '
                            '$.eventName != "ConsoleLogin" }'),
-    "array_items.yml": ("caveats", {"array"}, '{ $.eventName = "AuthorizeSecurityGroupIngress" && '
+    "array_items.yml": ("caveats", {"array", "shape"}, '{ $.eventName = "AuthorizeSecurityGroupIngress" && '
                         '$.requestParameters.ipPermissions.items[*].ipProtocol = "-1" }'),
     "keywords.yml": ("refused", "keywords", None),
     "logsource_other.yml": ("refused", "logsource", None),
@@ -250,3 +250,11 @@ def test_fields_read_lists_every_field_once_in_order_with_fieldref_targets():
                             "condition: sel and not f"))
     assert read == ("eventSource", "eventName", "userIdentity.arn", "requestParameters.userName")
     assert fields_read(rule("kw:\n    - AccessDenied\ncondition: kw")) == ()
+
+
+def test_numbers_and_numeric_text_carry_a_shape_caveat_where_the_type_is_unknown():
+    (caveat,) = convert("sel:\n    requestParameters.port: 22\ncondition: sel").caveats
+    assert (caveat.kind, caveat.field) == ("shape", "requestParameters.port") and '"22"' in caveat.message
+    (caveat,) = convert("sel:\n    requestParameters.port|cased: '22'\ncondition: sel").caveats
+    assert caveat.kind == "shape" and "JSON number 22" in caveat.message
+    assert convert("sel:\n    recipientAccountId: '111122223333'\ncondition: sel").verdict == "exact"
