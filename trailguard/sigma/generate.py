@@ -1,0 +1,375 @@
+"""Events made from a Sigma rule's own values, to compare a converted pattern with the oracle on.
+
+Real events rarely reach the edges of a rule (a value in another case, a field that is absent, a
+value one character off), so each rule also gets events built from its parsed detection: the
+condition tree pySigma parses (`ConditionAND/OR/NOT` over field = value leaves, with the
+modifiers already applied to the values) is walked for field assignments that make it true and
+assignments that make it false, and each of those is set into a small CloudTrail event.
+
+Which of them the rule matches is not decided here: the oracle labels every event. This module
+only aims at the edges:
+
+- `satisfies-N`: assignments meant to make the condition true, one per value of each
+  alternative (each value of a list, each branch of an OR);
+- `breaks-N`: assignments meant to make it false, one sub-condition broken at a time (the field
+  left at the skeleton's value, a value one character off, the field absent);
+- variants of each `satisfies` event, per string field it sets: upper-cased, lower-cased, one
+  character changed, extended by a prefix or a suffix, wildcards filled with text, the field
+  absent, the field JSON null.
+
+Values follow the modifiers: `contains`/`startswith`/`endswith` and wildcards (`*` is filled with
+nothing or with text, `?` with one letter), numbers, booleans, `null`, `exists`, `cidr` (an
+address inside the network), `gt`/`lt` comparisons, `fieldref` (both fields given the same text).
+A `re` value yields no event (a regular expression names no value to use): such a rule is proven
+only on the events it is given. Deterministic: the same rule yields the same events in the same
+order.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from ipaddress import ip_address
+from typing import Any, Iterable, Iterator, Mapping
+
+MAX_ALTERNATIVES = 64
+"""Assignments kept per sub-condition, so a rule with long value lists stays small."""
+
+MAX_EVENTS = 2000
+"""Events generated per rule at most."""
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+MISSING = _Marker("MISSING")
+"""The field is removed from the event."""
+KEEP = _Marker("KEEP")
+"""The field is left as the skeleton has it (absent where the skeleton has no such field)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """The value of another field (`fieldref`), resolved once the event is built."""
+
+    field: str
+    prefix: str = ""
+    suffix: str = ""
+
+
+SKELETON: Mapping[str, Any] = {
+    "eventVersion": "1.08",
+    "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEPRINCIPAL", "accountId": "111122223333",
+                     "arn": "arn:aws:iam::111122223333:user/trailguard-sample"},
+    "eventTime": "2026-01-01T00:00:00Z",
+    "eventSource": "example.amazonaws.com",
+    "eventName": "ExampleCall",
+    "awsRegion": "us-east-1",
+    "sourceIPAddress": "198.51.100.7",
+    "userAgent": "aws-cli/2.15.0",
+    "eventType": "AwsApiCall",
+    "recipientAccountId": "111122223333",
+}
+"""The event every generated one starts from: the fields a CloudTrail management event always has."""
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedEvent:
+    """One event made for a rule; `field`/`variant` say which edge a variant probes."""
+
+    name: str
+    event: Mapping[str, Any]
+    field: str | None = None
+    variant: str | None = None
+
+
+Assignment = dict[str, Any]
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def _string_forms(value: Any) -> tuple[str, str]:
+    """(wildcards filled minimally, wildcards filled with text) for a SigmaString."""
+    from sigma.types import SpecialChars
+
+    minimal, filled = [], []
+    for part in value.s:
+        if part == SpecialChars.WILDCARD_MULTI:
+            filled.append("Xy")
+        elif part == SpecialChars.WILDCARD_SINGLE:
+            minimal.append("x")
+            filled.append("x")
+        elif isinstance(part, str):
+            minimal.append(part)
+            filled.append(part)
+        else:  # a placeholder: stands for a list the rule's user defines
+            raise _NoValue
+    return "".join(minimal), "".join(filled)
+
+
+class _NoValue(Exception):
+    """A value that names nothing to put in an event (a regular expression, a placeholder)."""
+
+
+def one_char_changed(text: str) -> str:
+    """`text` with its middle letter or digit replaced by the next one (z -> a, 9 -> 0)."""
+    positions = [i for i, c in enumerate(text) if c.isalnum() and c.isascii()]
+    if not positions:
+        return text + "x"
+    i = positions[len(positions) // 2]
+    c = text[i]
+    if c.isdigit():
+        new = str((int(c) + 1) % 10)
+    else:
+        base = "a" if c.islower() else "A"
+        new = chr(ord(base) + (ord(c) - ord(base) + 1) % 26)
+    return text[:i] + new + text[i + 1:]
+
+
+def witnesses(value: Any) -> list[Any]:
+    """Concrete values meant to satisfy `field = value` (the first is the plainest)."""
+    from sigma import types
+
+    if isinstance(value, types.SigmaString):
+        minimal, filled = _string_forms(value)
+        return [minimal or filled or "x"] + ([filled] if filled != minimal and minimal else [])
+    if isinstance(value, types.SigmaNumber):
+        return [value.number]
+    if isinstance(value, types.SigmaBool):
+        return [value.boolean]
+    if isinstance(value, types.SigmaNull):
+        return [MISSING, None]
+    if isinstance(value, types.SigmaExists):
+        return ["present"] if value.exists else [MISSING]
+    if isinstance(value, types.SigmaCIDRExpression):
+        network = value.network
+        return [str(network.network_address if network.num_addresses == 1 else network.network_address + 1)]
+    if isinstance(value, types.SigmaCompareExpression):
+        number, op = value.number.number, value.op
+        ops = types.SigmaCompareExpression.CompareOperators
+        return [{ops.GT: number + 1, ops.GTE: number, ops.LT: number - 1, ops.LTE: number}[op]]
+    if isinstance(value, types.SigmaFieldReference):
+        return [Ref(value.field, "x" if value.ends_with else "", "x" if value.starts_with else "")]
+    raise _NoValue
+
+
+def misses(value: Any) -> list[Any]:
+    """Concrete values meant not to satisfy `field = value`: the skeleton's, one char off, absent."""
+    from sigma import types
+
+    if isinstance(value, types.SigmaString):
+        minimal, _ = _string_forms(value)
+        return [KEEP, one_char_changed(minimal), MISSING]
+    if isinstance(value, types.SigmaNumber):
+        return [KEEP, value.number + 1, MISSING]
+    if isinstance(value, types.SigmaBool):
+        return [KEEP, not value.boolean, MISSING]
+    if isinstance(value, (types.SigmaNull,)):
+        return ["present"]
+    if isinstance(value, types.SigmaExists):
+        return [MISSING] if value.exists else ["present"]
+    if isinstance(value, types.SigmaCIDRExpression):
+        outside = value.network.broadcast_address + 1 if value.network.broadcast_address != ip_address(
+            "255.255.255.255") else value.network.network_address - 1
+        return [KEEP, str(outside), MISSING]
+    if isinstance(value, types.SigmaCompareExpression):
+        number, op = value.number.number, value.op
+        ops = types.SigmaCompareExpression.CompareOperators
+        return [{ops.GT: number, ops.GTE: number - 1, ops.LT: number, ops.LTE: number + 1}[op], MISSING]
+    if isinstance(value, types.SigmaFieldReference):
+        return ["trailguard-other-value", MISSING]
+    raise _NoValue
+
+
+# --- the condition tree --------------------------------------------------------------------------
+
+
+def _merge(parts: Iterable[Assignment]) -> Assignment | None:
+    """One assignment holding all of `parts`, or None if two give the same field different values."""
+    merged: Assignment = {}
+    for part in parts:
+        for field, value in part.items():
+            if field in merged and merged[field] != value:
+                return None
+            merged[field] = value
+    return merged
+
+
+def _unique(assignments: Iterable[Assignment | None]) -> list[Assignment]:
+    seen, result = set(), []
+    for assignment in assignments:
+        if assignment is None:
+            continue
+        key = repr(sorted(assignment.items(), key=lambda item: item[0]))
+        if key not in seen:
+            seen.add(key)
+            result.append(assignment)
+        if len(result) >= MAX_ALTERNATIVES:
+            break
+    return result
+
+
+def assignments(node: Any, want: bool) -> list[Assignment]:
+    """Field assignments meant to make the parsed condition `node` evaluate to `want`."""
+    from sigma import conditions, types
+
+    if isinstance(node, conditions.ConditionNOT):
+        return assignments(node.args[0], not want)
+    if isinstance(node, conditions.ConditionFieldEqualsValueExpression):
+        value = node.value
+        if isinstance(value, types.SigmaExpansion):
+            leaves = [conditions.ConditionFieldEqualsValueExpression(node.field, v) for v in value.values]
+            return assignments(conditions.ConditionOR(leaves), want)
+        try:
+            values = witnesses(value) if want else misses(value)
+        except _NoValue:
+            return []
+        return _unique({node.field: v} for v in values)
+    is_and = isinstance(node, conditions.ConditionAND)
+    if not (is_and or isinstance(node, conditions.ConditionOR)):
+        return []  # a keyword (field-less) value: nothing to set
+    children = list(node.args)
+    if is_and == want:  # every child must reach `want`: AND true, OR false
+        options = [assignments(child, want) for child in children]
+        if any(not option for option in options):
+            return []
+        firsts = [option[0] for option in options]
+        combined = [_merge(firsts)]
+        for i, option in enumerate(options):
+            combined += [_merge([*firsts[:i], alternative, *firsts[i + 1:]]) for alternative in option[1:]]
+        return _unique(combined)
+    # one child reaching `want` is enough: OR true, AND false (the others meant the other way)
+    result: list[Assignment | None] = []
+    others = [assignments(child, not want) for child in children]
+    for i, child in enumerate(children):
+        rest = [option[0] for j, option in enumerate(others) if j != i and option]
+        for alternative in assignments(child, want):
+            result.append(_merge([*rest, alternative]) if want is False else alternative)
+    return _unique(result)
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+def _set(event: dict[str, Any], field: str, value: Any) -> None:
+    keys = field.split(".")
+    node = event
+    for key in keys[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            if value is MISSING:
+                return
+            child = node[key] = {}
+        node = child
+    if value is MISSING:
+        node.pop(keys[-1], None)
+    else:
+        node[keys[-1]] = value
+
+
+def _get(event: Mapping[str, Any], field: str) -> Any:
+    node: Any = event
+    for key in field.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return MISSING
+        node = node[key]
+    return node
+
+
+def build_event(assignment: Mapping[str, Any]) -> dict[str, Any]:
+    """The skeleton with `assignment` set into it (dotted fields as nested objects)."""
+    event = copy.deepcopy(dict(SKELETON))
+    refs = []
+    for field, value in assignment.items():
+        if value is KEEP:
+            continue
+        if isinstance(value, Ref):
+            refs.append((field, value))
+            continue
+        _set(event, field, value)
+    for field, ref in refs:
+        target = _get(event, ref.field)
+        if not isinstance(target, str):
+            target = "trailguard-shared-value"
+            _set(event, ref.field, target)
+        _set(event, field, ref.prefix + target + ref.suffix)
+    return event
+
+
+def _string_variants(text: str) -> Iterator[tuple[str, Any]]:
+    yield "upper", text.upper()
+    yield "lower", text.lower()
+    yield "changed", one_char_changed(text)
+    yield "prefixed", "x" + text
+    yield "suffixed", text + "x"
+
+
+def _variants(assignment: Assignment) -> Iterator[tuple[str, str, Assignment]]:
+    for field, value in assignment.items():
+        if isinstance(value, str):
+            for variant, text in _string_variants(value):
+                if text != value:
+                    yield field, variant, {**assignment, field: text}
+            as_object = {"value": value}
+            yield field, "object", {**assignment, field: as_object}
+        if value is not MISSING:
+            yield field, "missing", {**assignment, field: MISSING}
+        if value is not None:
+            yield field, "null", {**assignment, field: None}
+
+
+def _leaf_string_fillers(condition: Any) -> Iterator[tuple[str, str]]:
+    """(field, wildcards-filled text) for each wildcard string in the tree, for a `filled` variant."""
+    from sigma import conditions, types
+
+    stack = [condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, conditions.ConditionFieldEqualsValueExpression) and isinstance(node.value, types.SigmaString):
+            try:
+                minimal, filled = _string_forms(node.value)
+            except _NoValue:
+                continue
+            if filled != minimal:
+                yield node.field, filled
+        stack.extend(reversed(getattr(node, "args", []) or []))
+
+
+def generate_events(rule: Any) -> list[GeneratedEvent]:
+    """Events probing `rule`'s edges (see the module docstring), deterministic and de-duplicated."""
+    generated: list[GeneratedEvent] = []
+    seen: set[str] = set()
+
+    def add(name: str, assignment: Assignment, field: str | None = None, variant: str | None = None) -> None:
+        event = build_event(assignment)
+        key = json.dumps(event, sort_keys=True)
+        if key in seen or len(generated) >= MAX_EVENTS:
+            return
+        seen.add(key)
+        generated.append(GeneratedEvent(name, event, field, variant))
+
+    positives: list[Assignment] = []
+    for condition in rule.detection.parsed_condition:
+        tree = condition.parsed
+        positives += assignments(tree, True)
+        for index, assignment in enumerate(_unique(assignments(tree, False)), 1):
+            add(f"breaks-{index}", assignment)
+    positives = _unique(positives)
+    for index, assignment in enumerate(positives, 1):
+        add(f"satisfies-{index}", assignment)
+    for index, assignment in enumerate(positives, 1):
+        for field, variant, changed in _variants(assignment):
+            add(f"satisfies-{index}-{field}-{variant}", changed, field, variant)
+    if positives:
+        for condition in rule.detection.parsed_condition:
+            for field, filled in _leaf_string_fillers(condition.parsed):
+                add(f"satisfies-1-{field}-filled", {**positives[0], field: filled}, field, "filled")
+    # keep satisfying events first: they are what a reader looks at first
+    return sorted(generated, key=lambda g: not g.name.startswith("satisfies"))
