@@ -1,0 +1,187 @@
+"""Does a converted pattern match the events its Sigma rule matches? Event by event, against the oracle.
+
+For one rule and a list of events, the converted CloudWatch Logs pattern runs on trailguard's
+filter-pattern engine (`trailguard.patterns`, the semantics the project deploys) and the rule
+itself runs on the SQLite oracle (`trailguard.sigma.oracle`); every event where the two differ is
+a disagreement, kept with the event and which side matched.
+
+A conversion with verdict `caveats` says in advance where it departs from the rule. Each
+disagreement is traced to a cause, and a cause a stated caveat covers explains it:
+
+- `case`: the oracle evaluated case-sensitively agrees with the pattern, so only case separates
+  them (Sigma compares case-insensitively, CloudWatch Logs case-sensitively). Explained by a
+  caveat whose kind names case.
+- `field F`: the difference lies in how field F is held, not in what the rule asks of it: with F
+  rewritten in the form the oracle already reads it as (an object or array as its JSON text,
+  `true`/`false` as strings, JSON null as absent, a number as its text) or, where F is absent,
+  given a placeholder string, the oracle's answer stays the same and the pattern's comes to agree
+  with it. Explained by any other caveat on F (or on the whole rule).
+
+A disagreement no caveat explains is unexplained: for an `exact` verdict, every disagreement is.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from trailguard.patterns import compile_pattern
+
+from .oracle import OracleQuery, evaluate, oracle_query
+
+PLACEHOLDER = "trailguard-placeholder"
+"""What an absent field is given when asking whether its absence caused a disagreement."""
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """One event on which the pattern and the rule differ, and what explains it (if anything)."""
+
+    index: int
+    name: str
+    event: Mapping[str, Any]
+    pattern_matched: bool
+    oracle_matched: bool
+    cause: str = ""
+    """`case`, `field <name>`, or empty when no cause was found."""
+    explained_by: tuple[Any, ...] = ()
+    """The stated caveats that cover the cause; empty means unexplained."""
+
+    @property
+    def side(self) -> str:
+        """Which side matched, in words."""
+        return "pattern matches, rule does not" if self.pattern_matched else "rule matches, pattern does not"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleAgreement:
+    """How a converted rule fared against the oracle on a set of events."""
+
+    rule_id: str
+    title: str
+    verdict: str
+    pattern: str
+    events: int
+    agreed: int
+    disagreements: tuple[Disagreement, ...] = field(default=())
+
+    @property
+    def unexplained(self) -> tuple[Disagreement, ...]:
+        return tuple(d for d in self.disagreements if not d.explained_by)
+
+    @property
+    def ok(self) -> bool:
+        """True when every disagreement is explained by a stated caveat."""
+        return not self.unexplained
+
+
+def _get(event: Any, path: str) -> Any:
+    node = event
+    for key in path.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return _ABSENT
+        node = node[key]
+    return node
+
+
+def _replace(event: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
+    copied = copy.deepcopy(dict(event))
+    keys = path.split(".")
+    node = copied
+    for key in keys[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    if value is _ABSENT:
+        node.pop(keys[-1], None)
+    else:
+        node[keys[-1]] = value
+    return copied
+
+
+def _as_oracle_reads(value: Any) -> Any:
+    """`value` in the form the oracle's view gives it (see trailguard.sigma.oracle)."""
+    if value is None:
+        return _ABSENT
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    return value
+
+
+def _is_case(kind: str) -> bool:
+    return "case" in kind.lower()
+
+
+class Verifier:
+    """The pattern and the oracle for one rule, ready to compare on any events."""
+
+    def __init__(self, rule: Any, pattern: str, caveats: Sequence[Any] = ()) -> None:
+        self.rule = rule
+        self.pattern = pattern
+        self.matches = compile_pattern(pattern).matches
+        self.caveats = tuple(caveats)
+        self.query: OracleQuery = oracle_query(rule)
+        self._cased: OracleQuery | None = None
+
+    def _cased_query(self) -> OracleQuery:
+        if self._cased is None:
+            self._cased = oracle_query(self.rule, case_sensitive=True)
+        return self._cased
+
+    def compare(self, events: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None,
+                *, verdict: str = "", rule_id: str = "", title: str = "") -> RuleAgreement:
+        oracle = evaluate(self.query, events)
+        disagreements = []
+        for index, (event, expected) in enumerate(zip(events, oracle)):
+            got = bool(self.matches(event))
+            if got != expected:
+                name = names[index] if names is not None else f"#{index + 1}"
+                cause = self.cause(event, got, expected)
+                disagreements.append(Disagreement(index, name, event, got, expected, cause, self._covering(cause)))
+        return RuleAgreement(rule_id=rule_id or self.query.rule_id, title=title or str(self.rule.title),
+                             verdict=verdict, pattern=self.pattern, events=len(events),
+                             agreed=len(events) - len(disagreements), disagreements=tuple(disagreements))
+
+    def cause(self, event: Mapping[str, Any], pattern_matched: bool, oracle_matched: bool) -> str:
+        """Why the two sides differ on `event` (see the module docstring), or "" if no cause is found."""
+        if evaluate(self._cased_query(), [event])[0] == pattern_matched:
+            return "case"
+        for name in self.query.fields:
+            held = _get(event, name)
+            rewritten = PLACEHOLDER if held is _ABSENT else _as_oracle_reads(held)
+            if rewritten is held or rewritten == held:
+                continue
+            changed = _replace(event, name, rewritten)
+            if evaluate(self.query, [changed])[0] == oracle_matched and bool(self.matches(changed)) == oracle_matched:
+                return f"field {name}"
+        return ""
+
+    def _covering(self, cause: str) -> tuple[Any, ...]:
+        if not cause:
+            return ()
+        if cause == "case":
+            return tuple(c for c in self.caveats if _is_case(str(c.kind)))
+        name = cause.removeprefix("field ")
+        return tuple(c for c in self.caveats if not _is_case(str(c.kind)) and (not c.field or c.field == name))
+
+
+def verify(conversion: Any, rule: Any, events: Sequence[Mapping[str, Any]],
+           names: Sequence[str] | None = None) -> RuleAgreement:
+    """Compare `conversion` (a `SigmaConversion` with a pattern) with the oracle on `events`.
+
+    Caveats count only for a `caveats` verdict; a refused conversion has no pattern to verify.
+    """
+    if conversion.pattern is None:
+        raise ValueError(f"rule {conversion.rule_id} was refused ({conversion.refusal}); there is no pattern to verify")
+    caveats = conversion.caveats if conversion.verdict == "caveats" else ()
+    return Verifier(rule, conversion.pattern, caveats).compare(
+        events, names, verdict=conversion.verdict, rule_id=conversion.rule_id, title=conversion.title)
