@@ -41,6 +41,8 @@ def detection_rows(check: StackCheck) -> list[dict[str, Any]]:
             "pattern": detection.pattern,
             "exclusions": [{"kind": e.kind, "value": e.value, "note": e.note, "excludes": e.pattern}
                            for e in detection.exclusions],
+            # a detection converted from a Sigma rule names the rule and its author (DRL 1.1)
+            **({"attribution": detection.attribution} if detection.attribution else {}),
         })
     return rows
 
@@ -122,6 +124,17 @@ def render_exclusions(rows: list[dict[str, Any]]) -> Table | None:
     return table
 
 
+def render_attributions(rows: list[dict[str, Any]]) -> Group | None:
+    """The Sigma rule and author behind each detection converted from one (customDetections[].source),
+    as the Detection Rule License asks; None when there is none."""
+    attributed = [row for row in rows if row.get("attribution")]
+    if not attributed:
+        return None
+    lines = [Text("Sources (Sigma rules)", style="bold")]
+    lines += [Text.assemble((row["id"], "bold"), f": {row['attribution']}") for row in attributed]
+    return Group(*lines)
+
+
 def _cell(row: dict[str, Any], column: str) -> str:
     if column == "metric":
         return f"{row['namespace']}/{row['metric']}"
@@ -171,7 +184,7 @@ def render_warnings(warnings: tuple[tuple[str, str], ...]) -> Group | None:
 
 def render_check(check: StackCheck) -> Group:
     """The summary line, any config warnings, the resource tree, the detections table and, if any,
-    the exclusions table."""
+    the exclusions table and the Sigma rules' attributions."""
     rows = detection_rows(check)
     parts: list[Any] = [Text(check_summary(check))]
     warnings = render_warnings(check.config.warnings)
@@ -182,6 +195,9 @@ def render_check(check: StackCheck) -> Group:
     exclusions = render_exclusions(rows)
     if exclusions is not None:
         parts += [Text(), exclusions]
+    attributions = render_attributions(rows)
+    if attributions is not None:
+        parts += [Text(), attributions]
     return Group(*parts)
 
 

@@ -113,6 +113,9 @@ class EnabledDetection:
     ok_actions: bool = False
     reference_pattern: str = ""
     exclusions: tuple[Exclusion, ...] = ()
+    attribution: str = ""
+    """For a custom detection converted from a Sigma rule: `Based on Sigma <id> by <author>, <link>
+    ...`, which `description` (the alarm's) always ends with."""
 
     def __post_init__(self) -> None:
         if not self.reference_pattern:
