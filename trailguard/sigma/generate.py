@@ -65,7 +65,7 @@ class Ref:
 
 SKELETON: Mapping[str, Any] = {
     "eventVersion": "1.08",
-    "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEPRINCIPAL", "accountId": "111122223333",
+    "userIdentity": {"type": "IAMUser", "accountId": "111122223333",
                      "arn": "arn:aws:iam::111122223333:user/trailguard-sample"},
     "eventTime": "2026-01-01T00:00:00Z",
     "eventSource": "example.amazonaws.com",
@@ -74,7 +74,6 @@ SKELETON: Mapping[str, Any] = {
     "sourceIPAddress": "198.51.100.7",
     "userAgent": "aws-cli/2.15.0",
     "eventType": "AwsApiCall",
-    "recipientAccountId": "111122223333",
 }
 """The event every generated one starts from: the fields a CloudTrail management event always has."""
 
