@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "check": "check_cmd",
     "backtest": "backtest_cmd",
     "eventbridge": "eventbridge_cmd",
+    "sigma": "sigma_cmd",
 }
 
 
@@ -58,4 +59,4 @@ class _LazyGroup(click.Group):
 def main() -> None:
     """CloudTrail security alarms as code: test filter patterns, browse the detection
     catalogue, check a stack offline, back-test alarms over CloudTrail archives and compile
-    patterns to EventBridge."""
+    patterns to EventBridge or Sigma rules to filter patterns."""
