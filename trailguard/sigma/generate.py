@@ -17,6 +17,12 @@ only aims at the edges:
   character changed, extended by a prefix or a suffix, wildcards filled with text, the field
   absent, the field JSON null.
 
+Events stay realistic, by what the converter knows of CloudTrail's fields (`trailguard.sigma.fields`,
+checked against real events by the tests): a field AWS always writes is never made absent, a
+field AWS writes in one fixed spelling (`eventName`, `eventSource`, `userIdentity.type`, ...) gets
+no case variant, and a field AWS only ever writes as a string gets no null or object variant.
+An edge no real event can reach is no evidence either way.
+
 Values follow the modifiers: `contains`/`startswith`/`endswith` and wildcards (`*` is filled with
 nothing or with text, `?` with one letter), numbers, booleans, `null`, `exists`, `cidr` (an
 address inside the network), `gt`/`lt` comparisons, `fieldref` (both fields given the same text).
@@ -219,6 +225,8 @@ def assignments(node: Any, want: bool) -> list[Assignment]:
     """Field assignments meant to make the parsed condition `node` evaluate to `want`."""
     from sigma import conditions, types
 
+    from . import fields as facts
+
     if isinstance(node, conditions.ConditionNOT):
         return assignments(node.args[0], not want)
     if isinstance(node, conditions.ConditionFieldEqualsValueExpression):
@@ -230,6 +238,8 @@ def assignments(node: Any, want: bool) -> list[Assignment]:
             values = witnesses(value) if want else misses(value)
         except _NoValue:
             return []
+        if facts.always_present(node.field):
+            values = [v for v in values if v is not MISSING and v is not None]
         return _unique({node.field: v} for v in values)
     is_and = isinstance(node, conditions.ConditionAND)
     if not (is_and or isinstance(node, conditions.ConditionOR)):
@@ -310,18 +320,32 @@ def _string_variants(text: str) -> Iterator[tuple[str, Any]]:
     yield "suffixed", text + "x"
 
 
+def realistic(field: str, variant: str) -> bool:
+    """Whether a real CloudTrail event can show `variant` at `field` (see the module docstring)."""
+    from . import fields as facts
+
+    if variant in ("upper", "lower"):
+        return not facts.fixed_case(field)
+    if variant == "missing":
+        return not facts.always_present(field)
+    if variant in ("null", "object"):
+        return not facts.is_scalar(field)
+    return True
+
+
 def _variants(assignment: Assignment) -> Iterator[tuple[str, str, Assignment]]:
     for field, value in assignment.items():
+        candidates: list[tuple[str, Any]] = []
         if isinstance(value, str):
-            for variant, text in _string_variants(value):
-                if text != value:
-                    yield field, variant, {**assignment, field: text}
-            as_object = {"value": value}
-            yield field, "object", {**assignment, field: as_object}
+            candidates += [(variant, text) for variant, text in _string_variants(value) if text != value]
+            candidates.append(("object", {"value": value}))
         if value is not MISSING:
-            yield field, "missing", {**assignment, field: MISSING}
+            candidates.append(("missing", MISSING))
         if value is not None:
-            yield field, "null", {**assignment, field: None}
+            candidates.append(("null", None))
+        for variant, changed in candidates:
+            if realistic(field, variant):
+                yield field, variant, {**assignment, field: changed}
 
 
 def _leaf_string_fillers(condition: Any) -> Iterator[tuple[str, str]]:
