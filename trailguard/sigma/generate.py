@@ -13,9 +13,10 @@ only aims at the edges:
   alternative (each value of a list, each branch of an OR);
 - `breaks-N`: assignments meant to make it false, one sub-condition broken at a time (the field
   left at the skeleton's value, a value one character off, the field absent);
-- variants of each `satisfies` event, per string field it sets: upper-cased, lower-cased, one
-  character changed, extended by a prefix or a suffix, wildcards filled with text, the field
-  absent, the field JSON null.
+- variants of each of those events, per string field it sets: upper-cased, lower-cased, in AWS's
+  own spelling where that differs only in case from the rule's (`MFAUsed: NO` -> `No`), one
+  character changed, extended by a prefix or a suffix, as an object holding it, `true`/`false` as
+  JSON booleans, wildcards filled with text, the field absent, the field JSON null.
 
 Events stay realistic, by what the converter knows of CloudTrail's fields (`trailguard.sigma.fields`,
 checked against real events by the tests): a field AWS always writes is never made absent, a
@@ -197,11 +198,15 @@ def misses(value: Any) -> list[Any]:
 
 
 def _merge(parts: Iterable[Assignment]) -> Assignment | None:
-    """One assignment holding all of `parts`, or None if two give the same field different values."""
+    """One assignment holding all of `parts`, or None if two give the same field different values
+    (two strings are joined instead: `a` then `b` still contains, starts with `a` and ends with `b`)."""
     merged: Assignment = {}
     for part in parts:
         for field, value in part.items():
             if field in merged and merged[field] != value:
+                if isinstance(merged[field], str) and isinstance(value, str):
+                    merged[field] = merged[field] + value
+                    continue
                 return None
             merged[field] = value
     return merged
@@ -267,14 +272,26 @@ def assignments(node: Any, want: bool) -> list[Assignment]:
 # --- events ---------------------------------------------------------------------------------
 
 
+ARRAY_KEY = "items"
+"""CloudTrail writes the members of a list in `requestParameters` under `items`, always an array
+(`ipPermissions.items[0].ipProtocol`): a path through it gets a one-element array there."""
+
+
 def _set(event: dict[str, Any], field: str, value: Any) -> None:
     keys = field.split(".")
     node = event
     for key in keys[:-1]:
         child = node.get(key)
+        if isinstance(child, list) and child and isinstance(child[0], dict):
+            node = child[0]
+            continue
         if not isinstance(child, dict):
             if value is MISSING:
                 return
+            if key == ARRAY_KEY:
+                node[key] = [{}]
+                node = node[key][0]
+                continue
             child = node[key] = {}
         node = child
     if value is MISSING:
@@ -286,6 +303,8 @@ def _set(event: dict[str, Any], field: str, value: Any) -> None:
 def _get(event: Mapping[str, Any], field: str) -> Any:
     node: Any = event
     for key in field.split("."):
+        if isinstance(node, list) and node:
+            node = node[0]
         if not isinstance(node, Mapping) or key not in node:
             return MISSING
         node = node[key]
@@ -326,6 +345,8 @@ def realistic(field: str, variant: str) -> bool:
 
     if variant in ("upper", "lower"):
         return not facts.fixed_case(field)
+    if variant == "boolean":
+        return not facts.is_scalar(field) and field not in facts.FIXED_CASE
     if variant == "missing":
         return not facts.always_present(field)
     if variant in ("null", "object"):
@@ -334,11 +355,17 @@ def realistic(field: str, variant: str) -> bool:
 
 
 def _variants(assignment: Assignment) -> Iterator[tuple[str, str, Assignment]]:
+    from . import fields as facts
+
     for field, value in assignment.items():
         candidates: list[tuple[str, Any]] = []
         if isinstance(value, str):
             candidates += [(variant, text) for variant, text in _string_variants(value) if text != value]
             candidates.append(("object", {"value": value}))
+            candidates += [("aws-spelling", spelling) for spelling in facts.AWS_SPELLINGS.get(field, ())
+                           if spelling.lower() == value.lower() and spelling != value]
+            if value.lower() in ("true", "false"):
+                candidates.append(("boolean", value.lower() == "true"))
         if value is not MISSING:
             candidates.append(("missing", MISSING))
         if value is not None:
@@ -379,20 +406,22 @@ def generate_events(rule: Any) -> list[GeneratedEvent]:
         generated.append(GeneratedEvent(name, event, field, variant))
 
     positives: list[Assignment] = []
+    negatives: list[Assignment] = []
     for condition in rule.detection.parsed_condition:
         tree = condition.parsed
         positives += assignments(tree, True)
-        for index, assignment in enumerate(_unique(assignments(tree, False)), 1):
-            add(f"breaks-{index}", assignment)
-    positives = _unique(positives)
+        negatives += assignments(tree, False)
+    positives, negatives = _unique(positives), _unique(negatives)
+    for index, assignment in enumerate(negatives, 1):
+        add(f"breaks-{index}", assignment)
     for index, assignment in enumerate(positives, 1):
         add(f"satisfies-{index}", assignment)
-    for index, assignment in enumerate(positives, 1):
-        for field, variant, changed in _variants(assignment):
-            add(f"satisfies-{index}-{field}-{variant}", changed, field, variant)
+    for kind, made in (("satisfies", positives), ("breaks", negatives)):
+        for index, assignment in enumerate(made, 1):
+            for field, variant, changed in _variants(assignment):
+                add(f"{kind}-{index}-{field}-{variant}", changed, field, variant)
     if positives:
         for condition in rule.detection.parsed_condition:
             for field, filled in _leaf_string_fillers(condition.parsed):
                 add(f"satisfies-1-{field}-filled", {**positives[0], field: filled}, field, "filled")
-    # keep satisfying events first: they are what a reader looks at first
-    return sorted(generated, key=lambda g: not g.name.startswith("satisfies"))
+    return generated

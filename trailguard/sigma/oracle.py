@@ -74,8 +74,14 @@ def oracle_query(rule: Any, *, case_sensitive: bool = False) -> OracleQuery:
     rule_id = str(rule.id or rule.title)
     try:
         queries = backend.convert_rule(rule)
+        if not queries:
+            # a rule a correlation refers to is kept as a predicate for that correlation, not
+            # emitted as a query: convert it again on its own
+            queries = _backend(case_sensitive).convert_rule(type(rule).from_dict(rule.to_dict()))
     except SigmaError as error:
         raise OracleError(f"rule {rule_id}: the SQLite backend cannot convert it: {error}") from None
+    if not queries:
+        raise OracleError(f"rule {rule_id}: the SQLite backend gave no query for it")
     fields = tuple(backend.required_fields(rule))
     for field in fields:
         if '"' in field or not field.strip("."):

@@ -11,7 +11,9 @@ disagreement is traced to a cause, and a cause a stated caveat covers explains i
 - `case`: the oracle evaluated case-sensitively agrees with the pattern, so only case separates
   them (Sigma compares case-insensitively, CloudWatch Logs case-sensitively). Explained by a
   caveat whose kind names case.
-- `field F`: the difference lies in how field F is held, not in what the rule asks of it: with F
+- `field F`: F's path runs through an array (the oracle reads nothing there, the pattern's `[*]`
+  looks into every element), or the difference lies in how field F is held, not in what the rule
+  asks of it: with F
   rewritten in the form the oracle already reads it as (an object or array as its JSON text,
   `true`/`false` as strings, JSON null as absent, a number as its text) or, where F is absent,
   given a placeholder string, the oracle's answer stays the same and the pattern's comes to agree
@@ -88,6 +90,18 @@ def _get(event: Any, path: str) -> Any:
     return node
 
 
+def _crosses_array(event: Any, path: str) -> bool:
+    """Whether the dotted `path` runs through an array in `event` (the oracle reads nothing there)."""
+    node = event
+    for key in path.split(".")[:-1]:
+        if not isinstance(node, Mapping) or key not in node:
+            return False
+        node = node[key]
+        if isinstance(node, list):
+            return True
+    return False
+
+
 def _replace(event: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
     copied = copy.deepcopy(dict(event))
     keys = path.split(".")
@@ -156,6 +170,8 @@ class Verifier:
         if evaluate(self._cased_query(), [event])[0] == pattern_matched:
             return "case"
         for name in self.query.fields:
+            if _crosses_array(event, name):
+                return f"field {name}"
             held = _get(event, name)
             rewritten = PLACEHOLDER if held is _ABSENT else _as_oracle_reads(held)
             if rewritten is held or rewritten == held:
