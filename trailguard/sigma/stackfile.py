@@ -46,7 +46,7 @@ SEVERITY_OF_LEVEL: Mapping[str, str] = {
 """Sigma's `level` -> trailguard's severity (trailguard has no informational level; a rule
 without a level is medium, Sigma's middle)."""
 
-MAX_ID = 48
+MAX_ID = 64
 """Longest detection id written: the stack-prefixed filter and alarm names stay well inside AWS's."""
 
 MAX_METRIC = 64

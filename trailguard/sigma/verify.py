@@ -201,3 +201,67 @@ def verify(conversion: Any, rule: Any, events: Sequence[Mapping[str, Any]],
     caveats = conversion.caveats if conversion.verdict == "caveats" else ()
     return Verifier(rule, conversion.pattern, caveats).compare(
         events, names, verdict=conversion.verdict, rule_id=conversion.rule_id, title=conversion.title)
+
+
+# --- the user's events and rules ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventsRead:
+    """The JSON events of some CloudTrail files, named `file#n`, and what could not be read."""
+
+    events: tuple[Mapping[str, Any], ...]
+    names: tuple[str, ...]
+    problems: tuple[str, ...]
+    """Sources that could not be opened and records that are not JSON events, one line each."""
+    skipped: tuple[str, ...]
+    """Inputs that hold no events on purpose (empty files, CloudTrail digests) and plain text
+    lines (a README beside the logs), counted per file: neither side can be run on them."""
+
+
+def read_events(sources: Sequence[str]) -> EventsRead:
+    """Every event of `sources` (files, directories, globs), read by the reader `trailguard test`
+    and the back-test use (`trailguard.records`), with the same rejections."""
+    from collections import Counter
+
+    from trailguard.records import Record, RecordSourceError, Rejected, iter_records
+    from trailguard.sourcefiles import Skipped, list_sources
+
+    listing = list_sources(sources)
+    events: list[Mapping[str, Any]] = []
+    names: list[str] = []
+    problems: list[str] = list(listing.missing)
+    skipped = [f"{s.source}: {s.reason}" for s in listing.skipped]
+    rejected: Counter[tuple[str, str]] = Counter()
+    text_lines: Counter[str] = Counter()
+    for path in listing.files:
+        try:
+            for item in iter_records(path, allow_text=True):
+                if isinstance(item, Record) and item.event is not None:
+                    events.append(item.event)
+                    names.append(f"{item.source}#{item.index + 1}")
+                elif isinstance(item, Record):
+                    text_lines[item.source] += 1
+                elif isinstance(item, Rejected):
+                    rejected[(item.source, item.reason)] += item.count
+                elif isinstance(item, Skipped):
+                    skipped.append(f"{item.source}: {item.reason}")
+        except RecordSourceError as error:
+            problems.append(str(error))
+    problems += [f"{source}: {reason}" + (f" ({count} records)" if count > 1 else "")
+                 for (source, reason), count in sorted(rejected.items())]
+    skipped += [f"{source}: {count} plain text line(s), not JSON events" for source, count in text_lines.items()]
+    return EventsRead(tuple(events), tuple(names), tuple(problems), tuple(skipped))
+
+
+def rules_and_conversions(paths: Sequence[Any]) -> list[tuple[Any, Any]]:
+    """(pySigma rule, its `SigmaConversion`) for every rule of the files and directories named, in
+    the order `convert_paths` gives them; raises `SigmaInputError` like it."""
+    from pathlib import Path
+
+    from .convert import convert_paths, load_rules, rule_files
+
+    pairs: list[tuple[Any, Any]] = []
+    for path in rule_files([Path(p) for p in paths]):
+        pairs += list(zip(load_rules(path), convert_paths([path]), strict=True))
+    return pairs
