@@ -415,7 +415,8 @@ class _Converter:
         fold = not cased and not ct.fixed_case(field)
         match = match_string(list(value.s), fold)
         text = value.to_plain() if not value.contains_placeholder() else str(value)
-        if not cased and not match.folded and any(ch.isalpha() for ch in text):
+        boolean_text = text.lower() in ("true", "false") and not ct.is_scalar(field)
+        if not cased and not match.folded and not boolean_text and any(ch.isalpha() for ch in text):
             self.case_caveat(field, text, negate)
         if match.wildcard and not match.any and not ct.is_scalar(field) and not negate:
             self.caveat(field, "shape", f"{field} is matched with wildcards: where AWS writes an object or array "
@@ -426,7 +427,7 @@ class _Converter:
         if ct.looks_like_field_name(text.strip("*")):
             self.caveat(field, "literal-field-name", f"the value {text!r} names a CloudTrail field, but without "
                         "|fieldref Sigma compares with the literal text, and so does the pattern")
-        if text.lower() in ("true", "false") and not ct.is_scalar(field):
+        if boolean_text:
             self.caveat(field, "boolean", f"the rule compares {field} with the string {text!r}; where AWS writes a "
                         f"JSON boolean there neither Sigma nor the pattern matches it ('{field}: {text.lower()}' "
                         "without quotes would, as IS TRUE/IS FALSE)")
