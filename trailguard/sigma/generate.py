@@ -27,8 +27,9 @@ An edge no real event can reach is no evidence either way.
 Values follow the modifiers: `contains`/`startswith`/`endswith` and wildcards (`*` is filled with
 nothing or with text, `?` with one letter), numbers, booleans, `null`, `exists`, `cidr` (an
 address inside the network), `gt`/`lt` comparisons, `fieldref` (both fields given the same text).
-A `re` value yields no event (a regular expression names no value to use): such a rule is proven
-only on the events it is given. Deterministic: the same rule yields the same events in the same
+A `re` value gets a short string its regex finds, built from the regex's parse tree (first
+branch, fewest repeats); a regex with look-arounds or back-references gets none, and such a rule
+is proven only on the events it is given. Deterministic: the same rule yields the same events in the same
 order.
 """
 
@@ -163,6 +164,8 @@ def witnesses(value: Any) -> list[Any]:
         return [{ops.GT: number + 1, ops.GTE: number, ops.LT: number - 1, ops.LTE: number}[op]]
     if isinstance(value, types.SigmaFieldReference):
         return [Ref(value.field, "x" if value.ends_with else "", "x" if value.starts_with else "")]
+    if isinstance(value, types.SigmaRegularExpression):
+        return [regex_witness(_regex_text(value))]
     raise _NoValue
 
 
@@ -191,23 +194,91 @@ def misses(value: Any) -> list[Any]:
         return [{ops.GT: number, ops.GTE: number - 1, ops.LT: number, ops.LTE: number + 1}[op], MISSING]
     if isinstance(value, types.SigmaFieldReference):
         return ["trailguard-other-value", MISSING]
+    if isinstance(value, types.SigmaRegularExpression):
+        return [KEEP, one_char_changed(regex_witness(_regex_text(value))), MISSING]
     raise _NoValue
+
+
+def _regex_text(value: Any) -> str:
+    """A Sigma `re` value as Python regex text, its flags (`|re|i`, `|re|m`, `|re|s`) inline."""
+    letters = {"IGNORECASE": "i", "MULTILINE": "m", "DOTALL": "s"}
+    flags = "".join(sorted(letters.get(getattr(flag, "name", str(flag)), "") for flag in value.flags or ()))
+    return (f"(?{flags})" if flags else "") + str(value.regexp)
+
+
+def regex_witness(pattern: str) -> str:
+    """A short string `re.search(pattern, ...)` finds, built from the regex's parse tree (first
+    branch, first member of a class, fewest repeats, at least one); `_NoValue` when the regex uses
+    something this does not build (look-arounds, back-references) or the result does not match."""
+    import re
+
+    try:
+        from re import _parser as sre  # type: ignore[attr-defined]  # Python >= 3.11
+    except ImportError:  # pragma: no cover
+        import sre_parse as sre  # type: ignore[no-redef]
+    categories = {"CATEGORY_DIGIT": "0", "CATEGORY_WORD": "a", "CATEGORY_SPACE": " ", "CATEGORY_NOT_DIGIT": "a",
+                  "CATEGORY_NOT_WORD": "-", "CATEGORY_NOT_SPACE": "a"}
+
+    def build(items) -> str:
+        out = []
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                out.append(chr(arg))
+            elif name == "ANY":
+                out.append("a")
+            elif name == "IN":
+                out.append(member(arg))
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, _, body = arg
+                out.append(build(body) * max(low, 1))
+            elif name == "SUBPATTERN":
+                out.append(build(arg[-1]))
+            elif name == "BRANCH":
+                out.append(build(arg[1][0]))
+            elif name == "AT":
+                continue
+            else:
+                raise _NoValue
+        return "".join(out)
+
+    def member(arg) -> str:
+        negated = any(str(op) == "NEGATE" for op, _ in arg)
+        if negated:
+            excluded = {chr(a) for op, a in arg if str(op) == "LITERAL"}
+            return next(c for c in "xyz0-" if c not in excluded)
+        op, value = arg[0]
+        if str(op) == "LITERAL":
+            return chr(value)
+        if str(op) == "RANGE":
+            return chr(value[0])
+        if str(op) == "CATEGORY":
+            return categories.get(str(value), "a")
+        raise _NoValue
+
+    try:
+        text = build(sre.parse(pattern))
+    except (re.error, _NoValue, StopIteration, IndexError, TypeError):
+        raise _NoValue from None
+    if re.search(pattern, text) is None:
+        raise _NoValue
+    return text
 
 
 # --- the condition tree --------------------------------------------------------------------------
 
 
-def _merge(parts: Iterable[Assignment]) -> Assignment | None:
-    """One assignment holding all of `parts`, or None if two give the same field different values
-    (two strings are joined instead: `a` then `b` still contains, starts with `a` and ends with `b`)."""
+def _merge(parts: Iterable[Assignment]) -> Assignment:
+    """One assignment holding all of `parts`. Where two give one field different values, two
+    strings are joined (`a` then `b` still contains both, starts with `a`, ends with `b`) and
+    otherwise the first stays (`gt: 100` and `lte: 1000` -> 101): the oracle says what it makes."""
     merged: Assignment = {}
     for part in parts:
         for field, value in part.items():
             if field in merged and merged[field] != value:
                 if isinstance(merged[field], str) and isinstance(value, str):
                     merged[field] = merged[field] + value
-                    continue
-                return None
+                continue
             merged[field] = value
     return merged
 
@@ -360,7 +431,11 @@ def _variants(assignment: Assignment) -> Iterator[tuple[str, str, Assignment]]:
     for field, value in assignment.items():
         candidates: list[tuple[str, Any]] = []
         if isinstance(value, str):
-            candidates += [(variant, text) for variant, text in _string_variants(value) if text != value]
+            # true/false: AWS writes JSON booleans (their text lower-case), so the boolean variant
+            # below stands for them and no upper/lower-case spelling is made
+            boolean_text = value.lower() in ("true", "false")
+            candidates += [(variant, text) for variant, text in _string_variants(value)
+                           if text != value and not (boolean_text and variant in ("upper", "lower"))]
             candidates.append(("object", {"value": value}))
             candidates += [("aws-spelling", spelling) for spelling in facts.AWS_SPELLINGS.get(field, ())
                            if spelling.lower() == value.lower() and spelling != value]
