@@ -270,8 +270,7 @@ def edited_stack_text(text: str, entries: Sequence[Mapping[str, Any]], source: s
 
     key_column = config_node.value[0][0].start_mark.column
     if key_index is None:
-        end = _content_end(lines, config_node.start_mark.line, config_node.end_mark.line
-                           if config_node.end_mark.column == 0 else config_node.end_mark.line + 1)
+        end = _content_end(lines, config_node.start_mark.line, _end_line(lines, config_node))
         block = [" " * key_column + KEY + ":\n"]
         for entry in appended:
             block += _render(entry, key_column + 2)
@@ -283,8 +282,7 @@ def edited_stack_text(text: str, entries: Sequence[Mapping[str, Any]], source: s
         items = value_node.value
         dash_column = _dash_column(lines, items[0])
         starts = [_dash_line(lines, item, dash_column) for item in items]
-        block_end = value_node.end_mark.line if value_node.end_mark.column == 0 else value_node.end_mark.line + 1
-        block_end = _content_end(lines, starts[-1], min(block_end, len(lines)))
+        block_end = _content_end(lines, starts[-1], _end_line(lines, value_node))
         ends = [*starts[1:], block_end]
         new_lines = list(lines[:starts[0]])
         for index, (start, end) in enumerate(zip(starts, ends)):
@@ -311,6 +309,15 @@ def edited_stack_text(text: str, entries: Sequence[Mapping[str, Any]], source: s
                              "(one `- ` item per detection) so it can be edited without rewriting it")
     merged = [updates.get(i, item) for i, item in enumerate(existing)] + appended
     return _checked(text, "".join(new_lines), data, merged, source, added, replaced, unchanged)
+
+
+def _end_line(lines: list[str], node: yaml.Node) -> int:
+    """The line after a block node's last line: PyYAML ends a block where the next token starts,
+    which may be indented on the following line."""
+    mark = node.end_mark
+    if mark.line >= len(lines):
+        return len(lines)
+    return mark.line if not lines[mark.line][:mark.column].strip() else mark.line + 1
 
 
 def _dash_column(lines: list[str], item: yaml.Node) -> int:
