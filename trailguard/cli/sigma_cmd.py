@@ -16,7 +16,8 @@ from trailguard.sigma.conversion import SigmaConversion
 
 @click.group("sigma")
 def command() -> None:
-    """Sigma detection rules (https://sigmahq.io) for AWS CloudTrail, as filter patterns."""
+    """Sigma detection rules (https://sigmahq.io) for AWS CloudTrail, as filter patterns: convert
+    (and --verify against the rule itself), add to a stack."""
 
 
 @command.command("convert")
