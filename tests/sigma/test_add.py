@@ -234,3 +234,19 @@ def test_check_lists_the_attribution_and_the_alarm_carries_it(tmp_path):
     assert alarm.inputs["alarmDescription"].endswith(ROOT_ATTRIBUTION)
     text = CliRunner().invoke(main, ["check", "--stack", "prod", "--project-dir", str(project)]).output
     assert "Sources (Sigma rules)" in text and "Sigma 8ad1600d-e9dc-4251-b0ee-a65268f29add by vitaliy0x1" in text
+
+
+def test_rules_with_the_same_title_get_distinct_ids_and_a_rule_without_a_link_is_not_added(project, tmp_path):
+    text = ROOT_USAGE.read_text()
+    twin = tmp_path / "twin.yml"
+    twin.write_text(text.replace("8ad1600d-e9dc-4251-b0ee-a65268f29add", "1b2c3d4e-0000-4000-8000-000000000001")
+                    .replace("    - https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html\n",
+                             "    - https://example.com/twin\n"))
+    unlinked = tmp_path / "unlinked.yml"
+    unlinked.write_text(text.replace("8ad1600d-e9dc-4251-b0ee-a65268f29add", "1b2c3d4e-0000-4000-8000-000000000002")
+                        .replace("    - https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html\n", "")
+                        .replace("references:\n", ""))
+    result = add(project, ROOT_USAGE, twin, unlinked)
+    assert result.exit_code == 1 and "has no https link" in result.output
+    ids = [e["id"] for e in yaml.safe_load((project / "Pulumi.prod.yaml").read_text())["config"][KEY]]
+    assert ids == ["aws-root-credentials", "aws-root-credentials-sigma"]

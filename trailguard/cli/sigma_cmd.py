@@ -195,7 +195,7 @@ def add(paths: tuple[Path, ...], stack: str, project_dir: Path) -> None:
             failed = True
             continue
         try:
-            entry = detection_entry(conversion, rule, catalog_ids)
+            entry = detection_entry(conversion, rule, [*catalog_ids, *(e["id"] for e in entries)])
         except StackFileError as error:
             click.echo(f"not added: {where}: {error}", err=True)
             failed = True

@@ -140,19 +140,29 @@ def _alarm_text(conversion: Any) -> str:
 def detection_entry(conversion: Any, rule: Any, taken_ids: Iterable[str] = ()) -> dict[str, Any]:
     """The `customDetections[]` entry for a converted rule (exact or caveats verdict).
 
-    `taken_ids` are ids the entry must not reuse (the catalogue's); the rule's title slug gets a
-    `-sigma` suffix then. Raises `StackFileError` for a refused rule or one whose generated events
-    give no sample that the pattern and the rule both match.
+    `taken_ids` are ids the entry must not reuse (the catalogue's, and those of other rules added
+    with it): the title's slug gets `-sigma`, then the rule id's first eight characters. Raises
+    `StackFileError` for a refused rule, one without an author or an https link (the Detection
+    Rule License needs both in every alarm), or one whose generated events give no sample that
+    the pattern and the rule both match.
     """
     if conversion.verdict == "refused" or conversion.pattern is None:
         raise StackFileError(f"rule {conversion.rule_id} ({conversion.title}) was refused: {conversion.refusal}")
+    if not conversion.author.strip():
+        raise StackFileError(f"rule {conversion.rule_id} ({conversion.title}) names no author; the Detection Rule "
+                             "License asks every alarm based on it to name the author, so add its author field")
+    if not conversion.link.startswith("https://"):
+        raise StackFileError(f"rule {conversion.rule_id} ({conversion.title}) has no https link (a SigmaHQ rule "
+                             "trailguard knows, or an https URL as its first reference); the alarm must link to it")
     samples = choose_samples(conversion, rule)
     if not samples.positives:
         raise StackFileError(f"rule {conversion.rule_id} ({conversion.title}): no generated event is matched by both "
                              "the pattern and the rule, so no sample can prove the pattern; it is not added")
-    detection_id = slug(conversion.title)
-    if detection_id in set(taken_ids):
-        detection_id = slug(conversion.title, MAX_ID - len("-sigma")) + "-sigma"
+    taken = set(taken_ids)
+    short = re.sub(r"[^a-z0-9]", "", conversion.rule_id.lower())[:8] or "rule"
+    candidates = [slug(conversion.title), slug(conversion.title, MAX_ID - len("-sigma")) + "-sigma",
+                  slug(conversion.title, MAX_ID - len(short) - 1) + "-" + short]
+    detection_id = next((c for c in candidates if c not in taken), candidates[-1])
     level = (conversion.level or "medium").lower()
     if level not in SEVERITY_OF_LEVEL:
         raise StackFileError(f"rule {conversion.rule_id}: level {conversion.level!r} is not a Sigma level; allowed: "
@@ -167,7 +177,7 @@ def detection_entry(conversion: Any, rule: Any, taken_ids: Iterable[str] = ()) -
         "title": conversion.title,
         "pattern": conversion.pattern,
         "severity": SEVERITY_OF_LEVEL[level],
-        "metric": metric_name(conversion.title),
+        "metric": metric_name(detection_id.replace("-", " ")),  # distinct ids, distinct metrics
         "description": _alarm_text(conversion),
         "runbook": _runbook(conversion),
         "source": source,
