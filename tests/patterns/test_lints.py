@@ -90,6 +90,12 @@ def test_w002_shortens_a_long_grouping_but_keeps_its_shape() -> None:
     ('{ $.eventName = Console* && $.additionalEventData.MFAUsed != "Yes" }', ["W001"]),
     # pinned to ConsoleLogin, but a field ConsoleLogin does not always carry
     ('{ $.eventName = ConsoleLogin && $.additionalEventData.SamlProviderArn != "x" }', ["W001"]),
+    # W001's own advice taken: an `||` with NOT EXISTS of the same field says what absence does
+    ('{ $.errorCode != "AccessDenied" || $.errorCode NOT EXISTS }', []),
+    ('{ $.eventName = X && ($.errorCode != "A" || $.errorCode NOT EXISTS) }', []),
+    ('{ ($.sourceIPAddress != "10.*" && $.errorCode != "A") || $.errorCode NOT EXISTS }', []),
+    ('{ $.errorCode != "A" || $.errorMessage NOT EXISTS }', ["W001"]),  # another field's absence
+    ('{ ($.errorCode != "A" || $.errorCode NOT EXISTS) && $.errorMessage != "B" }', ["W001"]),
 ])
 def test_w001_knows_the_fields_an_event_name_always_carries(pattern: str, expected: list[str]) -> None:
     assert codes(pattern) == expected

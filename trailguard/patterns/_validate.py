@@ -11,7 +11,7 @@ from typing import Iterator
 from . import rules
 from ._render import render, render_selector, render_value
 from .analysis import required_values, selectors, walk
-from .ast import And, Comparison, DelimitedPattern, Field, FieldCondition, JsonPattern, Or, Pattern, Regex, StringValue, TermPattern
+from .ast import And, Comparison, DelimitedPattern, Field, FieldCondition, JsonPattern, NotExists, Or, Pattern, Regex, StringValue, TermPattern
 from .errors import Diagnostic, PatternSyntaxError, Severity
 
 
@@ -55,13 +55,14 @@ def _lint(tree: Pattern) -> Iterator[Diagnostic]:
         return
     json = isinstance(tree, JsonPattern)
     pinned = dict(_pinned_event_names(tree.expr)) if json else {}
+    absence_handled = _absence_handled(tree.expr) if json else set()
     names = {f.name for f in tree.fields if isinstance(f, Field) and f.name} if isinstance(tree, DelimitedPattern) else set()
     for node in walk(tree):
         cls = node.__class__
         if cls is Or and json:
             yield from _lint_or(node)
         elif cls is Comparison:
-            yield from _lint_comparison(node, pinned.get(id(node)))
+            yield from _lint_comparison(node, pinned.get(id(node)), id(node) in absence_handled)
         elif cls is StringValue:
             yield from _lint_string(node)
         elif cls is FieldCondition and node.field_name not in names:
@@ -144,6 +145,18 @@ def _pinned_event_names(expr, pinned: frozenset[str] | None = None) -> Iterator[
             yield from _pinned_event_names(operand, pinned)
 
 
+def _absence_handled(expr) -> set[int]:
+    """Ids of the comparisons under an `||` that also has `<same selector> NOT EXISTS` as an operand:
+    their author already said what an event without the field does (W001's own advice)."""
+    handled: set[int] = set()
+    for node in walk(expr):
+        if node.__class__ is Or:
+            absent = {op.selector for op in node.operands if op.__class__ is NotExists}
+            if absent:
+                handled.update(id(n) for n in walk(node) if n.__class__ is Comparison and n.selector in absent)
+    return handled
+
+
 def _always_present(name: str, event_names: frozenset[str] | None) -> bool:
     if name in rules.ALWAYS_PRESENT_CLOUDTRAIL_FIELDS:
         return True
@@ -151,9 +164,10 @@ def _always_present(name: str, event_names: frozenset[str] | None) -> bool:
         name in rules.ALWAYS_PRESENT_BY_EVENT_NAME.get(event, ()) for event in event_names)
 
 
-def _lint_comparison(expr: Comparison, event_names: frozenset[str] | None) -> Iterator[Diagnostic]:
+def _lint_comparison(expr: Comparison, event_names: frozenset[str] | None,
+                     absence_handled: bool = False) -> Iterator[Diagnostic]:
     name = render_selector(expr.selector)
-    if expr.op == "!=" and not _always_present(name, event_names):
+    if expr.op == "!=" and not absence_handled and not _always_present(name, event_names):
         yield Diagnostic(
             "W001", f"'!=' on {name}, a field CloudTrail often omits: '!=' never matches an event "
             "without the field. If absent should count, add "

@@ -152,11 +152,8 @@ def convert_rule(rule: "SigmaRule", source: str | None = None) -> SigmaConversio
             compiled = compile_pattern(text)
         except PatternSyntaxError as error:
             raise Refusal("limit", f"the pattern breaks a CloudWatch Logs rule: {error.message}") from None
-        for warning in compiled.warnings:
-            # W001 flags '!=' on a field CloudTrail may omit; every '!=' this converter writes on such a
-            # field comes with '|| NOT EXISTS' (tests/sigma hold it to that), so it is what the rule means.
-            if warning.code != "W001":
-                converter.caveat("(pattern)", "lint", f"{warning.code}: {warning.message}")
+        for warning in compiled.warnings:  # none so far: every `!=` on an optional field has `|| NOT EXISTS`
+            converter.caveat("(pattern)", "lint", f"{warning.code}: {warning.message}")
     except Refusal as refusal:
         return _refused(rule, source, refusal)
     except SigmaError as error:
@@ -243,6 +240,8 @@ class _Converter:
         if isinstance(node, (ConditionAND, ConditionOR)):
             conjunction = isinstance(node, ConditionAND) != negate  # De Morgan under a negation
             operands = [self.node(arg, negate) for arg in node.args if arg is not None]
+            if not operands:
+                raise Refusal("empty", "the rule's condition selects nothing")
             return _all(*operands) if conjunction else _any(*operands)
         if isinstance(node, ConditionFieldEqualsValueExpression):
             return self.leaf(node.field, node.value, negate)
@@ -273,14 +272,13 @@ class _Converter:
             raise Refusal("modifier", f"{field} uses a timestamp-part modifier (minute, hour, day, ...); filter "
                           "patterns cannot take a date apart")
         sel = self.selector(field)
-        if isinstance(value, SigmaNull):
-            if negate:
-                return self.present(field, sel, null_counts=False)
+        if isinstance(value, (SigmaNull, SigmaExists)):
+            # `null` is "absent or null"; `exists` tests the same presence (a null value is no value,
+            # as in Sigma's database and search backends), so `exists: false` is `null`.
+            wants_value = negate if isinstance(value, SigmaNull) else bool(value) != negate
+            if wants_value:
+                return self.present(field, sel)
             return _any(NotExists(sel), IsCheck(sel, "NULL"))
-        if isinstance(value, SigmaExists):
-            if bool(value) != negate:
-                return self.present(field, sel, null_counts=True)
-            return NotExists(sel)
         if isinstance(value, SigmaBool):
             return self.boolean(field, sel, bool(value.boolean), negate)
         self.no_object(field, "a value")
@@ -346,9 +344,8 @@ class _Converter:
             raise Refusal("condition", f"the negation over {field} selects nothing")
         return _any(*branches)
 
-    def present(self, field: str, sel: Selector, null_counts: bool) -> Expr:
-        """The field is there (`exists: true`, null counting when `null_counts`) or is there and not
-        null (`not field: null`)."""
+    def present(self, field: str, sel: Selector) -> Expr:
+        """The field holds a value, not null (`exists: true`, `not field: null`)."""
         if ct.is_object(field):
             raise Refusal("whole-object", f"the rule tests that {field} (an object) is present; filter patterns "
                           "have NOT EXISTS but no EXISTS, and '= *' sees strings and numbers only")
@@ -359,11 +356,8 @@ class _Converter:
         else:
             branches = [Comparison(sel, "=", StringValue("*", quoted=True)), IsCheck(sel, "TRUE"),
                         IsCheck(sel, "FALSE")]
-            self.caveat(field, "shape", f"the rule needs {field} to be present; the pattern sees it when it "
-                        "is a string, number or boolean (or null, where that counts), not when AWS writes an "
-                        "object or array there")
-        if null_counts and not ct.is_scalar(field):
-            branches.append(IsCheck(sel, "NULL"))
+            self.caveat(field, "shape", f"the rule needs {field} to hold a value; the pattern sees it when it "
+                        "is a string, number or boolean, not when AWS writes an object or array there")
         return _any(*branches)
 
     def boolean(self, field: str, sel: Selector, value: bool, negate: bool) -> Expr:
@@ -388,6 +382,10 @@ class _Converter:
                           "pattern cannot select 'not a number or not in range' (a string there would count)")
         op = {CompareOperators.LT: "<", CompareOperators.LTE: "<=", CompareOperators.GT: ">",
               CompareOperators.GTE: ">=", CompareOperators.NEQ: "!="}[value.op]
+        if op != "!=":
+            self.caveat(field, "shape", f"the pattern compares {field} {op} {value.number.number} only where AWS "
+                        "writes a JSON number there; a number written as a string (\"150\") is not compared, "
+                        "where some Sigma backends convert it")
         return Comparison(sel, op, NumberValue(str(value.number.number)))
 
     def regex(self, field: str, sel: Selector, value: Any, negate: bool) -> Expr:
@@ -459,7 +457,9 @@ class _Converter:
 
 
 def _shown(value: Any) -> str:
+    from sigma.exceptions import SigmaValueError
+
     try:
         return repr(value.to_plain())
-    except Exception:  # noqa: BLE001 - a value type without a plain form
+    except SigmaValueError:  # a value type without a plain form (cidr, expansion, ...)
         return repr(str(value))

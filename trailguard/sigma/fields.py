@@ -56,7 +56,6 @@ FIXED_CASE: Final = frozenset({
     "eventVersion", "eventSource", "eventName", "eventType", "eventCategory", "awsRegion", "errorCode",
     "recipientAccountId", "apiVersion", "vpcEndpointId", "vpcEndpointAccountId", "sessionCredentialFromConsole",
     "userIdentity.type", "userIdentity.accountId", "userIdentity.invokedBy", "userIdentity.accessKeyId",
-    "userIdentity.principalId",
     "userIdentity.sessionContext.sessionIssuer.type", "userIdentity.sessionContext.sessionIssuer.accountId",
     "userIdentity.sessionContext.sessionIssuer.principalId",
     "userIdentity.sessionContext.attributes.mfaAuthenticated", "userIdentity.sessionContext.ec2RoleDelivery",
@@ -66,7 +65,8 @@ FIXED_CASE: Final = frozenset({
 """Fields whose values AWS writes in one fixed spelling (API names, service names, enumerations,
 ids): a rule that writes the value as AWS does matches the same events case-sensitively, so the
 case difference between Sigma and filter patterns is harmless there. Everything else (`userAgent`,
-`errorMessage`, names inside ARNs, `requestParameters.*`, ...) is chosen or echoed by the caller."""
+`errorMessage`, names inside ARNs, `userIdentity.principalId` with its role session name,
+`requestParameters.*`, ...) is chosen or echoed by the caller."""
 
 AWS_SPELLINGS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
     "additionalEventData.MFAUsed": ("Yes", "No"),
