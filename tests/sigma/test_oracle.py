@@ -84,6 +84,14 @@ def test_modifiers_numbers_regex_and_cidr():
     assert rule_matches(modifiers, events) == [True, True, False, True, False, True, False, False]
 
 
+def test_comparisons_read_numbers_and_strings_spelling_one_never_other_text():
+    """SQLite ranks any text above any number; the oracle compares only numbers (and "150")."""
+    greater = rule("    selection:\n        requestParameters.maxResults|gt: 100\n    condition: selection")
+    values = [150, "150", "1.5e3", "abc", "", True, None, 50, "50"]
+    events = [{"requestParameters": {"maxResults": v}} for v in values]
+    assert rule_matches(greater, events) == [True, True, True, False, False, False, False, False, False]
+
+
 def test_keyword_rules_are_refused_with_the_rule_named():
     keywords = rule("    keywords:\n        - AccessDenied\n    condition: keywords")
     with pytest.raises(OracleError, match="5f3c1a8e-0000-4000-8000-000000000001"):

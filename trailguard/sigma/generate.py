@@ -16,7 +16,8 @@ only aims at the edges:
 - variants of each of those events, per string field it sets: upper-cased, lower-cased, in AWS's
   own spelling where that differs only in case from the rule's (`MFAUsed: NO` -> `No`), one
   character changed, extended by a prefix or a suffix, as an object holding it, `true`/`false` as
-  JSON booleans, wildcards filled with text, the field absent, the field JSON null.
+  JSON booleans, a number as a string, wildcards filled with text, the field absent, the field
+  JSON null.
 
 Events stay realistic, by what the converter knows of CloudTrail's fields (`trailguard.sigma.fields`,
 checked against real events by the tests): a field AWS always writes is never made absent, a
@@ -420,7 +421,7 @@ def realistic(field: str, variant: str) -> bool:
         return not facts.is_scalar(field) and field not in facts.FIXED_CASE
     if variant == "missing":
         return not facts.always_present(field)
-    if variant in ("null", "object"):
+    if variant in ("null", "object", "string"):
         return not facts.is_scalar(field)
     return True
 
@@ -441,6 +442,8 @@ def _variants(assignment: Assignment) -> Iterator[tuple[str, str, Assignment]]:
                            if spelling.lower() == value.lower() and spelling != value]
             if value.lower() in ("true", "false"):
                 candidates.append(("boolean", value.lower() == "true"))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            candidates.append(("string", str(value)))
         if value is not MISSING:
             candidates.append(("missing", MISSING))
         if value is not None:

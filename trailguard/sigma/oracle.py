@@ -22,6 +22,11 @@ How events become rows, which is the part a reader has to trust:
 - JSON `true`/`false` are the strings 'true'/'false' (what Sigma rules compare against; the
   backend also accepts 1/0); numbers stay numbers and strings stay text.
 
+`|gt`, `|gte`, `|lt`, `|lte` compare numbers and strings that spell a number (`"150"`, as most
+SIEMs convert them); anything else is not compared. This is the one place the backend's SQL is
+changed (its comparison template goes through `trailguard_number(..)`): SQLite ranks every text
+above every number, so the plain `field > 100` would call `"abc"` greater than 100.
+
 Matching is case-insensitive (`collate_nocase` for equality, LIKE for wildcards; `|cased` uses
 GLOB), as Sigma specifies. `case_sensitive=True` evaluates the same rule with every comparison
 case-sensitive: the verifier uses it to tell a disagreement caused by case from any other.
@@ -60,10 +65,26 @@ class OracleQuery:
     case_sensitive: bool
 
 
+NUMBER_FUNCTION = "trailguard_number"
+_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
+
+
+def number_value(value: Any) -> float | int | None:
+    """A number, or a string spelling one, as a number; anything else None (never compared)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _NUMBER_TEXT.match(value.strip()):
+        return float(value)
+    return None
+
+
 def _backend(case_sensitive: bool):
     from sigma.backends.sqlite import sqliteBackend
 
-    return sqliteBackend(table=TABLE, collate_nocase=not case_sensitive)
+    class Backend(sqliteBackend):
+        compare_op_expression = f"{NUMBER_FUNCTION}({{field}}) {{operator}} {{value}}"
+
+    return Backend(table=TABLE, collate_nocase=not case_sensitive)
 
 
 def oracle_query(rule: Any, *, case_sensitive: bool = False) -> OracleQuery:
@@ -119,6 +140,7 @@ def evaluate(query: OracleQuery, events: Sequence[Mapping[str, Any]]) -> list[bo
     connection = sqlite3.connect(":memory:")
     try:
         connection.create_function("regexp", 2, _regexp, deterministic=True)
+        connection.create_function(NUMBER_FUNCTION, 1, number_value, deterministic=True)
         connection.execute(f"PRAGMA case_sensitive_like = {'ON' if query.case_sensitive else 'OFF'}")
         connection.execute(f"CREATE TEMP TABLE {_DOCUMENTS} (position INTEGER PRIMARY KEY, doc TEXT NOT NULL)")
         connection.executemany(f"INSERT INTO {_DOCUMENTS} VALUES (?, ?)",

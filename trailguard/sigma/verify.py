@@ -16,8 +16,8 @@ disagreement is traced to a cause, and a cause a stated caveat covers explains i
   asks of it: with F
   rewritten in the form the oracle already reads it as (an object or array as its JSON text,
   `true`/`false` as strings, JSON null as absent, a number as its text) or, where F is absent,
-  given a placeholder string, the oracle's answer stays the same and the pattern's comes to agree
-  with it. Explained by any other caveat on F (or on the whole rule).
+  given a placeholder string, or a string spelling a number written as that number, the oracle's
+  answer stays the same and the pattern's comes to agree with it. Explained by any other caveat on F (or on the whole rule).
 
 A disagreement no caveat explains is unexplained: for an `exact` verdict, every disagreement is.
 """
@@ -31,7 +31,7 @@ from typing import Any, Mapping, Sequence
 
 from trailguard.patterns import compile_pattern
 
-from .oracle import OracleQuery, evaluate, oracle_query
+from .oracle import OracleQuery, number_value, evaluate, oracle_query
 
 PLACEHOLDER = "trailguard-placeholder"
 """What an absent field is given when asking whether its absence caused a disagreement."""
@@ -131,6 +131,15 @@ def _as_oracle_reads(value: Any) -> Any:
     return value
 
 
+def _as_number(value: Any) -> Any:
+    """A string spelling a number as that number (which the oracle's comparisons read it as), else None."""
+    if isinstance(value, str):
+        number = number_value(value)
+        if number is not None:
+            return int(number) if float(number).is_integer() and "." not in value and "e" not in value.lower() else number
+    return None
+
+
 def _is_case(kind: str) -> bool:
     return "case" in kind.lower()
 
@@ -173,12 +182,13 @@ class Verifier:
             if _crosses_array(event, name):
                 return f"field {name}"
             held = _get(event, name)
-            rewritten = PLACEHOLDER if held is _ABSENT else _as_oracle_reads(held)
-            if rewritten is held or rewritten == held:
-                continue
-            changed = _replace(event, name, rewritten)
-            if evaluate(self.query, [changed])[0] == oracle_matched and bool(self.matches(changed)) == oracle_matched:
-                return f"field {name}"
+            rewrites = [PLACEHOLDER] if held is _ABSENT else [_as_oracle_reads(held), _as_number(held)]
+            for rewritten in rewrites:
+                if rewritten is None or rewritten is held or rewritten == held:
+                    continue
+                changed = _replace(event, name, rewritten)
+                if evaluate(self.query, [changed])[0] == oracle_matched and bool(self.matches(changed)) == oracle_matched:
+                    return f"field {name}"
         return ""
 
     def _covering(self, cause: str) -> tuple[Any, ...]:
