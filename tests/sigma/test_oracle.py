@@ -90,6 +90,8 @@ def test_comparisons_read_numbers_and_strings_spelling_one_never_other_text():
     values = [150, "150", "1.5e3", "abc", "", True, None, 50, "50"]
     events = [{"requestParameters": {"maxResults": v}} for v in values]
     assert rule_matches(greater, events) == [True, True, True, False, False, False, False, False, False]
+    equal = rule("    selection:\n        requestParameters.maxResults: 150\n    condition: selection")
+    assert rule_matches(equal, events) == [True, True, False, False, False, False, False, False, False]
 
 
 def test_keyword_rules_are_refused_with_the_rule_named():

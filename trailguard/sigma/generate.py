@@ -317,6 +317,8 @@ def assignments(node: Any, want: bool) -> list[Assignment]:
             return []
         if facts.always_present(node.field):
             values = [v for v in values if v is not MISSING and v is not None]
+        elif facts.is_scalar(node.field):  # AWS omits it, never writes null
+            values = [v for v in values if v is not None]
         return _unique({node.field: v} for v in values)
     is_and = isinstance(node, conditions.ConditionAND)
     if not (is_and or isinstance(node, conditions.ConditionOR)):

@@ -22,10 +22,11 @@ How events become rows, which is the part a reader has to trust:
 - JSON `true`/`false` are the strings 'true'/'false' (what Sigma rules compare against; the
   backend also accepts 1/0); numbers stay numbers and strings stay text.
 
-`|gt`, `|gte`, `|lt`, `|lte` compare numbers and strings that spell a number (`"150"`, as most
-SIEMs convert them); anything else is not compared. This is the one place the backend's SQL is
-changed (its comparison template goes through `trailguard_number(..)`): SQLite ranks every text
-above every number, so the plain `field > 100` would call `"abc"` greater than 100.
+A number in the rule (`maxKeys: 210`, `|gt`, `|gte`, `|lt`, `|lte`) is compared with numbers and
+with strings that spell a number (`"210"`, as most SIEMs convert them), nothing else. This is the
+one place the backend's SQL is changed (its number comparisons go through `trailguard_number(..)`):
+SQLite ranks every text above every number, so the plain `field > 100` would call `"abc"` greater
+than 100, and `field = 210` would not find `"210"`.
 
 Matching is case-insensitive (`collate_nocase` for equality, LIKE for wildcards; `|cased` uses
 GLOB), as Sigma specifies. `case_sensitive=True` evaluates the same rule with every comparison
@@ -83,6 +84,9 @@ def _backend(case_sensitive: bool):
 
     class Backend(sqliteBackend):
         compare_op_expression = f"{NUMBER_FUNCTION}({{field}}) {{operator}} {{value}}"
+
+        def convert_condition_field_eq_val_num(self, cond, state):
+            return f"{NUMBER_FUNCTION}({self.escape_and_quote_field(cond.field)}){self.eq_token}{cond.value}"
 
     return Backend(table=TABLE, collate_nocase=not case_sensitive)
 

@@ -8,9 +8,11 @@ a disagreement, kept with the event and which side matched.
 A conversion with verdict `caveats` says in advance where it departs from the rule. Each
 disagreement is traced to a cause, and a cause a stated caveat covers explains it:
 
-- `case`: the oracle evaluated case-sensitively agrees with the pattern, so only case separates
-  them (Sigma compares case-insensitively, CloudWatch Logs case-sensitively). Explained by a
-  caveat whose kind names case.
+- `case`: the oracle evaluated case-sensitively agrees with the pattern, or the event with its
+  text respelled in the rule's case (every substring equal to one of the rule's literals but for
+  case written as the rule writes it) is matched alike by both: only case separates them (Sigma
+  compares case-insensitively, CloudWatch Logs case-sensitively, except inside the converter's
+  case-folded regexes). Explained by a caveat whose kind names case.
 - `field F`: F's path runs through an array (the oracle reads nothing there, the pattern's `[*]`
   looks into every element), or the difference lies in how field F is held, not in what the rule
   asks of it: with F
@@ -19,7 +21,8 @@ disagreement is traced to a cause, and a cause a stated caveat covers explains i
   given a placeholder string, or a string spelling a number written as that number, the oracle's
   answer stays the same and the pattern's comes to agree with it. Explained by any other caveat on F (or on the whole rule).
 
-A disagreement no caveat explains is unexplained: for an `exact` verdict, every disagreement is.
+Every cause found is kept in mind; the disagreement is explained when a stated caveat covers one of
+them. A disagreement no caveat explains is unexplained: for an `exact` verdict, every disagreement is.
 """
 
 from __future__ import annotations
@@ -140,6 +143,39 @@ def _as_number(value: Any) -> Any:
     return None
 
 
+def rule_literals(rule: Any) -> tuple[str, ...]:
+    """The literal text of the rule's string values (between wildcards), longest first."""
+    from sigma import conditions, types
+
+    found: set[str] = set()
+    stack = [c.parsed for c in rule.detection.parsed_condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, conditions.ConditionFieldEqualsValueExpression):
+            values = node.value.values if isinstance(node.value, types.SigmaExpansion) else [node.value]
+            for value in values:
+                if isinstance(value, types.SigmaString):
+                    found.update(part for part in value.s if isinstance(part, str) and part)
+        stack.extend(getattr(node, "args", None) or [])
+    return tuple(sorted(found, key=lambda text: (-len(text), text)))
+
+
+def _respelled(event: Any, literals: Sequence[str]) -> Any:
+    """`event` with every string's text that equals a rule literal but for case written as the rule
+    writes it: what the event would be if its author had used the rule's spelling."""
+    import re
+
+    if isinstance(event, Mapping):
+        return {key: _respelled(value, literals) for key, value in event.items()}
+    if isinstance(event, list):
+        return [_respelled(value, literals) for value in event]
+    if isinstance(event, str):
+        for literal in literals:
+            event = re.sub(re.escape(literal), lambda _: literal, event, flags=re.IGNORECASE)
+        return event
+    return event
+
+
 def _is_case(kind: str) -> bool:
     return "case" in kind.lower()
 
@@ -154,6 +190,7 @@ class Verifier:
         self.caveats = tuple(caveats)
         self.query: OracleQuery = oracle_query(rule)
         self._cased: OracleQuery | None = None
+        self.literals = rule_literals(rule)
 
     def _cased_query(self) -> OracleQuery:
         if self._cased is None:
@@ -168,28 +205,44 @@ class Verifier:
             got = bool(self.matches(event))
             if got != expected:
                 name = names[index] if names is not None else f"#{index + 1}"
-                cause = self.cause(event, got, expected)
-                disagreements.append(Disagreement(index, name, event, got, expected, cause, self._covering(cause)))
+                causes = self.causes(event, got, expected)
+                covered = next(((c, self._covering(c)) for c in causes if self._covering(c)), None)
+                cause, explained = covered or ((causes[0] if causes else ""), ())
+                disagreements.append(Disagreement(index, name, event, got, expected, cause, explained))
         return RuleAgreement(rule_id=rule_id or self.query.rule_id, title=title or str(self.rule.title),
                              verdict=verdict, pattern=self.pattern, events=len(events),
                              agreed=len(events) - len(disagreements), disagreements=tuple(disagreements))
 
-    def cause(self, event: Mapping[str, Any], pattern_matched: bool, oracle_matched: bool) -> str:
-        """Why the two sides differ on `event` (see the module docstring), or "" if no cause is found."""
-        if evaluate(self._cased_query(), [event])[0] == pattern_matched:
-            return "case"
+    def causes(self, event: Mapping[str, Any], pattern_matched: bool, oracle_matched: bool) -> list[str]:
+        """Every cause found for the two sides differing on `event` (see the module docstring):
+        `case` first, then fields held in another form, then absent fields; empty if none."""
+        found: list[str] = []
+        respelled = _respelled(event, self.literals)
+        if evaluate(self._cased_query(), [event])[0] == pattern_matched or (
+                respelled != event and evaluate(self.query, [respelled])[0] == oracle_matched
+                and bool(self.matches(respelled)) == oracle_matched):
+            found.append("case")
+        absent: list[str] = []
         for name in self.query.fields:
             if _crosses_array(event, name):
-                return f"field {name}"
+                found.append(f"field {name}")
+                continue
             held = _get(event, name)
-            rewrites = [PLACEHOLDER] if held is _ABSENT else [_as_oracle_reads(held), _as_number(held)]
-            for rewritten in rewrites:
+            if held is _ABSENT:
+                if self._agrees(_replace(event, name, PLACEHOLDER), oracle_matched):
+                    absent.append(f"field {name}")
+                continue
+            for rewritten in (_as_oracle_reads(held), _as_number(held)):
                 if rewritten is None or rewritten is held or rewritten == held:
                     continue
-                changed = _replace(event, name, rewritten)
-                if evaluate(self.query, [changed])[0] == oracle_matched and bool(self.matches(changed)) == oracle_matched:
-                    return f"field {name}"
-        return ""
+                if self._agrees(_replace(event, name, rewritten), oracle_matched):
+                    found.append(f"field {name}")
+                    break
+        return found + absent
+
+    def _agrees(self, changed: Mapping[str, Any], oracle_matched: bool) -> bool:
+        """The oracle still answers `oracle_matched` on `changed`, and the pattern now does too."""
+        return evaluate(self.query, [changed])[0] == oracle_matched and bool(self.matches(changed)) == oracle_matched
 
     def _covering(self, cause: str) -> tuple[Any, ...]:
         if not cause:
