@@ -6,23 +6,21 @@ itself runs on the SQLite oracle (`trailguard.sigma.oracle`); every event where 
 a disagreement, kept with the event and which side matched.
 
 A conversion with verdict `caveats` says in advance where it departs from the rule. Each
-disagreement is traced to a cause, and a cause a stated caveat covers explains it:
+disagreement is traced to its causes, and one a stated caveat covers explains it:
 
-- `case`: the oracle evaluated case-sensitively agrees with the pattern, or the event with its
-  text respelled in the rule's case (every substring equal to one of the rule's literals but for
-  case written as the rule writes it) is matched alike by both: only case separates them (Sigma
-  compares case-insensitively, CloudWatch Logs case-sensitively, except inside the converter's
-  case-folded regexes). Explained by a caveat whose kind names case.
+- `case`: the oracle evaluated case-sensitively agrees with the pattern, or both sides agree on
+  the event respelled in the rule's case (every substring equal to one of the rule's literals but
+  for case written as the rule writes it): only case separates them (Sigma compares
+  case-insensitively, CloudWatch Logs case-sensitively except inside the converter's case-folded
+  regexes). Covered by a caveat whose kind names case.
 - `field F`: F's path runs through an array (the oracle reads nothing there, the pattern's `[*]`
-  looks into every element), or the difference lies in how field F is held, not in what the rule
-  asks of it: with F
-  rewritten in the form the oracle already reads it as (an object or array as its JSON text,
-  `true`/`false` as strings, JSON null as absent, a number as its text) or, where F is absent,
-  given a placeholder string, or a string spelling a number written as that number, the oracle's
-  answer stays the same and the pattern's comes to agree with it. Explained by any other caveat on F (or on the whole rule).
+  looks into every element); or F is held in a form the two read differently: rewritten as the
+  oracle already reads it (an object or array as its JSON text, `true`/`false` as strings, JSON
+  null as absent, a number as its text) or, a string spelling a number, as that number, the
+  oracle's answer stays and the pattern comes to agree; or F is absent and, given a placeholder
+  string, the same holds. Covered by any other caveat on F (or on the whole rule).
 
-Every cause found is kept in mind; the disagreement is explained when a stated caveat covers one of
-them. A disagreement no caveat explains is unexplained: for an `exact` verdict, every disagreement is.
+A disagreement no caveat covers is unexplained: for an `exact` verdict, every disagreement is.
 """
 
 from __future__ import annotations
@@ -52,9 +50,9 @@ class Disagreement:
     pattern_matched: bool
     oracle_matched: bool
     cause: str = ""
-    """`case`, `field <name>`, or empty when no cause was found."""
+    """`case` or `field <name>`: the cause a caveat covers, else the first found; empty if none."""
     explained_by: tuple[Any, ...] = ()
-    """The stated caveats that cover the cause; empty means unexplained."""
+    """The stated caveats that cover `cause`; empty means unexplained."""
 
     @property
     def side(self) -> str:
