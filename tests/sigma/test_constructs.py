@@ -52,7 +52,7 @@ EDGE_EXPECTED: dict[str, tuple[str, set[str] | str, str | None]] = {
                         'NULL) && $.userIdentity.invokedBy = "*" }'),
     "boolean_values.yml": ("exact", set(), '{ $.readOnly IS FALSE && $.managementEvent IS TRUE && '
                            '$.eventName != "ConsoleLogin" }'),
-    "array_items.yml": ("caveats", {"array"}, '{ $.eventName = "AuthorizeSecurityGroupIngress" && '
+    "array_items.yml": ("caveats", {"array", "shape"}, '{ $.eventName = "AuthorizeSecurityGroupIngress" && '
                         '$.requestParameters.ipPermissions.items[*].ipProtocol = "-1" }'),
     "keywords.yml": ("refused", "keywords", None),
     "logsource_other.yml": ("refused", "logsource", None),
@@ -181,6 +181,13 @@ def convert(detection: str):
     # an empty string, and a value with quotes and backslashes
     ("sel:\n    errorCode: ''\ncondition: sel", '{ $.errorCode = "" }'),
     ("sel:\n    eventName: 'a\"b\\\\c'\ncondition: sel", '{ $.eventName = "a\\"b\\\\c" }'),
+    # the encodings: UTF-16 text has NULs, written \x00 in a regex; base64offset's three variants
+    ("sel:\n    userAgent|wide|contains: 'ab'\ncondition: sel", r'{ $.userAgent = %[Aa]\x00[Bb]\x00% }'),
+    ("sel:\n    userAgent|utf16be|cased|contains: 'ab'\ncondition: sel", r'{ $.userAgent = %\x00a\x00b% }'),
+    ("sel:\n    userAgent|base64offset|contains: 'curl'\ncondition: sel",
+     '{ $.userAgent = "*Y3Vyb*" || $.userAgent = "*N1cm*" || $.userAgent = "*jdXJs*" }'),
+    ("sel:\n    requestParameters.n|lt: 5\n    requestParameters.m|gte: 5.5\ncondition: sel",
+     '{ $.requestParameters.n < 5 && $.requestParameters.m >= 5.5 }'),
     # `*` inside a value with a literal star next to it: a regex keeps the star literal
     ("sel:\n    eventName: 'a\\**'\ncondition: sel", r'{ $.eventName = %^a\x2a% }'),
 ])
@@ -243,3 +250,11 @@ def test_fields_read_lists_every_field_once_in_order_with_fieldref_targets():
                             "condition: sel and not f"))
     assert read == ("eventSource", "eventName", "userIdentity.arn", "requestParameters.userName")
     assert fields_read(rule("kw:\n    - AccessDenied\ncondition: kw")) == ()
+
+
+def test_numbers_and_numeric_text_carry_a_shape_caveat_where_the_type_is_unknown():
+    (caveat,) = convert("sel:\n    requestParameters.port: 22\ncondition: sel").caveats
+    assert (caveat.kind, caveat.field) == ("shape", "requestParameters.port") and '"22"' in caveat.message
+    (caveat,) = convert("sel:\n    requestParameters.port|cased: '22'\ncondition: sel").caveats
+    assert caveat.kind == "shape" and "JSON number 22" in caveat.message
+    assert convert("sel:\n    recipientAccountId: '111122223333'\ncondition: sel").verdict == "exact"

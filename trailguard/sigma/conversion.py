@@ -26,8 +26,9 @@ class Caveat:
 CAVEAT_KINDS: dict[str, str] = {
     "case": "Sigma compares strings case-insensitively, filter patterns case-sensitively; the field's "
             "value is chosen by the caller (or the rule writes it in a case AWS does not)",
-    "shape": "the field's shape is not known: where AWS writes an object, array, boolean or null there, "
-             "Sigma's backends compare its text while the pattern sees no string",
+    "shape": "the field's type is not known: where AWS writes an object, array, boolean or null there, "
+             "Sigma's backends compare its text while the pattern sees no string; numbers and their text "
+             "match alike in a pattern, not in Sigma; comparisons see JSON numbers only",
     "boolean": "the rule compares with the string 'true'/'false'; if AWS writes a JSON boolean there, "
                "neither the rule nor the pattern matches it",
     "literal-field-name": "the rule's value names a CloudTrail field; without |fieldref Sigma compares "
@@ -62,7 +63,7 @@ class SigmaConversion:
     @property
     def attribution(self) -> str:
         """What the Detection Rule License 1.1 asks every message based on the rule's matches to keep."""
-        return f"Sigma {self.rule_id} by {self.author or 'unknown author'}"
+        return f"Sigma {self.rule_id or repr(self.title)} by {self.author or 'unknown author'}"
 
     @property
     def refusal_kind(self) -> str | None:

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from trailguard.patterns import PatternSyntaxError, compile_pattern, render
 from trailguard.patterns.ast import (
-    And, Comparison, Expr, IsCheck, JsonPattern, Key, NotExists, NumberValue, Or, Selector, StringValue, Wildcard,
+    NUMBER_RE, And, Comparison, Expr, IsCheck, JsonPattern, Key, NotExists, NumberValue, Or, Selector, StringValue,
+    Wildcard,
 )
 
 from . import fields as ct
@@ -286,6 +287,9 @@ class _Converter:
             return self.compare(field, sel, value, negate)
         if isinstance(value, SigmaNumber):
             number = NumberValue(str(value.number))
+            self.caveat(field, "shape", f"the pattern's {number.text} also matches the string \"{number.text}\" at "
+                        f"{field} (a filter-pattern number compares a string by its text); Sigma's backends tell "
+                        "a number from a string")
             if negate:
                 return self.otherwise(field, sel, Comparison(sel, "!=", number))
             return Comparison(sel, "=", number)
@@ -422,6 +426,10 @@ class _Converter:
         if match.any and not ct.is_scalar(field) and not negate:
             self.caveat(field, "shape", f"the rule matches any value of {field}; the pattern matches a string or "
                         "number there, not an object, array, boolean or null")
+        if NUMBER_RE.match(text) and not ct.is_scalar(field):
+            self.caveat(field, "shape", f"the pattern's \"{text}\" also matches the JSON number {text} at {field} "
+                        "(a filter-pattern string compares a number by its text); Sigma's backends tell a number "
+                        "from a string")
         if ct.looks_like_field_name(text.strip("*")):
             self.caveat(field, "literal-field-name", f"the value {text!r} names a CloudTrail field, but without "
                         "|fieldref Sigma compares with the literal text, and so does the pattern")

@@ -1,6 +1,7 @@
 """Sigma values as filter-pattern values: a wildcard string as a `"*x*"`-style string where the
 filter-pattern wildcards can hold it, else as a `%regex%` of the engine's subset; a Sigma `|re` as
-that subset, or the reason it has none.
+that subset, or the reason it has none. Control characters (`|wide` and `|utf16` make NULs) go
+through a regex too, as `\\xhh`: a quoted filter-pattern string has no escape for them.
 
 Filter-pattern strings have only a leading and a trailing `*` (an inner `*` is literal, a literal
 `*` at either end cannot be written) and no single-character wildcard, so Sigma's `?`, inner `*`
@@ -81,7 +82,9 @@ def match_string(parts: list, fold_case: bool) -> ValueMatch:
     core = items[1 if lead else 0:len(items) - 1 if trail else len(items)]
     if lead and not core:
         return ValueMatch(StringValue("*", quoted=True), any=True, wildcard=True)
-    plain = all(isinstance(item, str) for item in core) and "*" not in "".join(core)  # type: ignore[arg-type]
+    literal = "".join(item for item in core if isinstance(item, str))
+    plain = (all(isinstance(item, str) for item in core) and "*" not in literal
+             and not any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in literal))
     if plain:
         text = "".join(core)  # type: ignore[arg-type]
         return ValueMatch(StringValue(("*" if lead else "") + text + ("*" if trail else ""), quoted=True),
