@@ -43,6 +43,8 @@ def detection_rows(check: StackCheck) -> list[dict[str, Any]]:
             "pattern": detection.pattern,
             "exclusions": [{"kind": e.kind, "value": e.value, "note": e.note, "excludes": e.pattern}
                            for e in detection.exclusions],
+            # a detection converted from a Sigma rule names the rule and its author (DRL 1.1)
+            **({"attribution": detection.attribution} if detection.attribution else {}),
         })
     return rows
 
@@ -122,6 +124,17 @@ def render_exclusions(rows: list[dict[str, Any]]) -> Table | None:
                            for e in row["exclusions"])
         table.add_row(Text(row["id"]), Text(listed), Text(row["pattern"]))
     return table
+
+
+def render_attributions(rows: list[dict[str, Any]]) -> Group | None:
+    """The Sigma rule and author behind each detection converted from one (customDetections[].source),
+    as the Detection Rule License asks; None when there is none."""
+    attributed = [row for row in rows if row.get("attribution")]
+    if not attributed:
+        return None
+    lines = [Text("Sources (Sigma rules)", style="bold")]
+    lines += [Text.assemble((row["id"], "bold"), f": {row['attribution']}") for row in attributed]
+    return Group(*lines)
 
 
 def _cell(row: dict[str, Any], column: str) -> str:
@@ -242,7 +255,8 @@ def render_warnings(warnings: tuple[tuple[str, str], ...]) -> Group | None:
 
 def render_check(check: StackCheck) -> Group:
     """The summary line, any config warnings, the resource tree, the detections table, the heartbeat
-    and real-time lines, and, if any, the real-time rules and the exclusions tables."""
+    and real-time lines, and, if any, the real-time rules and the exclusions tables and the Sigma
+    rules' attributions."""
     rows = detection_rows(check)
     parts: list[Any] = [Text(check_summary(check))]
     warnings = render_warnings(check.config.warnings)
@@ -256,6 +270,9 @@ def render_check(check: StackCheck) -> Group:
     exclusions = render_exclusions(rows)
     if exclusions is not None:
         parts += [Text(), exclusions]
+    attributions = render_attributions(rows)
+    if attributions is not None:
+        parts += [Text(), attributions]
     return Group(*parts)
 
 

@@ -115,6 +115,9 @@ class EnabledDetection:
     exclusions: tuple[Exclusion, ...] = ()
     runbook: str = ""
     """The detection's runbook (the first line goes into real-time alert messages)."""
+    attribution: str = ""
+    """For a custom detection converted from a Sigma rule: `Based on Sigma <id> by <author>, <link>
+    ...`, which `description` (the alarm's) always ends with."""
 
     def __post_init__(self) -> None:
         if not self.reference_pattern:

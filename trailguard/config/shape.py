@@ -76,6 +76,23 @@ class CustomSamplesInput(_Input):
     negatives: list[Any] = []
 
 
+class DetectionSourceInput(_Input):
+    """`customDetections[].source`: the Sigma rule a detection was converted from.
+
+    The Detection Rule License 1.1 asks that messages based on a rule's matches keep the rule's
+    author: the alarm description carries `Sigma <sigma> by <author>` and `link` whatever else is
+    said there (`trailguard sigma add` writes this block).
+    """
+
+    sigma: str
+    """The rule's `id` (a UUID)."""
+    author: str
+    link: str
+    """Where the rule is published (https://...)."""
+    references: list[str] = []
+    false_positives: list[str] = []
+
+
 class CustomDetectionInput(_Input):
     """`customDetections[]`, built into a `Detection` by the catalogue's rule book."""
 
@@ -87,6 +104,7 @@ class CustomDetectionInput(_Input):
     samples: CustomSamplesInput
     runbook: str = ""
     description: Union[str, UnsetType] = UNSET
+    source: Union[DetectionSourceInput, UnsetType] = UNSET
 
 
 class SubscriptionInput(_Input):
@@ -181,6 +199,9 @@ FIELD_WHAT: dict[str, str] = {
     "window": "a whole number of minutes",
     "realtime": "true, false or a mapping (enabled, detections, regions; per detection: enabled, regions)",
     "regions": "a list of AWS Region codes (us-east-1, eu-west-1, ...)",
+    "source": "a mapping with sigma, author, link (and optionally references, falsePositives)",
+    "references": "a list of strings",
+    "falsePositives": "a list of strings",
 }
 """Where a key's allowed values say more than its type."""
 

@@ -161,6 +161,7 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | 
 
     profile, namespace, protect, tags, trail = "default", "", True, {}, TrailConfig()
     customs: dict[str, Detection] = {}
+    attributions: dict[str, str] = {}
     with problems.check():
         profile = _choice(decode(values["profile"], str, _key("profile")), PROFILES, _key("profile"))
     with problems.check():
@@ -173,7 +174,7 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | 
         trail = _trail(decode(values["trail"], TrailInput, _key("trail")), _key("trail"))
     with problems.check():
         customs = _custom_detections(decode(values["customDetections"], list[Any], _key("customDetections")),
-                                     catalog, _key("customDetections"), problems)
+                                     catalog, _key("customDetections"), problems, attributions)
     known_ids = [*catalog.detections, *customs]
     notifications, raw_notifications = None, None
     with problems.check():
@@ -212,7 +213,7 @@ def load_stack_config(raw: Mapping[str, Any], catalog: Any = None, stack: str | 
         with problems.check():
             detections.append(_enable(source, custom is not None, profile, namespace, override,
                                       _topic_for(detection_id, source.severity, override, routing,
-                                                 default_topic)))
+                                                 default_topic), attributions.get(detection_id, "")))
     problems.raise_any()
     with problems.check():
         _check_unique_metrics(detections, overrides, customs)
@@ -243,7 +244,7 @@ def _key(path: str) -> str:
 
 
 def _enable(source: Detection, custom: bool, profile: str, namespace: str,
-            override: Mapping[str, Any], topic: str) -> EnabledDetection:
+            override: Mapping[str, Any], topic: str, attribution: str = "") -> EnabledDetection:
     reference = source.pattern_for(profile)
     exclusions: tuple[Exclusion, ...] = override.get("exclude", ())
     try:
@@ -274,13 +275,14 @@ def _enable(source: Detection, custom: bool, profile: str, namespace: str,
         detection=None if custom else source,
         positives=source.positives_for(profile),
         negatives=source.negatives_for(profile),
-        description=describe_exclusions(
+        description=with_attribution(describe_exclusions(
             override.get("description") or (source.why if custom and source.why else _default_description(source)),
-            exclusions),
+            exclusions), attribution),
         ok_actions=override.get("okActions", False),
         reference_pattern=reference,
         exclusions=exclusions,
         runbook=source.runbook,
+        attribution=attribution,
     )
 
 
@@ -296,6 +298,55 @@ def describe_exclusions(description: str, exclusions: tuple[Exclusion, ...]) -> 
         if len(description) + len(suffix) <= MAX_ALARM_DESCRIPTION:
             return description + suffix
     return description[:MAX_ALARM_DESCRIPTION - len(counted)] + counted
+
+
+MAX_ATTRIBUTION = 512
+"""Longest attribution sentence accepted, so it always fits whole in an alarm description
+(AWS's 1024 characters) with room left for what the alarm is about."""
+
+SIGMA_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+"""A Sigma rule's `id`: a UUID, as the Sigma specification requires."""
+
+
+def attribution_text(sigma_id: str, author: str, link: str) -> str:
+    """The sentence an alarm based on a Sigma rule's matches carries (Detection Rule License 1.1)."""
+    return f"Based on Sigma {sigma_id} by {author}, {link} (Detection Rule License 1.1)."
+
+
+def with_attribution(description: str, attribution: str) -> str:
+    """`description` followed by `attribution`, within AlarmDescription's limit: the description
+    is cut, never the attribution."""
+    if not attribution:
+        return description
+    room = MAX_ALARM_DESCRIPTION - len(attribution) - 1
+    if len(description) > room:
+        description = description[:max(room - 3, 0)].rstrip() + "..."
+    return f"{description} {attribution}" if description else attribution
+
+
+def _source(source: Any, path: str) -> str:
+    """A custom detection's `source` (the Sigma rule it came from) checked; its attribution sentence."""
+    errors: list[tuple[str, str]] = []
+    if not SIGMA_ID_RE.match(source.sigma):
+        errors.append((f"{path}.sigma", f"{source.sigma!r} is not a Sigma rule id (a UUID such as "
+                                        "'8ad1600d-e9dc-4251-b0ee-a65268f29add', the rule's id field)"))
+    if not source.author.strip() or any(c in source.author for c in "\r\n"):
+        errors.append((f"{path}.author", "must name the rule's author on one line (its author field); the "
+                                         "Detection Rule License requires it in every alarm based on the rule"))
+    parts = urlsplit(source.link)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in source.link):
+        errors.append((f"{path}.link", f"{source.link!r} is not an https:// URL of the rule"))
+    for key, items in (("references", source.references), ("falsePositives", source.false_positives)):
+        for index, item in enumerate(items):
+            if not item.strip():
+                errors.append((f"{path}.{key}[{index}]", "must be a non-empty string"))
+    if errors:
+        raise ConfigError.of(errors)
+    text = attribution_text(source.sigma, source.author.strip(), source.link)
+    if len(text) > MAX_ATTRIBUTION:
+        raise ConfigError(f"{path}.author", f"the attribution {text!r} is {len(text)} characters; at most "
+                                            f"{MAX_ATTRIBUTION} fit in an alarm description beside its text")
+    return text
 
 
 def _exclusion_error(err: ExclusionError, path: str) -> ConfigError:
@@ -434,8 +485,10 @@ def _check_alarm_window(override: Mapping[str, Any], path: str) -> None:
         )
 
 
-def _custom_detections(raw: list[Any], catalog: Any, path: str, problems: Problems) -> dict[str, Detection]:
-    """Each custom detection through the catalogue's rule book (`detection_from_mapping`)."""
+def _custom_detections(raw: list[Any], catalog: Any, path: str, problems: Problems,
+                       attributions: dict[str, str] | None = None) -> dict[str, Detection]:
+    """Each custom detection through the catalogue's rule book (`detection_from_mapping`);
+    `attributions` gets the attribution sentence of each one converted from a Sigma rule."""
     result: dict[str, Detection] = {}
     for index, item in enumerate(raw):
         item_path = f"{path}[{index}]"
@@ -443,6 +496,7 @@ def _custom_detections(raw: list[Any], catalog: Any, path: str, problems: Proble
             custom = decode(item, CustomDetectionInput, item_path)
             if custom.description is not None and "description" in given(custom):
                 _description(custom.description, f"{item_path}.description")
+            attribution = _source(custom.source, f"{item_path}.source") if "source" in given(custom) else ""
             detection = _custom_detection(custom, item_path)
             for finding in compile_pattern(custom.pattern).warnings:
                 problems.warnings.append((f"{item_path}.pattern", f"{finding.code}: {finding.format(custom.pattern)}"))
@@ -450,6 +504,8 @@ def _custom_detections(raw: list[Any], catalog: Any, path: str, problems: Proble
                 where = "the catalogue" if detection.id in catalog.detections else "customDetections"
                 raise ConfigError(f"{item_path}.id", f"duplicate id {detection.id!r}: already in {where}")
             result[detection.id] = detection
+            if attribution and attributions is not None:
+                attributions[detection.id] = attribution
     return result
 
 
