@@ -110,7 +110,8 @@ class RealtimeRules(pulumi.ComponentResource):
             opts=opts,
         )
         if is_home:
-            paths, template = alert_transformer(rule.id, rule.title, rule.severity.value, rule.runbook)
+            paths, template = alert_transformer(rule.id, rule.title, rule.severity.value, rule.runbook,
+                                               rule.attribution)
             aws.cloudwatch.EventTarget(
                 f"{name}-{rule.id}-{region}-target",
                 rule=event_rule.name,

@@ -119,8 +119,11 @@ def first_step(runbook: str) -> str:
     return " ".join(lines)
 
 
-def alert_transformer(detection_id: str, title: str, severity: str, runbook: str) -> tuple[dict[str, str], str]:
-    """(input paths, input template) of the home rule's target: one line a person can act on.
+def alert_transformer(detection_id: str, title: str, severity: str, runbook: str,
+                      attribution: str = "") -> tuple[dict[str, str], str]:
+    """(input paths, input template) of the home rule's target: one line a person can act on,
+    ending with the attribution of a detection converted from a Sigma rule (its licence asks that
+    messages based on the rule's matches keep its author).
 
     A string template: EventBridge puts each value in as it is, a missing one (no `errorCode` on a
     call that succeeded) as nothing, and SNS delivers the text in the template's double quotes."""
@@ -131,7 +134,9 @@ def alert_transformer(detection_id: str, title: str, severity: str, runbook: str
         "<eventName> (<eventSource>) by <identityType> <principal> from <sourceIp> "
         "(user agent <userAgent>), account <account>, region <region>, at <eventTime>; "
         "error code (empty when the call succeeded): <errorCode>. "
-        f'Runbook: {_literal(runbook_line)}"'
+        f'Runbook: {_literal(runbook_line)}'
+        + (f" {_clip(_literal(attribution), MAX_ATTRIBUTION_CHARS)}" if attribution else "")
+        + '"'
     )
     return dict(ALERT_PATHS), template
 
@@ -140,6 +145,7 @@ MAX_INPUT_TEMPLATE = 8192
 """PutTargets InputTransformer.InputTemplate: at most 8192 characters."""
 MAX_TITLE_CHARS = 256
 MAX_RUNBOOK_CHARS = 2048
+MAX_ATTRIBUTION_CHARS = 512
 """Fixed text is clipped to these, so the template stays far inside MAX_INPUT_TEMPLATE whatever a
 custom detection's title or runbook holds."""
 

@@ -244,3 +244,22 @@ def test_settings_under_a_disabled_realtime_are_flagged_as_having_no_effect():
     assert rules(config)["vpc-changes"].regions == (HOME, "us-west-2")  # the override uses the regions
     assert "trailguard:realtime.enabled" not in dict(config.warnings)
     assert "trailguard:realtime.enabled" not in dict(load({"realtime": {"enabled": True}}).warnings)
+
+
+def test_a_sigma_derived_detection_keeps_its_author_in_the_real_time_alert():
+    """The Detection Rule License asks that messages based on a rule's matches keep its author:
+    the real-time message, like the alarm description, ends with the attribution."""
+    from trailguard.realtime import alert_transformer, render_input_transformer
+    from trailguard.eventbridge import event_for
+
+    source = {"sigma": "8ad1600d-e9dc-4251-b0ee-a65268f29add", "author": "vitaliy0x1",
+              "link": "https://example.com/rule.yml"}
+    config = load({"customDetections": [custom(source=source)], "realtime": {"enabled": True}})
+    rule = rules(config)["s3-public-grant"]
+    assert rule.attribution.startswith("Based on Sigma 8ad1600d-e9dc-4251-b0ee-a65268f29add by vitaliy0x1")
+    paths, template = alert_transformer(rule.id, rule.title, rule.severity.value, rule.runbook, rule.attribution)
+    record = config.detection("s3-public-grant").positives[0]
+    text = json.loads(render_input_transformer(paths, template, event_for(record)))
+    assert text.endswith(rule.attribution.replace('"', "'"))
+    plain = load({"customDetections": [custom()], "realtime": {"enabled": True}})
+    assert rules(plain)["s3-public-grant"].attribution == ""

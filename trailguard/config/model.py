@@ -140,6 +140,9 @@ class RealtimeRule:
     state: str
     """`ENABLED`, or `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` when read-only events can match."""
     runbook: str = ""
+    attribution: str = ""
+    """A Sigma-derived detection's attribution (Detection Rule License 1.1: messages based on the
+    rule's matches keep its author), carried into the alert message."""
 
 
 @dataclass(frozen=True, slots=True)

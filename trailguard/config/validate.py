@@ -635,7 +635,8 @@ def _realtime(raw: bool | RealtimeInput, overrides: Mapping[str, Mapping[str, An
         regions = tuple(dict.fromkeys((region, *per_detection.get(detection_id, default_regions))))
         rules.append(RealtimeRule(id=detection_id, title=detection.title, severity=detection.severity,
                                   topic=detection.topic, regions=regions, event_pattern=verdict.pattern.text,
-                                  state=verdict.pattern.rule_state, runbook=detection.runbook))
+                                  state=verdict.pattern.rule_state, runbook=detection.runbook,
+                                  attribution=detection.attribution))
     if errors:
         raise ConfigError.of(errors)
     for name in sorted({rule.topic for rule in rules}):
