@@ -43,7 +43,7 @@ from trailguard.catalog.model import Detection
 from trailguard.eventbridge import EventBridgeRefusal, compile_event_pattern, event_for
 from trailguard.eventbridge_semantics import EventPatternError, covers, matches, reading_pattern
 from trailguard.exclusions import Exclusion, excluded_pattern
-from trailguard.patterns import PatternSyntaxError, compile_pattern, render
+from trailguard.patterns import compile_pattern, render_selector, selectors
 
 from .detections import REQUIRED_SCHEMA, Problem, _name_detections, _undecidable, allowed_exclusions
 from .links import Link, derived_from, display_name
@@ -209,6 +209,16 @@ def _on_default_bus(resource: PolicyResource) -> Any:
     return bus in (None, "", "default") or (isinstance(bus, str) and bus.endswith(":event-bus/default"))
 
 
+def _bus_name(resource: PolicyResource) -> Any:
+    """The event bus a rule or target names, "default" for none; the name part of a bus ARN."""
+    bus = read(resource.props, "eventBusName")
+    if bus is UNKNOWN:
+        return UNKNOWN
+    if not isinstance(bus, str) or not bus:
+        return "default"
+    return bus.rsplit("event-bus/", 1)[-1] if bus.startswith("arn:") else bus
+
+
 def _pattern_judgement(rule: PolicyResource, requirement: Requirement) -> tuple[list[Problem], int, bool, bool]:
     """(problems, positives matched, pattern proved or sampled fine, needs all management events)."""
     text = read(rule.props, "eventPattern")
@@ -259,12 +269,12 @@ def _cached_covers(text: str, ref: Reference) -> Any:
 
 
 def _texts(reference: str, reading: Any) -> list[str]:
+    """The reference, and a pattern naming each field the rule's reading tests: the fields a
+    counterexample is shown with (a rendered reading can pass the 1024-character pattern quota)."""
     texts = [reference]
     if reading is not None and reading.expr not in (True, False):
-        try:
-            texts.append(render(reading_pattern(reading)))
-        except (PatternSyntaxError, ValueError, TypeError):
-            pass
+        fields = sorted({render_selector(s) for s in selectors(reading_pattern(reading))})
+        texts.append("{ " + " || ".join(f"{field} NOT EXISTS" for field in fields) + " }")
     return texts
 
 
@@ -291,9 +301,11 @@ def _state_problems(rule: PolicyResource, needs_all: bool) -> list[Problem]:
 def _targets_of(rule: PolicyResource, view: RealtimeView) -> list[tuple[PolicyResource, Link]]:
     """The targets attached to `rule`: by rule name in the same region and bus, or computed from it."""
     name = read(rule.props, "name")
+    bus = _bus_name(rule)
     found = []
     for target in view.targets:
-        if _on_default_bus(target) is False:
+        target_bus = _bus_name(target)
+        if isinstance(bus, str) and isinstance(target_bus, str) and bus != target_bus:
             continue
         target_region, rule_region = view.region(target), view.region(rule)
         if isinstance(target_region, str) and isinstance(rule_region, str) and target_region != rule_region:

@@ -50,7 +50,8 @@ def rule_name(detection_id: str, region: str) -> str:
 
 def contract_stack(detection_ids: list[str], regions: list[str], home: str = HOME) -> list[Item]:
     """The shape the real-time component deploys."""
-    items = [Item(TOPIC, "security", {"name": "trailguard-security", "arn": TOPIC_ARN}, home)]
+    topic_arn = TOPIC_ARN.replace(HOME, home)
+    items = [Item(TOPIC, "security", {"name": "trailguard-security", "arn": topic_arn}, home)]
     for detection_id in detection_ids:
         compiled = compile_event_pattern(_pattern(detection_id))
         for region in regions:
@@ -58,7 +59,7 @@ def contract_stack(detection_ids: list[str], regions: list[str], home: str = HOM
             items.append(Item(EVENT_RULE, name, {"name": name, "eventPattern": compiled.text,
                                                  "state": compiled.rule_state}, region))
             if region == home:
-                target = {"rule": name, "arn": TOPIC_ARN, "inputTransformer": {
+                target = {"rule": name, "arn": topic_arn, "inputTransformer": {
                     "inputPaths": {"name": "$.detail.eventName"}, "inputTemplate": '"<name>"'}}
             else:
                 target = {"rule": name, "arn": home_bus(home), "roleArn": ROLE_ARN}
