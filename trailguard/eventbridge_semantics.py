@@ -182,7 +182,7 @@ def _match_scalar(matcher: Any, value: Any, where: str) -> bool:
     if name == "anything-but":
         return not _anything_but_excludes(arg, value, where)
     if name == "numeric":
-        return _is_number(value) and _numeric(arg, value, where)
+        return _numeric(arg, value, where)
     if name == "cidr":
         return isinstance(value, str) and _in_network(arg, value, where)
     if name in _STRING_TESTS:
@@ -266,15 +266,14 @@ _NUMERIC_OPS = {"=": lambda a, b: a == b, "<": lambda a, b: a < b, "<=": lambda 
                 ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
 
-def _numeric(arg: Any, value: float, where: str) -> bool:
+def _numeric(arg: Any, value: Any, where: str) -> bool:
     if not isinstance(arg, list) or len(arg) not in (2, 4):
         raise EventPatternError(where, "numeric takes [op, number] or [op, number, op, number]")
-    for op, bound in zip(arg[::2], arg[1::2]):
+    comparisons = list(zip(arg[::2], arg[1::2]))
+    for op, bound in comparisons:
         if op not in _NUMERIC_OPS or not _is_number(bound):
             raise EventPatternError(where, f"numeric {op!r} {bound!r} is not a comparison with a number")
-        if not _NUMERIC_OPS[op](value, bound):
-            return False
-    return True
+    return _is_number(value) and all(_NUMERIC_OPS[op](value, bound) for op, bound in comparisons)
 
 
 def _in_network(arg: Any, value: str, where: str) -> bool:
@@ -506,8 +505,22 @@ def _positive_string(kind: str, core: Any, selector: Selector, gaps: list[str], 
 
 
 def _read_anything_but(arg: Any, selector: Selector, gaps: list[str], where: str) -> Expr:
-    """`anything-but` as `!=` tests (all must hold). `!=` never matches null or booleans, which
-    `anything-but` does: the reading is narrower there, never wider."""
+    """`anything-but` as `!=` tests (all must hold), or a value `!=` never sees: null and booleans
+    (which `anything-but` matches), and for string operands any number (which it matches too,
+    while a filter `!=` compares a number's text)."""
+    excluded = _excluding(arg, selector, gaps, where)
+    if excluded is False:
+        return False
+    others: list[Expr] = [IsCheck(selector, w) for w in ("NULL", "TRUE", "FALSE")]
+    operands = list(arg.values())[0] if isinstance(arg, Mapping) else arg
+    if all(isinstance(o, str) for o in (operands if isinstance(operands, list) else [operands])):
+        others += [_number(selector, ">=", 0), _number(selector, "<", 0)]
+    else:
+        gaps.append(f"{where}: anything-but a number also matches a string spelling it")
+    return _any([excluded, *others])
+
+
+def _excluding(arg: Any, selector: Selector, gaps: list[str], where: str) -> Expr:
     if isinstance(arg, Mapping):
         if len(arg) != 1:
             raise EventPatternError(where, "anything-but takes one operator")
