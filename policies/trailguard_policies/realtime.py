@@ -134,7 +134,7 @@ def _default_region(resources: Sequence[PolicyResource]) -> str | None:
     else the stack config's `aws:region` when the engine passed config to the pack."""
     for resource in resources:
         provider = resource.provider
-        if provider is not None and provider.name.startswith("default") and provider.type == "pulumi:providers:aws":
+        if provider is not None and provider.name.startswith("default") and provider.resource_type == "pulumi:providers:aws":
             region = read(provider.props, "region")
             if isinstance(region, str) and region:
                 return region
