@@ -473,6 +473,8 @@ def _read_matcher(matcher: Any, selector: Selector, numbers: set[float], gaps: l
             gaps.append(f"{where}: {name} with equals-ignore-case, read as the exact-case {name}")
             arg = arg.get("equals-ignore-case")
         return _positive_string(name, arg, selector, gaps, where)
+    if isinstance(arg, list) and not arg:
+        raise EventPatternError(where, f"{name} takes a non-empty value")
     if name == "equals-ignore-case":
         gaps.append(f"{where}: equals-ignore-case, read as the exact-case string")
         return _any([_positive_string("exact", a, selector, gaps, where) for a in (arg if isinstance(arg, list) else [arg])])
@@ -526,6 +528,8 @@ def _excluding(arg: Any, selector: Selector, gaps: list[str], where: str) -> Exp
             raise EventPatternError(where, "anything-but takes one operator")
         (name, inner), = arg.items()
         options = inner if isinstance(inner, list) else [inner]
+        if not options:
+            raise EventPatternError(where, f"anything-but {name} takes a non-empty value")
         terms: list[Expr] = []
         for option in options:
             if not isinstance(option, str):
@@ -542,6 +546,8 @@ def _excluding(arg: Any, selector: Selector, gaps: list[str], where: str) -> Exp
             terms.append(_string(selector, "!=", text))
         return _all(terms)
     options = arg if isinstance(arg, list) else [arg]
+    if not options:
+        raise EventPatternError(where, "anything-but takes strings or numbers")
     terms = []
     for option in options:
         if _is_number(option):

@@ -324,12 +324,17 @@ def _targets_of(rule: PolicyResource, view: RealtimeView) -> list[tuple[PolicyRe
 _BUS_ARN = re.compile(r"arn:aws[a-z-]*:events:([a-z0-9-]+):([0-9]{12}):event-bus/default\Z")
 
 
+def _arn_region(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else None
+
+
 def _topic_target(target: PolicyResource, region: Any, view: RealtimeView) -> Link:
     arn = read(target.props, "arn")
     for topic in view.topics:
         topic_arn = read(topic.props, "arn")
         if isinstance(arn, str) and isinstance(topic_arn, str) and topic_arn:
-            if arn == topic_arn and (not isinstance(region, str) or topic_arn.split(":")[3] == region):
+            if arn == topic_arn and (not isinstance(region, str) or _arn_region(topic_arn) == region):
                 return Link.YES
             continue
         if derived_from(target, "arn", [topic]) is Link.YES:

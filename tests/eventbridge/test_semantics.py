@@ -312,3 +312,7 @@ def test_compiled_patterns_are_valid_for_the_reader_and_validator() -> None:
             assert validate_event_pattern(compile_event_pattern(text).pattern) == []
     with pytest.raises(EventPatternError, match="unknown operator 'regex'"):
         read_rule({"detail": {"a": [{"regex": "x"}]}})
+    for empty in ({"anything-but": []}, {"anything-but": {"prefix": []}}, {"equals-ignore-case": []},
+                  {"wildcard": []}):
+        with pytest.raises(EventPatternError, match="detail.a: "):
+            read_rule({"detail": {"a": [empty]}})

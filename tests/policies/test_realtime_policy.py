@@ -359,3 +359,38 @@ def test_config_is_checked_like_the_cli_checks_it() -> None:
     with pytest.raises(PolicyConfigError, match=r"realtime-detections.requireRealtime: unknown key 'region'; "
                                                  r"allowed: detections, regions"):
         resolve_policy_config({"realtime-detections": {"requireRealtime": {"region": ["us-east-1"]}}}, ALL_POLICIES)
+
+
+# --- robustness --------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE  # noqa: E402
+
+PATTERN_TEXTS = st.sampled_from([
+    "[]", "3", "not json", "{}", '{"detail": []}', '{"detail": {"a": []}}', '{"detail": {"a": [[1]]}}',
+    '{"detail": {"a": [{"anything-but": []}]}}', '{"detail": {"a": [{"prefix": 5}]}}',
+    '{"detail": {"a\'b]": ["x"]}}', '{"detail": {"$or": [{"a": ["x"]}]}}', '{"detail": {"a": [{"numeric": [">", "1"]}]}}',
+    '{"source": [{"prefix": "aws."}], "detail": {"eventName": [{"wildcard": "*Policy*"}]}}',
+    '{"detail": {"eventSource": ["iam.amazonaws.com"], "eventName": [{"equals-ignore-case": []}]}}',
+    '{"detail": {"eventName": ["\\u0000"], "x": {"y": [null, true, 1.5e300]}}}',
+])
+ODD = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.just(UNKNOWN_STRING_VALUE), PATTERN_TEXTS,
+                st.sampled_from(["", "default", "ENABLED", "DISABLED", ALL := "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+                                 TOPIC_ARN, home_bus(), home_bus(SECOND), "eu-west-1", "x"]),
+                st.lists(st.just("x"), max_size=2), st.dictionaries(st.just("k"), st.just(1), max_size=1))
+RULE_KEYS = ("name", "eventPattern", "state", "isEnabled", "eventBusName", "region")
+TARGET_KEYS = ("rule", "arn", "roleArn", "eventBusName", "region")
+
+
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule=st.fixed_dictionaries({}, optional={k: ODD for k in RULE_KEYS}),
+       target=st.fixed_dictionaries({}, optional={k: ODD for k in TARGET_KEYS}),
+       topic_arn=ODD)
+def test_odd_values_never_crash_the_policy(rule: dict, target: dict, topic_arn) -> None:
+    stack = contract_stack(["vpc-changes", "root-usage"], REGIONS)
+    find(stack, rule_name("vpc-changes", HOME)).props.update(rule)
+    find(stack, rule_name("root-usage", SECOND) + "-target").props.update(target)
+    find(stack, "security").props["arn"] = topic_arn
+    reported, undecided = run(realtime_detections, stack, config("vpc-changes", "root-usage"))
+    assert all(isinstance(message, str) and message for message, _ in reported)
