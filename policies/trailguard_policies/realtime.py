@@ -39,6 +39,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from trailguard.catalog import load_catalog
 from trailguard.catalog.model import Detection
 from trailguard.eventbridge import EventBridgeRefusal, compile_event_pattern, event_for
 from trailguard.eventbridge_semantics import EventPatternError, covers, matches, reading_pattern
@@ -443,13 +444,31 @@ def _best_in_region(requirement: Requirement, region: str, view: RealtimeView, f
             judgement.problems.append(Problem(
                 f"the region of EventBridge rule '{display_name(rule)}' is unknown", rule.urn, decided=False))
         meant = judgement.pattern_ok or judgement.samples_matched > 0 or any(not p.decided for p in judgement.problems)
-        if not meant:
+        if not meant or (not judgement.pattern_ok and _implements_another(rule, requirement.detection)):
             continue
         if not judgement.problems:
             return judgement
         if best is None or _rank(judgement) < _rank(best):
             best = judgement
     return best
+
+
+def _implements_another(rule: PolicyResource, detection: Detection) -> bool:
+    """Whether the rule is provably another catalogue detection's (console sign-in failures share
+    root's ConsoleLogin samples: without this a missing root-usage rule is blamed on theirs)."""
+    text = read(rule.props, "eventPattern")
+    return isinstance(text, str) and _proved_detections(text) - {detection.id} != set()
+
+
+@lru_cache(maxsize=256)
+def _proved_detections(text: str) -> frozenset[str]:
+    """The catalogue detections whose events the pattern text provably matches (either profile)."""
+    try:
+        pattern = json.loads(text)
+        return frozenset(d.id for d in load_catalog().detections.values()
+                         if any(covers(pattern, p).verdict == "contained" for p in d.patterns.values()))
+    except (ValueError, EventPatternError):
+        return frozenset()
 
 
 def region_problems(requirement: Requirement, region: str, view: RealtimeView) -> list[Problem]:

@@ -272,6 +272,16 @@ def test_target_of_a_rule_with_the_same_name_in_another_region_does_not_count() 
     assert len(found) == 1 and "has no target: nobody is told" in found[0]
 
 
+@pytest.mark.parametrize("missing, sharing", [("root-usage", "console-auth-failures"),
+                                              ("console-auth-failures", "root-usage")])
+def test_another_detections_rule_is_not_blamed_for_a_missing_one(missing: str, sharing: str) -> None:
+    """Console sign-in failures and root usage share ConsoleLogin samples; the other's rule is not the
+    closest candidate, the missing rule is."""
+    stack = without(contract_stack([missing, sharing], [HOME]), rule_name(missing, HOME))
+    found = messages(stack, config(missing, regions=[HOME]))
+    assert len(found) == 1 and f" in us-east-1: no EventBridge rule in us-east-1 matches its events" in found[0]
+
+
 def test_invalid_pattern_is_reported() -> None:
     stack = contract_stack(["vpc-changes"], [HOME])
     name = rule_name("vpc-changes", HOME)
