@@ -167,6 +167,7 @@ class Reference:
 
 
 def references(detection: Detection, allowed: tuple[Exclusion, ...]) -> tuple[Reference, ...]:
+    """The detection's references, each with the rule state its compiled pattern needs."""
     out = []
     for profile, text in detection.patterns.items():
         try:
@@ -198,6 +199,9 @@ class RuleJudgement:
 
 @dataclass(frozen=True)
 class Requirement:
+    """One required detection, with what its rules are judged against: its references (per
+    profile, less the allowed exclusions) and its positive samples as EventBridge events."""
+
     detection: Detection
     refs: tuple[Reference, ...]
     positives: tuple[tuple[str, dict], ...]
@@ -411,6 +415,7 @@ def _account_of_topics(view: RealtimeView, account: str) -> bool:
 
 
 def judge_rule(rule: PolicyResource, requirement: Requirement, view: RealtimeView, forwarding: bool) -> RuleJudgement:
+    """Every problem of `rule` for the requirement: pattern, bus, state and delivery."""
     name = display_name(rule)
     on_default = _on_default_bus(rule)
     pattern_problems, matched, pattern_ok, needs_all = _pattern_judgement(rule, requirement)
@@ -472,6 +477,7 @@ def _proved_detections(text: str) -> frozenset[str]:
 
 
 def region_problems(requirement: Requirement, region: str, view: RealtimeView) -> list[Problem]:
+    """The problems of the best rule for the requirement in `region`; [] when one rule is whole."""
     best = _best_in_region(requirement, region, view, forwarding=True)
     if best is None:
         return [Problem(
