@@ -118,8 +118,8 @@ class RealtimeView:
 
 
 def resource_region(resource: PolicyResource, fallback: str | None = None) -> Any:
-    """The region a resource lives in: its own `region` input, its provider's `region`, else
-    `fallback` (the default provider's); UNKNOWN when one of those is unknown at preview."""
+    """The region a resource lives in: its own `region` input, its provider's `region`, its ARN's,
+    else `fallback` (the default provider's); UNKNOWN when one of those is unknown at preview."""
     own = read(resource.props, "region")
     if own is UNKNOWN or (isinstance(own, str) and own):
         return own
@@ -127,6 +127,9 @@ def resource_region(resource: PolicyResource, fallback: str | None = None) -> An
         region = read(resource.provider.props, "region")
         if region is UNKNOWN or (isinstance(region, str) and region):
             return region
+    arn = read(resource.props, "arn")
+    if isinstance(arn, str) and arn.startswith("arn:") and _arn_region(arn):
+        return _arn_region(arn)
     return fallback
 
 
@@ -447,7 +450,8 @@ def _best_in_region(requirement: Requirement, region: str, view: RealtimeView, f
         judgement = judge_rule(rule, requirement, view, forwarding)
         if rule_region != region:  # a rule whose region is not known cannot satisfy it, only leave it open
             judgement.problems.append(Problem(
-                f"the region of EventBridge rule '{display_name(rule)}' is unknown", rule.urn, decided=False))
+                f"the region of EventBridge rule '{display_name(rule)}' is unknown (no region input, provider region "
+                "or ARN)", rule.urn, decided=False, at_preview=rule_region is UNKNOWN))
         meant = judgement.pattern_ok or judgement.samples_matched > 0 or any(not p.decided for p in judgement.problems)
         if not meant or (not judgement.pattern_ok and _implements_another(rule, requirement.detection)):
             continue

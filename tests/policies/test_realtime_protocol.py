@@ -188,3 +188,16 @@ def test_existing_prod_stack_passes_with_the_default() -> None:
 
     raw = read_policy_config(ROOT / "policies" / "config" / "prod.json")
     assert judge(run_program(LAYOUT, "prod"), raw) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case, expected", [("ok", []), ("missing", ["realtime-detections"])])
+def test_trailguard_check_sends_the_providers(tmp_path: Path, mode: str, case: str, expected: list) -> None:
+    """`analyze_run` (what `trailguard check` runs) sends each resource's explicit provider, so
+    regions are decided there too; the topic on the default provider is placed by its ARN."""
+    from trailguard.check.policy_pack import analyze_run
+
+    pack = load_pack(LAYOUT.pack_dir, LAYOUT.pack_package)
+    analyzer = make_analyzer(pack, resolve_policy_config(required(), pack.ALL_POLICIES))
+    found = analyze_run(run(tmp_path, case, mode), analyzer)
+    assert [(v.policy, v.level) for v in found] == [(p, "mandatory") for p in expected], found
