@@ -50,7 +50,8 @@ from trailguard.patterns.ast import (
     And, Comparison, IsCheck, JsonPattern, Key, MatchAll, NotExists, NumberValue, Or, Selector, StringValue,
 )
 
-__all__ = ["matches", "EventPatternError", "RecordCondition", "read_rule", "Coverage", "covers"]
+__all__ = ["matches", "EventPatternError", "RecordCondition", "read_rule", "reading_pattern", "Coverage", "covers",
+           "CLOUDTRAIL_FACTS", "wildcard_parts"]
 
 
 class EventPatternError(ValueError):
