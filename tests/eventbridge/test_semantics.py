@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings

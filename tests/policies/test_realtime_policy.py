@@ -4,12 +4,10 @@ naming the detection, the region and what is wrong."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from tests.policies.realtime_stacks import (
-    ACCOUNT, EVENT_RULE, EVENT_TARGET, HOME, ROLE_ARN, TOPIC, TOPIC_ARN, Item, contract_stack, find, home_bus,
+    EVENT_RULE, EVENT_TARGET, HOME, ROLE_ARN, TOPIC_ARN, Item, contract_stack, find, home_bus,
     pattern_of, rule_name, run, set_pattern, without,
 )
 from trailguard_policies.realtime import REALTIME_SCHEMA, realtime_detections
@@ -386,7 +384,7 @@ PATTERN_TEXTS = st.sampled_from([
     '{"detail": {"eventName": ["\\u0000"], "x": {"y": [null, true, 1.5e300]}}}',
 ])
 ODD = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.just(UNKNOWN_STRING_VALUE), PATTERN_TEXTS,
-                st.sampled_from(["", "default", "ENABLED", "DISABLED", ALL := "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+                st.sampled_from(["", "default", "ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
                                  TOPIC_ARN, home_bus(), home_bus(SECOND), "eu-west-1", "x"]),
                 st.lists(st.just("x"), max_size=2), st.dictionaries(st.just("k"), st.just(1), max_size=1))
 RULE_KEYS = ("name", "eventPattern", "state", "isEnabled", "eventBusName", "region")
