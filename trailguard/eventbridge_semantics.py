@@ -299,7 +299,9 @@ class RecordCondition:
 
     `expr` is a filter-pattern expression (or True/False); `gaps` name what the reading could not
     express and left out, so the rule may match more than `expr` says (empty: the reading is exact
-    for records whose compared fields are strings, numbers or objects)."""
+    for records whose compared fields hold strings, numbers, null or booleans or are missing; an
+    object where the pattern tests a leaf is no value to EventBridge, which `exists: false` then
+    matches and the reading does not)."""
 
     expr: Expr
     gaps: tuple[str, ...] = ()

@@ -280,7 +280,8 @@ def test_equals_ignore_case_reads_as_exact_case_and_still_proves() -> None:
 
 
 # A record universe where the filter-pattern and EventBridge readings of a field agree: compared
-# fields hold strings, numbers, null, booleans or objects (docs/realtime.md "Where the two languages differ").
+# fields hold strings, numbers, null or booleans (docs/realtime.md "Where the two languages differ"),
+# and objects only where the pattern tests below them.
 record_scalars = st.sampled_from(("x", "xy", "Xy", "yx", "", "300", "x*y")) | st.sampled_from((0, 5, 300, 2.5))
 record_values = record_scalars | st.none() | st.booleans() | st.fixed_dictionaries({"c": record_scalars})
 records = st.dictionaries(st.sampled_from(KEYS), record_values, max_size=2)
@@ -301,8 +302,20 @@ def test_reading_never_matches_a_record_the_rule_misses_and_is_exact_without_gap
         rule = matches({"detail": pattern}, event_for(record))
         if condition(record):
             assert rule, (pattern, record, render(tree))
-        elif not reading.gaps:
+        elif not reading.gaps and not _object_at_a_leaf(pattern, record):
             assert not rule, (pattern, record, render(tree))
+
+
+def _object_at_a_leaf(pattern: dict, record: dict) -> bool:
+    """An object where the pattern tests a leaf: EventBridge sees no value there (only
+    `exists: false` matches), a filter pattern sees a field that exists; the reading is narrower."""
+    for key, sub in pattern.items():
+        value = record.get(key)
+        if isinstance(sub, dict) and isinstance(value, dict) and _object_at_a_leaf(sub, value):
+            return True
+        if isinstance(sub, list) and isinstance(value, dict):
+            return True
+    return False
 
 
 def test_compiled_patterns_are_valid_for_the_reader_and_validator() -> None:
