@@ -10,6 +10,7 @@ from pulumi_policy import Policy
 
 from .alarms import alarm_has_action
 from .detections import detections_protected, required_detections_policy
+from .realtime import realtime_detections
 from .topics import alarm_topic_can_deliver
 from .trails import audit_log_retention, trail_delivers_to_cloudwatch
 
@@ -23,6 +24,7 @@ ALL_POLICIES: list[Policy] = [
     alarm_topic_can_deliver,
     audit_log_retention,
     detections_protected,
+    realtime_detections,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_NAME", "PACK_VERSION"]

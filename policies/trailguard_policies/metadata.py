@@ -237,6 +237,26 @@ POLICY_METADATA: dict[str, PolicyMetadata] = {
                 "filter and alarm), or give the resource the option protect=True."
             ),
         ),
+        PolicyMetadata(
+            policy="realtime-detections",
+            severity=Severity.HIGH,
+            controls=DETECTION_CONTROLS,
+            enforces=(
+                "Delivers the events of the monitoring controls' detections within seconds, beside the metric-filter "
+                "alarms their audit prescribes: for each detection listed in requireRealtime and each required region, "
+                "an EventBridge rule on the default bus whose pattern provably matches every event of the detection's "
+                "catalogue pattern, in a state that receives them (read-only management events included when the "
+                "pattern can match them), with a target reaching an SNS topic of the stack. Nothing is required by "
+                "default."
+            ),
+            remediation=(
+                "Enable the real-time channel for the detection (or restore its rule or target) in the region the "
+                "violation names: an EventBridge rule on the default bus with the pattern `trailguard eventbridge ID` "
+                "prints and the state it names, and a target that is an SNS topic of this stack in that region or the "
+                "default event bus of a region where such a rule notifies the topic (with a role). A narrower pattern "
+                "needs the exclusion in this policy's allowedExclusions."
+            ),
+        ),
     )
 }
 

@@ -29,6 +29,8 @@ ROLE_POLICY_ATTACHMENT: Final = "aws:iam/rolePolicyAttachment:RolePolicyAttachme
 KMS_KEY: Final = "aws:kms/key:Key"
 KMS_KEY_POLICY: Final = "aws:kms/keyPolicy:KeyPolicy"
 KMS_ALIAS: Final = "aws:kms/alias:Alias"
+EVENT_RULE: Final = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET: Final = "aws:cloudwatch/eventTarget:EventTarget"
 
 
 class _Unknown:

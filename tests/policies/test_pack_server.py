@@ -38,12 +38,12 @@ def struct(values) -> struct_pb2.Struct:
     return result
 
 
-def test_the_pack_serves_its_six_policies(analyzer):
+def test_the_pack_serves_its_seven_policies(analyzer):
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     assert info.name == "trailguard"
     assert sorted(p.name for p in info.policies) == sorted([
         "required-detections", "trail-delivers-to-cloudwatch", "alarm-has-action", "alarm-topic-can-deliver",
-        "audit-log-retention", "detections-protected"])
+        "audit-log-retention", "detections-protected", "realtime-detections"])
     assert info.supportsConfig
 
 

@@ -72,13 +72,14 @@ def analyze_stack(analyzer, resources):
     return list(analyzer.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None).diagnostics)
 
 
-def test_analyzer_info_lists_the_six_policies_with_schemas_and_levels():
+def test_analyzer_info_lists_the_seven_policies_with_schemas_and_levels():
     info = servicer().GetAnalyzerInfo(None, None)
     policies = {p.name: p for p in info.policies}
     assert list(policies) == ["required-detections", "trail-delivers-to-cloudwatch", "alarm-has-action",
-                              "alarm-topic-can-deliver", "audit-log-retention", "detections-protected"]
+                              "alarm-topic-can-deliver", "audit-log-retention", "detections-protected",
+                              "realtime-detections"]
     assert policies["detections-protected"].enforcementLevel == proto.ADVISORY
-    assert all(policies[name].enforcementLevel == proto.MANDATORY for name in list(policies)[:5])
+    assert all(policies[name].enforcementLevel == proto.MANDATORY for name in list(policies) if name != "detections-protected")
     for policy in info.policies:
         properties = json_of(policy.configSchema.properties)
         assert properties, policy.name
@@ -217,7 +218,7 @@ def test_the_prod_pack_config_is_valid():
         ({"required-detection": "mandatory"},
          "policy config: unknown policy 'required-detection'; allowed: all, required-detections, "
          "trail-delivers-to-cloudwatch, alarm-has-action, alarm-topic-can-deliver, audit-log-retention, "
-         "detections-protected"),
+         "detections-protected, realtime-detections"),
         ({"all": "strict"},
          "policy config: all: 'strict' is not an enforcement level; allowed: advisory, mandatory, remediate, disabled"),
         ({"audit-log-retention": {"minimumRetentionDays": "365"}},

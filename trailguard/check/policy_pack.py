@@ -155,7 +155,8 @@ def analyze_run(run: ProgramRun, analyzer: PackAnalyzer) -> list[PolicyViolation
     for resource in custom:
         response = servicer.Analyze(analyze_request(resource), None)
         violations.extend(_violations(response, descriptions, resource.urn))
-    stack_request = proto.AnalyzeStackRequest(resources=[analyzer_resource(r) for r in run.resources])
+    providers = {r.urn: r for r in run.resources if r.type.startswith("pulumi:providers:")}
+    stack_request = proto.AnalyzeStackRequest(resources=[analyzer_resource(r, providers) for r in run.resources])
     violations.extend(_violations(servicer.AnalyzeStack(stack_request, None), descriptions, ""))
     return violations
 
@@ -171,8 +172,11 @@ def analyze_request(resource: MockedResource) -> proto.AnalyzeRequest:
     )
 
 
-def analyzer_resource(resource: MockedResource) -> proto.AnalyzerResource:
-    """The engine's stack-analysis entry: outputs, parent, dependencies, property dependencies."""
+def analyzer_resource(resource: MockedResource,
+                      providers: Mapping[str, MockedResource] | None = None) -> proto.AnalyzerResource:
+    """The engine's stack-analysis entry: outputs, parent, dependencies, property dependencies, and
+    the explicit provider the resource was registered with (of `providers`, by URN), whose
+    `region` is the resource's region. Default providers are not registered under mocks."""
     entry = proto.AnalyzerResource(
         type=resource.type,
         urn=resource.urn,
@@ -184,6 +188,10 @@ def analyzer_resource(resource: MockedResource) -> proto.AnalyzerResource:
     )
     for key, urns in resource.property_dependencies.items():
         entry.propertyDependencies[key].urns.extend(urns)
+    provider = (providers or {}).get((resource.provider or "").rsplit("::", 1)[0])
+    if provider is not None:
+        entry.provider.CopyFrom(proto.AnalyzerProviderResource(
+            type=provider.type, urn=provider.urn, name=provider.name, properties=_struct(provider.outputs)))
     return entry
 
 
