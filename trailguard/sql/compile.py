@@ -27,6 +27,7 @@ docs/backtest.md ("At scale: SQL semantics") states every difference; tests/sql 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping
 
@@ -349,8 +350,131 @@ def _regex_test(view: View, op: str, body: str) -> exp.Expression:
     return _and(view.scalar if view.number is not None else TRUE, test)
 
 
+# The filter-pattern regex subset (docs/patterns.md; the engine runs it as Python `re` with
+# re.ASCII, searching) rewritten so RE2 (DuckDB) and Athena's regex engines read it the same way:
+# classes spelled out, `.` as "not a newline", `^` as start of text, `$` as Python's "end, or before
+# a final newline". What has no such spelling is refused.
+_CLASS_ESCAPES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\x0B\\f\\r "}
+_REGEX_META = frozenset("\\.^$|?*+()[]{}")
+_QUANTIFIER = re.compile(r"\{(\d+)(,(\d*))?\}")
+_MAX_REPEAT = 1000  # RE2's limit on a counted repetition
+
+
+def _literal(char: str, in_class: bool = False) -> str:
+    """`char` as a literal: escaped when it is an operator there, as itself otherwise (RE2 rejects
+    escapes of letters, digits and `_`)."""
+    special = "\\]^-[&" if in_class else _REGEX_META
+    return "\\" + char if char in special else char
+
+
 def _translate_regex(body: str) -> str:
-    raise SqlRefusal("regex", f"%{body}%")
+    """`body` in a syntax RE2 and Trino's regex engines (Joni, RE2J) read as Python's `re` (ASCII) does."""
+    out: list[str] = []
+    i, n = 0, len(body)
+    after_quantifier = False
+    while i < n:
+        char = body[i]
+        quantifier = False
+        if char == "\\":
+            if i + 1 >= n:
+                raise SqlRefusal("regex", f"%{body}%: a trailing backslash")
+            nxt = body[i + 1]
+            if nxt.lower() in _CLASS_ESCAPES:
+                inner = _CLASS_ESCAPES[nxt.lower()]
+                out.append(f"[{inner}]" if nxt.islower() else f"[^{inner}]")
+            elif nxt.isalnum() or ord(nxt) > 127:
+                raise SqlRefusal("regex", f"%{body}%: the escape \\{nxt}")
+            else:
+                out.append(_literal(nxt))
+            i += 2
+        elif char == "[":
+            text, i = _translate_class(body, i)
+            out.append(text)
+        elif char == ".":
+            out.append("[^\\n]")
+            i += 1
+        elif char == "^":
+            out.append("\\A")
+            i += 1
+        elif char == "$":
+            if i + 1 < n and body[i + 1] != "|":
+                raise SqlRefusal("regex", f"%{body}%: '$' before more of the expression")
+            out.append("\\n?\\z")
+            i += 1
+        elif char in "*+?":
+            if after_quantifier and char != "?":
+                raise SqlRefusal("regex", f"%{body}%: a possessive or repeated quantifier")
+            out.append(char)
+            quantifier = char != "?" or not after_quantifier
+            i += 1
+        elif char == "{":
+            match = _QUANTIFIER.match(body, i)
+            if match is None:
+                if body.startswith("{,", i):
+                    raise SqlRefusal("regex", f"%{body}%: '{{,n}}'")
+                out.append("\\{")
+                i += 1
+            else:
+                if after_quantifier:
+                    raise SqlRefusal("regex", f"%{body}%: a repeated quantifier")
+                counts = [int(c) for c in (match.group(1), match.group(3)) if c]
+                if max(counts) > _MAX_REPEAT or (len(counts) == 2 and counts[0] > counts[1]):
+                    raise SqlRefusal("regex", f"%{body}%: the repetition {match.group(0)}")
+                out.append(match.group(0))
+                quantifier = True
+                i = match.end()
+        elif char == "|":
+            out.append("|")
+            i += 1
+        else:
+            out.append(_literal(char))
+            i += 1
+        after_quantifier = quantifier
+    return "".join(out)
+
+
+def _translate_class(body: str, start: int) -> tuple[str, int]:
+    """A `[...]` class from `start`: (its translation, the index after it)."""
+    i, n = start + 1, len(body)
+    out = ["["]
+    if i < n and body[i] == "^":
+        out.append("^")
+        i += 1
+    first = True
+    items: list[str] = []
+    while True:
+        if i >= n:
+            raise SqlRefusal("regex", f"%{body}%: an unclosed '['")
+        char = body[i]
+        if char == "]" and not first:
+            i += 1
+            break
+        first = False
+        if char == "[" or body.startswith("&&", i):
+            raise SqlRefusal("regex", f"%{body}%: '[' or '&&' inside a class")
+        if char == "\\":
+            if i + 1 >= n:
+                raise SqlRefusal("regex", f"%{body}%: a trailing backslash")
+            nxt = body[i + 1]
+            if nxt in _CLASS_ESCAPES:
+                items.append(_CLASS_ESCAPES[nxt])
+            elif nxt.isalnum() or ord(nxt) > 127:
+                raise SqlRefusal("regex", f"%{body}%: the escape \\{nxt} inside a class")
+            else:
+                items.append(_literal(nxt, in_class=True))
+            i += 2
+            continue
+        if char == "-" and items and i + 1 < n and body[i + 1] != "]":
+            low = items[-1]
+            high = body[i + 1]
+            if len(low) > 2 or (len(low) == 2 and not low.startswith("\\")) or high in "\\[":
+                raise SqlRefusal("regex", f"%{body}%: a range in a class that is not between two characters")
+            items[-1] = f"{low}-{_literal(high, in_class=True)}"
+            i += 2
+            continue
+        items.append(_literal(char, in_class=True))
+        i += 1
+    return "".join(out) + "".join(items) + "]", i
 
 
 def _leaf_on(view: View, node: Any) -> exp.Expression:
