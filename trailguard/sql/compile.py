@@ -278,8 +278,6 @@ def _walk(field: Field, node: exp.Expression | None, parts: tuple) -> Place:
                 if place.view is None:  # pragma: no cover - the table has no array inside resources
                     raise SqlRefusal("json-wildcard", "nested arrays")
                 return place.view
-            if _has_struct_wildcard(rest):
-                raise SqlRefusal("struct-members", field.key + "[*].*")
             if rest and isinstance(rest[0], Key):
                 _declared(field, rest[0].name)  # refuse an undeclared element key now, not inside the lambda
             return Place(array=node, element=element, whole_elements=not rest)
@@ -293,10 +291,6 @@ def _walk(field: Field, node: exp.Expression | None, parts: tuple) -> Place:
             raise SqlRefusal("json-wildcard", field.key)
         return Place(view=_json_view(node, list(parts)))
     return Place(view=ABSENT)  # a key, index or wildcard under a string or boolean: nothing there
-
-
-def _has_struct_wildcard(parts: tuple) -> bool:
-    return bool(parts) and isinstance(parts[0], Wildcard) and not parts[0].array
 
 
 def _field_view(field: Field, node: exp.Expression) -> View:
