@@ -46,6 +46,10 @@ DIFFERENCES = [
      False, True),
     ("an integer past 2**53 compares as a double", {"requestParameters": {"n": 9007199254740993}},
      "{ $.requestParameters.n = 9007199254740992 }", False, True),
+    ("a large number's text is spelled otherwise", {"requestParameters": {"n": 1e20}},
+     '{ $.requestParameters.n = "1e+20" }', True, False),
+    ("a large number's text is spelled otherwise", {"requestParameters": {"n": 1e20}},
+     "{ $.requestParameters.n = 1e20 }", True, True),
 ]
 
 

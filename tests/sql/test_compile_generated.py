@@ -28,6 +28,7 @@ CONNECTION = duckdb.connect()
 TEXTS = ["", "a", "ab", "ba", "a%b", "a_b", "a!b", "!", "%", "_", "100", "1.5", "-3", "true", "null", "Root",
          "x*y", "é", "AccessDenied", "AccessDeniedException", "it's"]
 NUMBERS = [0, 1, 100, -3, 1.5, 2.25, 100.0]
+REGEXES = ["^a", "b$", "^$", "a.b", "[0-9]+", "^-?\\d", "\\.", "x|^1", "[^a]", "ab*c?"]
 NUMBER_LITERALS = ["0", "1", "100", "-3", "1.5", "2.25", "1e2", "+1", "100.0"]
 
 TEXT_SELECTORS = ["$.eventName", "$.errorCode", "$.userIdentity.type", "$.userIdentity.invokedBy",
@@ -84,7 +85,7 @@ def string_values(draw: Any) -> str:
 @st.composite
 def leaves(draw: Any) -> str:
     selector = draw(st.sampled_from(TEXT_SELECTORS + JSON_SELECTORS + OTHER_SELECTORS))
-    kind = draw(st.sampled_from(["string", "number", "order", "is", "not-exists", "any"]))
+    kind = draw(st.sampled_from(["string", "number", "order", "is", "not-exists", "any", "regex"]))
     if kind == "string":
         return f"{selector} {draw(st.sampled_from(['=', '!=']))} {draw(string_values())}"
     if kind == "number":
@@ -93,6 +94,8 @@ def leaves(draw: Any) -> str:
         return f"{selector} {draw(st.sampled_from(['<', '>', '<=', '>=']))} {draw(st.sampled_from(NUMBER_LITERALS))}"
     if kind == "is":
         return f"{selector} IS {draw(st.sampled_from(['NULL', 'TRUE', 'FALSE']))}"
+    if kind == "regex":
+        return f"{selector} {draw(st.sampled_from(['=', '!=']))} %{draw(st.sampled_from(REGEXES))}%"
     if kind == "any":
         return f"{selector} {draw(st.sampled_from(['=', '!=']))} *"
     return f"{selector} NOT EXISTS"
