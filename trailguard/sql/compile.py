@@ -137,8 +137,6 @@ def _wildcard_form(text: str) -> tuple[str, str]:
 
 def _string_test(text_expr: exp.Expression, value: str) -> exp.Expression:
     kind, core = _wildcard_form(value)
-    if kind == "any":
-        return exp.Not(this=exp.Is(this=text_expr.copy(), expression=exp.Null()))
     if kind == "exact":
         return exp.EQ(this=text_expr.copy(), expression=_string(core))
     like = exp.Like(this=text_expr.copy(), expression=_string(_like_pattern(kind, core)))
@@ -321,18 +319,22 @@ def _comparison(view: View, node: Comparison) -> exp.Expression:
         if view.text is None:
             return numeric
         text_op = exp.EQ if node.op == "=" else exp.NEQ
-        by_text = _and(view.is_string if view.number is not None else TRUE,
+        by_text = _and(view.is_string if view.number is not None else TRUE,  # a number's text never counts here
                        text_op(this=view.text.copy(), expression=_string(value.text)))
         return _or(numeric, by_text)
     if view.text is None:
         return FALSE
+    if _wildcard_form(value.text)[0] == "any":  # `= *`: a string or number is there; `!= *`: never
+        return view.scalar.copy() if node.op == "=" else FALSE
     test = _string_test(view.text, value.text)
-    guard = view.scalar if view.number is not None else TRUE  # a text view's text is NULL exactly when missing
-    if node.op == "=":
-        return _and(guard, test) if _wildcard_form(value.text)[0] != "any" else view.scalar
-    if _wildcard_form(value.text)[0] == "any":
-        return FALSE
-    return _and(view.scalar if view.number is not None else TRUE, exp.Not(this=exp.Paren(this=test)))
+    return _and(_guard(view), test if node.op == "=" else exp.Not(this=exp.Paren(this=test)))
+
+
+def _guard(view: View) -> exp.Expression:
+    """What a test on `view.text` needs beside it: that a string or number is there. A text view's
+    text is NULL exactly when nothing is there, so its tests need none; a JSON view's text is also
+    set for booleans and (on DuckDB) objects, so they need the type test."""
+    return view.scalar if view.number is not None else TRUE
 
 
 def _regex_test(view: View, op: str, body: str) -> exp.Expression:
@@ -340,8 +342,7 @@ def _regex_test(view: View, op: str, body: str) -> exp.Expression:
         return FALSE
     translated = _translate_regex(body)
     search = exp.RegexpLike(this=view.text.copy(), expression=_string(translated))
-    test = search if op == "=" else exp.Not(this=exp.Paren(this=search))
-    return _and(view.scalar if view.number is not None else TRUE, test)
+    return _and(_guard(view), search if op == "=" else exp.Not(this=exp.Paren(this=search)))
 
 
 # The filter-pattern regex subset (docs/patterns.md; the engine runs it as Python `re` with
