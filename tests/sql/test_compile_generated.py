@@ -38,7 +38,7 @@ JSON_SELECTORS = ["$.requestParameters.a", "$.requestParameters.n", "$.requestPa
                   "$.responseElements.['odd.key']", "$.serviceEventDetails.s"]
 OTHER_SELECTORS = ["$.readOnly", "$.resources[*].ARN", "$.resources[*]", "$.resources", "$.userIdentity",
                    "$.requestParameters", "$.requestParameters.o", "$.eventName.x", "$.userIdentity.type[0]",
-                   "$.resources[*].type"]
+                   "$.resources[*].type", "$.resources[0].ARN", "$.resources[1]", "$.resources[2].type"]
 
 scalars = st.one_of(st.sampled_from(TEXTS), st.sampled_from(NUMBERS))
 json_values = st.recursive(st.one_of(scalars, st.booleans(), st.none()),

@@ -28,7 +28,6 @@ REFUSED = [
     ("json-path-key", "{ $.requestParameters.['a\"b'] = x }"),
     ("regex", "{ $.eventName = %\\bStop% }"),
     ("number-range", "{ $.requestParameters.n > 1e999 }"),
-    ("array-index", '{ $.resources[0].ARN = "x" }'),
 ]
 
 

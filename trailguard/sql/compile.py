@@ -62,7 +62,6 @@ REFUSALS: Mapping[str, str] = {
                      "alike",
     "regex": "this regular expression has no exact equivalent in DuckDB's RE2 and Athena's regex engine",
     "number-range": "the number is not finite as a double",
-    "array-index": "an index into the resources array",
 }
 """Every reason the compiler refuses a pattern, by name (the tests cover each one)."""
 
@@ -279,8 +278,10 @@ def _walk(field: Field, node: exp.Expression | None, parts: tuple) -> Place:
             if rest and isinstance(rest[0], Key):
                 _declared(field, rest[0].name)  # refuse an undeclared element key now, not inside the lambda
             return Place(array=node, element=element, whole_elements=not rest)
-        if isinstance(part, Index):
-            raise SqlRefusal("array-index", f"{field.key}[{part.index}]")
+        if isinstance(part, Index):  # element_at: NULL past the end in both engines, 1-based
+            element_node = exp.Bracket(this=node.copy(), expressions=[exp.Literal.number(part.index + 1)],
+                                       offset=1, safe=True)
+            return _walk(Field(field.name, field.key, STRUCT, field.fields), element_node, rest)
         return Place(view=ABSENT)
     if kind == MAP:
         raise SqlRefusal("map-field", field.key)
