@@ -131,3 +131,13 @@ def test_generated_patterns_select_what_the_engine_matches(pattern: str, events:
 @given(leaves(), st.lists(records(), min_size=4, max_size=12))
 def test_generated_leaves_select_what_the_engine_matches(leaf: str, events: list[dict[str, Any]]) -> None:
     _check("{ " + leaf + " }", events)
+
+
+ODD_KEYS = ["a-b", "123", "with space", "ünï", "$x", "x.y", "0", "-1", "a[0]", "a*b", "@", ".", "a b.c", "[*]"]
+
+
+def test_keys_of_any_spelling_inside_a_json_text_column() -> None:
+    events = [{"requestParameters": {key: "v", "other": key}} for key in ODD_KEYS] + [{"requestParameters": {}}]
+    for key in ODD_KEYS:
+        _check("{ $.requestParameters.['" + key + "'] = v }", events)
+        _check("{ $.requestParameters.['" + key + "'] NOT EXISTS }", events)

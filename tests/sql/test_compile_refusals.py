@@ -26,6 +26,8 @@ REFUSED = [
     ("json-wildcard", '{ $.requestParameters.items[*].name = "x" }'),
     ("json-wildcard", '{ $.requestParameters.* = "x" }'),
     ("json-path-key", "{ $.requestParameters.['a\"b'] = x }"),
+    ("json-path-key", "{ $.requestParameters.['*'] = x }"),
+    ("json-path-key", "{ $.requestParameters.[''] = x }"),
     ("regex", "{ $.eventName = %\\bStop% }"),
     ("number-range", "{ $.requestParameters.n > 1e999 }"),
 ]

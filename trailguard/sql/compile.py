@@ -58,8 +58,8 @@ REFUSALS: Mapping[str, str] = {
     "map-field": "webIdFederationData.attributes is a MAP<STRING,STRING>; its values' JSON types are lost",
     "json-wildcard": "wildcard selectors ([*], .*) inside a JSON-text column have no form both DuckDB and "
                      "Athena's json_extract share",
-    "json-path-key": "a key with a double quote or backslash cannot be written in a JSON path both engines read "
-                     "alike",
+    "json-path-key": "an empty key, the key '*', or one with a double quote or backslash cannot be written in a "
+                     "JSON path both engines read alike",
     "regex": "this regular expression has no exact equivalent in DuckDB's RE2 and Athena's regex engine",
     "number-range": "the number is not finite as a double",
 }
@@ -96,7 +96,7 @@ def _and(*nodes: exp.Expression) -> exp.Expression:
         return FALSE
     if not kept:
         return TRUE
-    return kept[0] if len(kept) == 1 else exp.and_(*kept, copy=False)
+    return kept[0] if len(kept) == 1 else exp.and_(*kept)
 
 
 def _or(*nodes: exp.Expression) -> exp.Expression:
@@ -105,7 +105,7 @@ def _or(*nodes: exp.Expression) -> exp.Expression:
         return TRUE
     if not kept:
         return FALSE
-    return kept[0] if len(kept) == 1 else exp.or_(*kept, copy=False)
+    return kept[0] if len(kept) == 1 else exp.or_(*kept)
 
 
 def _string(text: str) -> exp.Expression:
@@ -213,7 +213,7 @@ def _json_path(parts: list[Key | Index]) -> exp.JSONPath:
         if isinstance(part, Index):
             nodes.append(exp.JSONPathSubscript(this=part.index))
         else:
-            if '"' in part.name or "\\" in part.name:
+            if part.name in ("", "*") or '"' in part.name or "\\" in part.name:  # DuckDB reads "*" as a wildcard
                 raise SqlRefusal("json-path-key", part.name)
             nodes.append(exp.JSONPathKey(this=part.name))
     return exp.JSONPath(expressions=nodes)
