@@ -347,9 +347,11 @@ def _regex_test(view: View, op: str, body: str) -> exp.Expression:
 
 
 # The filter-pattern regex subset (docs/patterns.md; the engine runs it as Python `re` with
-# re.ASCII, searching) rewritten so RE2 (DuckDB) and Athena's regex engines read it the same way:
-# classes spelled out, `.` as "not a newline", `^` as start of text, `$` as Python's "end, or before
-# a final newline". What has no such spelling is refused.
+# re.ASCII, searching) rewritten so RE2 (DuckDB's regexp_matches) and Athena's regexp_like (Trino:
+# Joni with Java syntax by default, RE2J optionally) read it the same way: classes spelled out, `.` as
+# "not a newline", `^` as `\A`, `$` as Python's "end, or before a final newline" (`\n?\z`, so only
+# at the end of an alternative), none of the three engines' differing anchors or escapes left in.
+# What has no such spelling is refused.
 _CLASS_ESCAPES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\x0B\\f\\r "}
 _REGEX_META = frozenset("\\.^$|?*+()[]{}")
 _QUANTIFIER = re.compile(r"\{(\d+)(,(\d*))?\}")
