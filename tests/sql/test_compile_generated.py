@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from tests.sql.corpus import events_matching, rows_matching
 from trailguard.patterns import PatternSyntaxError, compile_pattern
-from trailguard.sql import compile_predicate, create_table, load_records
+from trailguard.sql import SqlRefusal, compile_predicate, create_table, load_records
 
 CONNECTION = duckdb.connect()
 
@@ -37,11 +37,14 @@ TEXT_SELECTORS = ["$.eventName", "$.errorCode", "$.userIdentity.type", "$.userId
                   "$.userIdentity.sessionContext.webIdFederationData.attributes.['a.b']"]
 JSON_SELECTORS = ["$.requestParameters.a", "$.requestParameters.n", "$.requestParameters.o.c",
                   "$.requestParameters.l[0]", "$.requestParameters.l[1]", "$.additionalEventData.MFAUsed",
-                  "$.responseElements.['odd.key']", "$.serviceEventDetails.s"]
+                  "$.responseElements.['odd.key']", "$.serviceEventDetails.s", "$.requestParameters.l[*]",
+                  "$.requestParameters.l[*].c", "$.requestParameters.o.*", "$.requestParameters.*.c",
+                  "$.requestParameters.*", "$.additionalEventData.a[*].n"]
 OTHER_SELECTORS = ["$.readOnly", "$.resources[*].ARN", "$.resources[*]", "$.resources", "$.userIdentity",
                    "$.requestParameters", "$.requestParameters.o", "$.eventName.x", "$.userIdentity.type[0]",
                    "$.resources[*].type", "$.resources[0].ARN", "$.resources[1]", "$.resources[2].type",
                    "$.userIdentity.sessionContext.webIdFederationData.attributes",
+                   "$.userIdentity.sessionContext.webIdFederationData.attributes.*",
                    "$.userIdentity.sessionContext.webIdFederationData.attributes.sub.x"]
 
 scalars = st.one_of(st.sampled_from(TEXTS), st.sampled_from(NUMBERS))
@@ -117,6 +120,11 @@ def _check(pattern: str, events: list[dict[str, Any]]) -> None:
     try:
         compile_pattern(pattern)
     except PatternSyntaxError:  # over an AWS quota (three wildcard selectors): not a pattern at all
+        assume(False)
+    try:
+        compile_predicate(pattern, "duckdb")
+    except SqlRefusal as refusal:  # the one refusal inside this subset: IS NULL on wildcard elements
+        assert refusal.reason == "json-wildcard" and "IS NULL" in pattern
         assume(False)
     con = CONNECTION
     create_table(con)  # a fresh, empty table: rowid counts from 0 again

@@ -55,10 +55,8 @@ REFUSALS: Mapping[str, str] = {
                 "filter pattern compares keys exactly",
     "struct-members": "'.*' over a struct: the table keeps only the declared fields, so members a record has "
                       "beyond them are lost",
-    "map-field": "'.*' over webIdFederationData.attributes, a MAP<STRING,STRING>: the engines share no form for "
-                 "its values as a list",
-    "json-wildcard": "wildcard selectors ([*], .*) inside a JSON-text column have no form both DuckDB and "
-                     "Athena's json_extract share",
+    "json-wildcard": "IS NULL on the elements a wildcard selector ([*], .*) reaches inside a JSON-text column: "
+                     "both engines turn a JSON null element into SQL NULL, so null and no element look alike",
     "json-path-key": "an empty key, the key '*', or one with a double quote or backslash cannot be written in a "
                      "JSON path both engines read alike",
     "regex": "this regular expression has no exact equivalent in DuckDB's RE2 and Athena's regex engine",
@@ -243,6 +241,7 @@ class Place:
     array: exp.Expression | None = None
     element: Callable[[exp.Expression], View] | None = None
     whole_elements: bool = False  # the selector ends at the elements themselves (`$.resources[*]`)
+    json_elements: bool = False  # elements of a JSON value: both engines turn a JSON null element into NULL
 
 
 def _resolve(selector: Selector) -> Place:
@@ -288,14 +287,38 @@ def _walk(field: Field, node: exp.Expression | None, parts: tuple) -> Place:
         if isinstance(part, Key):
             value = exp.Bracket(this=node.copy(), expressions=[_string(part.name)], offset=1, safe=True)
             return _walk(Field(part.name, part.name, STRING), value, rest)
-        if isinstance(part, Wildcard) and not part.array:
-            raise SqlRefusal("map-field", field.key + ".*")
+        if isinstance(part, Wildcard) and not part.array:  # `.*`: some value of the map
+            value_field = Field("value", "value", STRING)
+
+            def value(variable: exp.Expression) -> View:
+                return _walk(value_field, variable, rest).view  # type: ignore[return-value]
+            return Place(array=exp.Anonymous(this="MAP_VALUES", expressions=[node.copy()]), element=value,
+                         whole_elements=not rest)
         return Place(view=ABSENT)
     if kind == JSON_TEXT:
-        if any(isinstance(p, Wildcard) for p in parts):
-            raise SqlRefusal("json-wildcard", field.key)
-        return Place(view=_json_view(node, list(parts)))
+        wildcard = next((n for n, p in enumerate(parts) if isinstance(p, Wildcard)), None)
+        if wildcard is None:
+            return Place(view=_json_view(node, list(parts)))
+        return _json_elements(node, list(parts[:wildcard]), parts[wildcard], list(parts[wildcard + 1:]))
     return Place(view=ABSENT)  # a key, index or wildcard under a string or boolean: nothing there
+
+
+def _json_elements(column: exp.Expression, before: list, wildcard: Wildcard, after: list) -> Place:
+    """`[*]` (array elements) or `.*` (object members) inside a JSON-text column: the value at
+    `before` cast to an array of JSON, or to a map whose values are taken; anything else is NULL
+    (TRY), so no element. Each element is read as a JSON-text view of `after`. (AWS's quota allows
+    one wildcard per selector, so `after` has none.)"""
+    extracted = exp.JSONExtract(this=column.copy(), expression=_json_path(before))
+    if wildcard.array:
+        elements: exp.Expression = exp.Try(this=exp.Cast(this=extracted, to=exp.DataType.build("ARRAY(JSON)",
+                                                                                              dialect="trino")))
+    else:
+        as_map = exp.Try(this=exp.Cast(this=extracted, to=exp.DataType.build("MAP(VARCHAR, JSON)", dialect="trino")))
+        elements = exp.Anonymous(this="MAP_VALUES", expressions=[as_map])
+
+    def element(variable: exp.Expression) -> View:
+        return _json_view(variable, after)
+    return Place(array=elements, element=element, whole_elements=not after, json_elements=True)
 
 
 def _field_view(field: Field, node: exp.Expression) -> View:
@@ -491,6 +514,8 @@ def _leaf(node: Any) -> exp.Expression:
     place = _resolve(node.selector)
     if place.view is not None:
         return _leaf_on(place.view, node)
+    if place.json_elements and place.whole_elements and isinstance(node, IsCheck) and node.what == "NULL":
+        raise SqlRefusal("json-wildcard", "IS NULL on the elements themselves")
     variable = exp.to_identifier("r")
     element_view = place.element(exp.column("r"))
     if isinstance(node, NotExists):
