@@ -18,8 +18,11 @@ Each selector lands in one of three places, and the value there is read through 
 - a path inside a JSON-text column (`requestParameters.bucketName`): read with the JSON functions,
   which see every JSON type, so the language's rules hold exactly (strings, numbers by value and by
   text, null, booleans, objects, arrays, missing).
-- a struct, the `resources` array or a JSON-text column itself: an object or array, which no
-  comparison matches; `$.resources[*].ARN` is "some element".
+- a struct, the `resources` array, the `webIdFederationData.attributes` map or a JSON-text column
+  itself: an object or array, which no comparison matches.
+
+A wildcard selector is "some element": `$.resources[*].ARN` filters the array of structs,
+`$.requestParameters.items[*].name` the value cast to an array of JSON (`.*`: a map's values).
 
 docs/backtest.md ("At scale: SQL semantics") states every difference; tests/sql holds each one.
 """
