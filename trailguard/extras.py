@@ -13,6 +13,7 @@ EXTRA_IMPORTS: dict[str, tuple[str, ...]] = {
     "backtest": ("isal", "boto3", "botocore"),
     "pulumi": ("pulumi", "pulumi_aws", "pulumi_policy", "google.protobuf"),
     "sigma": ("sigma",),
+    "sql": ("duckdb", "sqlglot"),
 }
 """extra -> the top-level imports its distributions provide (pygments comes with rich)."""
 
