@@ -30,6 +30,9 @@ ORIGIN_TABLE = "tg_row_origin"
 LOAD_BATCH = 20_000
 """Events handed to `load_records` at once: few calls, bounded memory."""
 
+LAST_PHASES: dict[str, float] = {}
+"""Seconds of the last run's phases (read and load, query, tallies), for bench/sql_bench.py."""
+
 
 def import_duckdb() -> Any:
     """The duckdb module, or an error naming the extra that installs it."""
@@ -74,11 +77,15 @@ def run_duckdb(units: Sequence[Unit], targets: Sequence[Target], options: RunOpt
             if progress:
                 progress(tally.files - before[0], tally.bytes - before[1], tally.read - before[2])
         loader.finish()
+        loaded = time.perf_counter()
         rows = connection.execute(query.sql).fetchall()
+        queried = time.perf_counter()
     finally:
         connection.close()
     result = tally_from_rows(rows, targets, tally)
-    return RunResult(tuple(targets), result, time.perf_counter() - started, 1)
+    finished = time.perf_counter()
+    LAST_PHASES.update(read_and_load=loaded - started, query=queried - loaded, tallies=finished - queried)
+    return RunResult(tuple(targets), result, finished - started, 1)
 
 
 class _Loader:
