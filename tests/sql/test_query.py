@@ -11,7 +11,7 @@ from trailguard.backtest import build_report, from_detection_ids
 from trailguard.backtest.runner import RunResult
 from trailguard.backtest.selection import Target
 from trailguard.sql.query import RESULT_COLUMNS, QueryError, RowOrigin, build_query
-from trailguard.sql.results import ResultError, tally_from_rows
+from trailguard.sql.results import UNCOUNTED, ResultError, run_result, tally_from_rows
 
 from ..backtest.conftest import fixture_events
 
@@ -112,8 +112,7 @@ def test_no_targets_is_refused():
 
 def test_rows_become_the_report_the_native_engine_builds():
     events = events_at("2026-03-14T09:21:07Z", "2026-03-14T09:21:09Z")
-    tally = tally_from_rows(run(events), TARGETS)
-    report = build_report(RunResult(tuple(TARGETS), tally, 1.0)).as_json_dict()
+    report = build_report(run_result(run(events), TARGETS, 1.0)).as_json_dict()
     first = report["detections"][0]
     assert (first["matches"], first["first"], first["last"]) == (2, "2026-03-14T09:21:07Z", "2026-03-14T09:21:09Z")
     assert len(first["episodes"]) == 1 and [s["time"] for s in first["samples"]] == ["2026-03-14T09:21:07Z",
@@ -121,6 +120,13 @@ def test_rows_become_the_report_the_native_engine_builds():
     # what SQL cannot know is zero, not invented
     assert (report["summary"]["files"], report["summary"]["bytes"], report["summary"]["eventsRejected"]) == (0, 0, 0)
     assert report["summary"]["eventsEvaluated"] == 2
+    assert report["summary"]["notes"] == [UNCOUNTED]
+
+
+def test_a_run_with_everything_counted_has_no_notes():
+    report = build_report(RunResult(tuple(TARGETS), tally_from_rows(run(events_at("2026-03-14T09:21:07Z")), TARGETS),
+                                    1.0)).as_json_dict()
+    assert "notes" not in report["summary"]
 
 
 def test_rows_without_a_span_or_of_an_unknown_kind_are_a_bug():
@@ -140,3 +146,12 @@ def test_a_refusal_names_the_detection(monkeypatch):
     with pytest.raises(compiler.SqlRefusal) as raised:
         build_query(from_detection_ids(["root-usage"]), dialect="athena", table="t", sample_limit=3)
     assert "detection 'root-usage': its pattern has no SQL form (IP ranges need a function Athena lacks)" in str(raised.value)
+
+
+def test_notes_show_under_the_table_and_on_the_page():
+    from trailguard.backtest.html import render_html
+    from trailguard.backtest.terminal import format_summary
+
+    report = build_report(run_result(run(events_at("2026-03-14T09:21:07Z")), TARGETS, 1.0))
+    assert f"note: {UNCOUNTED}" in format_summary(report).splitlines()
+    assert "<th>note</th><td>files, bytes and rejected records are not known here" in render_html(report)

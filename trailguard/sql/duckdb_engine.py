@@ -11,6 +11,7 @@ JSON lines and damaged files the way the reader does, so the reports would diffe
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, Callable, Sequence
 
@@ -23,7 +24,7 @@ from trailguard.extras import missing_extra_message
 from trailguard.records import OrjsonDecoder
 
 from .query import BuiltQuery, RowOrigin, build_query
-from .results import tally_from_rows
+from .results import run_result
 
 TABLE = "cloudtrail"
 ORIGIN_TABLE = "tg_row_origin"
@@ -82,10 +83,10 @@ def run_duckdb(units: Sequence[Unit], targets: Sequence[Target], options: RunOpt
         queried = time.perf_counter()
     finally:
         connection.close()
-    result = tally_from_rows(rows, targets, tally)
+    result = run_result(rows, targets, 0.0, tally)
     finished = time.perf_counter()
     LAST_PHASES.update(read_and_load=loaded - started, query=queried - loaded, tallies=finished - queried)
-    return RunResult(tuple(targets), result, finished - started, 1)
+    return dataclasses.replace(result, seconds=finished - started)
 
 
 class _Loader:
