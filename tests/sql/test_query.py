@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pytest
 
 from trailguard.alarms import AlarmSettings
 from trailguard.backtest import build_report, from_detection_ids
 from trailguard.backtest.runner import RunResult
 from trailguard.backtest.selection import Target
-from trailguard.sql.query import RESULT_COLUMNS, QueryError, RowOrigin, build_query
+from trailguard.sql.query import RESULT_COLUMNS, DetectionRefused, QueryError, RowOrigin, build_query
 from trailguard.sql.results import UNCOUNTED, ResultError, run_result, tally_from_rows
 
 from ..backtest.conftest import fixture_events
-
-duckdb = pytest.importorskip("duckdb")  # the sql extra; requirements-dev.txt installs it
 
 TARGETS = [
     Target("stop-logging", "Trail stopped", '{ $.eventName = "StopLogging" }', AlarmSettings()),
@@ -140,12 +139,21 @@ def test_a_refusal_names_the_detection(monkeypatch):
     from trailguard.sql import compile as compiler
 
     def refuse(pattern, dialect):
-        raise compiler.SqlRefusal("IP ranges need a function Athena lacks")
+        raise compiler.SqlRefusal("no-column", "$.notAColumn")
 
     monkeypatch.setattr(compiler, "compile_predicate", refuse)
-    with pytest.raises(compiler.SqlRefusal) as raised:
+    with pytest.raises(DetectionRefused) as raised:
         build_query(from_detection_ids(["root-usage"]), dialect="athena", table="t", sample_limit=3)
-    assert "detection 'root-usage': its pattern has no SQL form (IP ranges need a function Athena lacks)" in str(raised.value)
+    assert raised.value.detection == "root-usage" and raised.value.reason == "no-column"
+    assert str(raised.value).startswith("detection 'root-usage': cannot compile to SQL (no-column): ")
+    assert "$.notAColumn; replay it with --engine native" in str(raised.value)
+
+
+def test_a_pattern_the_compiler_refuses_for_real():
+    target = Target("raw-text", "raw text", '"AccessDenied"', AlarmSettings())  # a term: the table has no raw message
+    with pytest.raises(DetectionRefused) as raised:
+        build_query([target], dialect="duckdb", table="t", sample_limit=3)
+    assert raised.value.reason == "not-json"
 
 
 def test_notes_show_under_the_table_and_on_the_page():

@@ -45,6 +45,16 @@ class QueryError(ValueError):
     """A query that cannot be built: bad dialect, window or limit (the message names the input)."""
 
 
+class DetectionRefused(QueryError):
+    """A detection whose pattern the compiler refuses (`compile.SqlRefusal`): names the detection,
+    the compiler's reason (`reason`, a key of `compile.REFUSALS`) and what to do instead."""
+
+    def __init__(self, detection: str, refusal: Exception) -> None:
+        self.detection = detection
+        self.reason: str = getattr(refusal, "reason", "")
+        super().__init__(f"detection {detection!r}: {refusal}; replay it with --engine native, or leave it out")
+
+
 @dataclass(frozen=True, slots=True)
 class BuiltQuery:
     """The SQL text of a run, and which detection each `tg_detection` number stands for."""
@@ -75,8 +85,8 @@ def build_query(targets: Sequence[Target], *, dialect: Dialect, table: str,
 
     `window` is `(start, end)`, a half-open UTC range (datetimes, dates or epoch seconds; either
     may be None) compared with the eventTime text; `partition_filter` is a SQL condition the
-    caller adds to prune partitions (Athena). Raises `SqlRefusal` (from the compiler) naming the
-    detection whose pattern has no SQL form, before anything runs."""
+    caller adds to prune partitions (Athena). Raises `DetectionRefused` naming the first detection
+    whose pattern has no SQL form, before anything runs."""
     if dialect not in DIALECTS:
         raise QueryError(f"dialect {dialect!r}: allowed {', '.join(DIALECTS)}")
     if not targets:
@@ -173,7 +183,7 @@ FROM rows_read
 
 
 def compile_targets(targets: Sequence[Target], dialect: Dialect) -> list[str]:
-    """Each target's predicate; a refusal is re-raised naming the detection, before any query runs."""
+    """Each target's predicate; a refusal is raised as `DetectionRefused`, before any query runs."""
     from trailguard.sql.compile import SqlRefusal, compile_predicate
 
     predicates = []
@@ -181,9 +191,7 @@ def compile_targets(targets: Sequence[Target], dialect: Dialect) -> list[str]:
         try:
             predicates.append(compile_predicate(target.pattern, dialect))
         except SqlRefusal as error:
-            reason = getattr(error, "reason", None) or str(error)
-            raise SqlRefusal(f"detection {target.id!r}: its pattern has no SQL form ({reason}); "
-                             "replay it with --engine native, or leave it out") from None
+            raise DetectionRefused(target.id, error) from None
     return predicates
 
 
