@@ -6,9 +6,9 @@ On one generated corpus of gzipped S3 delivery files (`bench/corpus.py`), in one
 2. `--engine duckdb`: the same detections as one SQL query over the files loaded into DuckDB by
    the project's reader (`trailguard/sql/duckdb_engine.py`), split into its load and its query;
 3. the decode-only floor: read, gunzip and orjson-decode every file, nothing matched;
-4. DuckDB's own JSON reader loading the same files (`read_json` + unnest of `Records` into one JSON
-   value per event, all of DuckDB's threads), the alternative loader the engine was measured against (load only: it does
-   not build the Athena table's shape, nor read arrays, lines and damaged files as the reader does).
+4. DuckDB's own JSON reader loading the same files (`read_json` typed as the Athena table's columns
+   + unnest of `Records`, all of DuckDB's threads), the alternative loader the engine was measured
+   against (load only: it does not read JSON arrays, JSON lines and damaged files as the reader does).
 
 It also checks that both engines' reports are equal (all but the timings). Each timing is the best
 of `--repeat` runs (the machine is shared). Results go to stdout as JSON and, with --out, to Markdown.
@@ -53,14 +53,30 @@ def decode_only(files: list[Path]) -> int:
     return events
 
 
+def record_type(field: Any = None) -> str:
+    """DuckDB's type for a CloudTrail record as the Athena table declares it (`table.TABLE`), keyed
+    by CloudTrail's own spelling so `read_json` finds the members; JSON-text columns stay JSON."""
+    from trailguard.sql import table
+
+    field = field or table.TABLE
+    if field.kind in (table.STRUCT, table.ARRAY) or field is table.TABLE:
+        members = ", ".join(f'"{child.key}" {record_type(child)}' for child in field.fields)
+        return f"STRUCT({members})" + ("[]" if field.kind == table.ARRAY else "")
+    if field.kind == table.MAP:
+        return "MAP(VARCHAR, VARCHAR)"
+    return "JSON" if field.kind == table.JSON_TEXT else "VARCHAR"
+
+
 def duckdb_read_json(files: list[Path]) -> int:
+    """Load the files' events with DuckDB's JSON reader, typed as the Athena table (load only)."""
     import duckdb
 
     connection = duckdb.connect(":memory:", config={"memory_limit": "2GB"})
     try:
         listing = [str(path) for path in files]
+        records = record_type().replace("'", "''")
         connection.execute("CREATE TABLE raw AS SELECT UNNEST(Records) AS r "
-                           "FROM read_json(?, columns = {'Records': 'JSON[]'}, format = 'unstructured', "
+                           f"FROM read_json(?, columns = {{'Records': '{records}[]'}}, format = 'unstructured', "
                            "maximum_object_size = 16777216)", [listing])
         return connection.execute("SELECT COUNT(*) FROM raw").fetchone()[0]
     finally:

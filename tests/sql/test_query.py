@@ -163,3 +163,14 @@ def test_notes_show_under_the_table_and_on_the_page():
     report = build_report(run_result(run(events_at("2026-03-14T09:21:07Z")), TARGETS, 1.0))
     assert f"note: {UNCOUNTED}" in format_summary(report).splitlines()
     assert "<th>note</th><td>files, bytes and rejected records are not known here" in render_html(report)
+
+
+def test_the_athena_query_of_the_catalogue_parses_as_trino():
+    import sqlglot
+
+    targets = from_detection_ids(["all"])
+    sql = build_query(targets, dialect="athena", table="cloudtrail_logs", sample_limit=3,
+                      partition_filter="region = 'eu-west-1'", window=(dt.date(2026, 3, 1), dt.date(2026, 4, 1))).sql
+    tree = sqlglot.parse_one(sql, read="trino")
+    assert tree.find(sqlglot.exp.Union) is not None
+    assert all(f") AS d{index}\n" in sql or f") AS d{index},\n" in sql for index in range(len(targets)))  # one flag each

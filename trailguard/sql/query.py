@@ -104,7 +104,8 @@ def build_query(targets: Sequence[Target], *, dialect: Dialect, table: str,
     else:
         file_expr, index_expr, row_expr = "CAST(NULL AS VARCHAR)", "CAST(NULL AS BIGINT)", \
             f",\n    CAST(t.{origin.row_number} AS BIGINT) AS tg_row"
-    flags = ",\n    ".join(f"COALESCE(({predicate}), FALSE) AS {column}"
+    # a NULL flag (a predicate over missing fields) counts as no match in every test below
+    flags = ",\n    ".join(f"({predicate}) AS {column}"
                             for predicate, (column, _) in zip(predicates, columns))
     periods = ", ".join(f"({index}, {target.alarm.period})" for index, target in enumerate(targets))
     chosen = " ".join(f"WHEN {index} THEN l.{column}" for index, (column, _) in enumerate(columns))
