@@ -174,3 +174,15 @@ def test_the_athena_query_of_the_catalogue_parses_as_trino():
     tree = sqlglot.parse_one(sql, read="trino")
     assert tree.find(sqlglot.exp.Union) is not None
     assert all(f") AS d{index}\n" in sql or f") AS d{index},\n" in sql for index in range(len(targets)))  # one flag each
+
+
+def test_rows_as_athena_returns_them_all_text_give_the_same_report():
+    events = events_at("2026-03-14T09:21:07Z", "2026-03-14T09:21:09Z", "2026-03-14T10:00:00.5Z", "later")
+    rows = run(events)
+    as_text = [tuple(None if value is None else str(value) for value in row) for row in rows]
+    typed = build_report(run_result(rows, TARGETS, 1.0)).as_json_dict()
+    assert build_report(run_result(as_text, TARGETS, 1.0)).as_json_dict() == typed
+    assert typed["detections"][0]["matches"] == 4 and typed["detections"][0]["untimedMatches"] == 1
+    broken = [tuple("x" if position == 1 else value for position, value in enumerate(row)) for row in as_text]
+    with pytest.raises(ResultError, match="query column tg_detection holds 'x'; expected a whole number"):
+        run_result(broken, TARGETS, 1.0)

@@ -17,7 +17,15 @@ and returns three kinds of rows, told apart by `tg_kind`:
   (the replay's span), as the native scan measures them.
 
 `results.py` turns the rows into the native engine's tallies, so the alarm replay, the report
-and its renderings are the native engine's own code.
+and its renderings are the native engine's own code. A caller running it elsewhere (Athena):
+
+    query = build_query(targets, dialect="athena", table="cloudtrail_logs", window=(start, end),
+                        partition_filter="...", sample_limit=scan.SAMPLES_PER_PERIOD)
+    result = results.run_result(rows, targets, seconds)   # rows: RESULT_COLUMNS, text or typed
+    report = backtest.build_report(result)
+
+On Athena a sample's file is `"$path"` and it has no index in its file, so samples that tie on
+eventTime and file are ordered by eventID: deterministic, not the native engine's order.
 """
 
 from __future__ import annotations

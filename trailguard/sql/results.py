@@ -51,7 +51,7 @@ def tally_from_rows(rows: Iterable[Sequence[Any]], targets: Sequence[Target], sc
     candidates: list[dict[int, list[Sample]]] = [{} for _ in targets]
     periods = [target.alarm.period for target in targets]
     span: Sequence[Any] | None = None
-    for row in rows:
+    for row in map(_typed, rows):
         kind = row[_KIND]
         if kind == "count":
             _add_count(detections[row[_DETECTION]], row)
@@ -74,6 +74,25 @@ def tally_from_rows(rows: Iterable[Sequence[Any]], targets: Sequence[Target], sc
         tally = scanned
         tally.detections = detections
     return tally
+
+
+_WHOLE_NUMBERS = tuple(_POSITION[name] for name in ("tg_detection", "tg_minute", "tg_count", "tg_index"))
+
+
+def _typed(row: Sequence[Any]) -> Sequence[Any]:
+    """A row with its whole-number columns as int: Athena's GetQueryResults returns every value as
+    text (DuckDB returns them typed, and passes through untouched)."""
+    if all(row[position].__class__ is not str for position in _WHOLE_NUMBERS):
+        return row
+    values = list(row)
+    for position in _WHOLE_NUMBERS:
+        if values[position].__class__ is str:
+            try:
+                values[position] = int(values[position])
+            except ValueError:
+                raise ResultError(f"query column {RESULT_COLUMNS[position]} holds {values[position]!r}; "
+                                  "expected a whole number") from None
+    return values
 
 
 def _add_count(detection: DetectionTally, row: Sequence[Any]) -> None:
