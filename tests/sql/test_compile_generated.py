@@ -38,7 +38,7 @@ JSON_SELECTORS = ["$.requestParameters.a", "$.requestParameters.n", "$.requestPa
                   "$.responseElements.['odd.key']", "$.serviceEventDetails.s"]
 OTHER_SELECTORS = ["$.readOnly", "$.resources[*].ARN", "$.resources[*]", "$.resources", "$.userIdentity",
                    "$.requestParameters", "$.requestParameters.o", "$.eventName.x", "$.userIdentity.type[0]",
-                   "$.resources[*].type"]
+                   "$.resources[*].type", "$.resources[0].ARN", "$.resources[1]", "$.resources[2].type"]
 
 scalars = st.one_of(st.sampled_from(TEXTS), st.sampled_from(NUMBERS))
 json_values = st.recursive(st.one_of(scalars, st.booleans(), st.none()),
@@ -131,3 +131,13 @@ def test_generated_patterns_select_what_the_engine_matches(pattern: str, events:
 @given(leaves(), st.lists(records(), min_size=4, max_size=12))
 def test_generated_leaves_select_what_the_engine_matches(leaf: str, events: list[dict[str, Any]]) -> None:
     _check("{ " + leaf + " }", events)
+
+
+ODD_KEYS = ["a-b", "123", "with space", "ünï", "$x", "x.y", "0", "-1", "a[0]", "a*b", "@", ".", "a b.c", "[*]"]
+
+
+def test_keys_of_any_spelling_inside_a_json_text_column() -> None:
+    events = [{"requestParameters": {key: "v", "other": key}} for key in ODD_KEYS] + [{"requestParameters": {}}]
+    for key in ODD_KEYS:
+        _check("{ $.requestParameters.['" + key + "'] = v }", events)
+        _check("{ $.requestParameters.['" + key + "'] NOT EXISTS }", events)

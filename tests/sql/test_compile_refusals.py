@@ -26,9 +26,10 @@ REFUSED = [
     ("json-wildcard", '{ $.requestParameters.items[*].name = "x" }'),
     ("json-wildcard", '{ $.requestParameters.* = "x" }'),
     ("json-path-key", "{ $.requestParameters.['a\"b'] = x }"),
+    ("json-path-key", "{ $.requestParameters.['*'] = x }"),
+    ("json-path-key", "{ $.requestParameters.[''] = x }"),
     ("regex", "{ $.eventName = %\\bStop% }"),
     ("number-range", "{ $.requestParameters.n > 1e999 }"),
-    ("array-index", '{ $.resources[0].ARN = "x" }'),
 ]
 
 
