@@ -32,13 +32,17 @@ REGEXES = ["^a", "b$", "^$", "a.b", "[0-9]+", "^-?\\d", "\\.", "x|^1", "[^a]", "
 NUMBER_LITERALS = ["0", "1", "100", "-3", "1.5", "2.25", "1e2", "+1", "100.0"]
 
 TEXT_SELECTORS = ["$.eventName", "$.errorCode", "$.userIdentity.type", "$.userIdentity.invokedBy",
-                  "$.userIdentity.sessionContext.sessionIssuer.arn", "$.tlsDetails.tlsVersion"]
+                  "$.userIdentity.sessionContext.sessionIssuer.arn", "$.tlsDetails.tlsVersion",
+                  "$.userIdentity.sessionContext.webIdFederationData.attributes.sub",
+                  "$.userIdentity.sessionContext.webIdFederationData.attributes.['a.b']"]
 JSON_SELECTORS = ["$.requestParameters.a", "$.requestParameters.n", "$.requestParameters.o.c",
                   "$.requestParameters.l[0]", "$.requestParameters.l[1]", "$.additionalEventData.MFAUsed",
                   "$.responseElements.['odd.key']", "$.serviceEventDetails.s"]
 OTHER_SELECTORS = ["$.readOnly", "$.resources[*].ARN", "$.resources[*]", "$.resources", "$.userIdentity",
                    "$.requestParameters", "$.requestParameters.o", "$.eventName.x", "$.userIdentity.type[0]",
-                   "$.resources[*].type", "$.resources[0].ARN", "$.resources[1]", "$.resources[2].type"]
+                   "$.resources[*].type", "$.resources[0].ARN", "$.resources[1]", "$.resources[2].type",
+                   "$.userIdentity.sessionContext.webIdFederationData.attributes",
+                   "$.userIdentity.sessionContext.webIdFederationData.attributes.sub.x"]
 
 scalars = st.one_of(st.sampled_from(TEXTS), st.sampled_from(NUMBERS))
 json_values = st.recursive(st.one_of(scalars, st.booleans(), st.none()),
@@ -58,6 +62,9 @@ def records(draw: Any) -> dict[str, Any]:
         identity = {key: draw(st.sampled_from(TEXTS)) for key in ("type", "invokedBy") if draw(st.booleans())}
         if draw(st.booleans()):
             identity["sessionContext"] = {"sessionIssuer": {"arn": draw(st.sampled_from(TEXTS))}}
+            if draw(st.booleans()):
+                identity["sessionContext"]["webIdFederationData"] = {"attributes": draw(
+                    st.dictionaries(st.sampled_from(["sub", "aud", "a.b"]), st.sampled_from(TEXTS), max_size=2))}
         record["userIdentity"] = identity
     if draw(st.booleans()):
         record["tlsDetails"] = {"tlsVersion": draw(st.sampled_from(TEXTS))}

@@ -55,7 +55,8 @@ REFUSALS: Mapping[str, str] = {
                 "filter pattern compares keys exactly",
     "struct-members": "'.*' over a struct: the table keeps only the declared fields, so members a record has "
                       "beyond them are lost",
-    "map-field": "webIdFederationData.attributes is a MAP<STRING,STRING>; its values' JSON types are lost",
+    "map-field": "'.*' over webIdFederationData.attributes, a MAP<STRING,STRING>: the engines share no form for "
+                 "its values as a list",
     "json-wildcard": "wildcard selectors ([*], .*) inside a JSON-text column have no form both DuckDB and "
                      "Athena's json_extract share",
     "json-path-key": "an empty key, the key '*', or one with a double quote or backslash cannot be written in a "
@@ -283,8 +284,13 @@ def _walk(field: Field, node: exp.Expression | None, parts: tuple) -> Place:
                                        offset=1, safe=True)
             return _walk(Field(field.name, field.key, STRUCT, field.fields), element_node, rest)
         return Place(view=ABSENT)
-    if kind == MAP:
-        raise SqlRefusal("map-field", field.key)
+    if kind == MAP:  # MAP<STRING,STRING>: a key's value is a string field (element_at: NULL when absent)
+        if isinstance(part, Key):
+            value = exp.Bracket(this=node.copy(), expressions=[_string(part.name)], offset=1, safe=True)
+            return _walk(Field(part.name, part.name, STRING), value, rest)
+        if isinstance(part, Wildcard) and not part.array:
+            raise SqlRefusal("map-field", field.key + ".*")
+        return Place(view=ABSENT)
     if kind == JSON_TEXT:
         if any(isinstance(p, Wildcard) for p in parts):
             raise SqlRefusal("json-wildcard", field.key)
@@ -297,9 +303,7 @@ def _field_view(field: Field, node: exp.Expression) -> View:
         return _text_view(node)
     if field.kind == BOOLEAN:
         return _boolean_view(node)
-    if field.kind == MAP:
-        raise SqlRefusal("map-field", field.key)
-    return _container_view(node)  # struct, array, JSON-text column itself
+    return _container_view(node)  # struct, array, map, JSON-text column itself
 
 
 # ------------------------------------------------------------------ leaves
