@@ -1,0 +1,1 @@
+"""SQL back-tests: detections compiled to SQL and run by DuckDB or Athena."""
