@@ -14,8 +14,13 @@ from trailguard.cli.errors import EXIT_ERROR, EXIT_FAIL, CommandError
 
 if TYPE_CHECKING:
     from trailguard.backtest import RunOptions, RunResult, Target
-    from trailguard.backtest.report import RunContext
+    from trailguard.backtest.report import BacktestReport, RunContext
     from trailguard.backtest.sources import Unit
+    from trailguard.sql.query import BuiltQuery
+
+
+ENGINES = ("native", "duckdb", "athena")
+"""What can match a back-test's events: the pattern engine, or the detections as SQL (trailguard/sql)."""
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -62,10 +67,13 @@ def _accounts(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @click.option("--fetch-threads", type=click.IntRange(min=1, max=64), default=8, show_default=True,
               help="S3 objects each worker downloads at once, ahead of scanning (1: one GET at a time).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--engine", type=click.Choice(ENGINES), default="native", show_default=True,
+              help="What matches: native (the pattern engine, in Python), duckdb (the detections as one SQL query "
+                   "over the files, loaded into DuckDB; the same report) or athena (the same SQL on Athena).")
 def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, detection_ids: tuple[str, ...], profile: str,
             pattern: str | None, since: dt.date | None, until: dt.date | None, accounts: frozenset[str],
             regions: tuple[str, ...], endpoint_url: str | None, as_json: bool, html_path: Path | None, strict: bool,
-            workers: int, fetch_threads: int, progress: bool | None) -> None:
+            workers: int, fetch_threads: int, progress: bool | None, engine: str, **engine_options: object) -> None:
     """Replay CloudTrail archives through the alarms: matches, ALARM episodes, samples.
 
     SOURCE is a file (S3 delivery file .json/.json.gz, JSON array, JSON lines), a directory (read
@@ -73,9 +81,12 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
     and region from the standard AWS chain). CloudTrail-Digest files, FIFOs met in a directory and
     empty files are skipped, counted and named; every file is read once.
 
+    With --engine duckdb or athena every detection runs as SQL (trailguard/sql); a detection whose
+    pattern has no SQL form stops the command before anything is read, naming it.
+
     Exit status: 0 when the back-test ran (whatever it found), 1 when a source cannot be read at
-    all, the stack config is invalid or --strict met rejected input, 2 for a usage error or an
-    invalid pattern.
+    all, the stack config is invalid or --strict met rejected input, 2 for a usage error, an
+    invalid pattern or a pattern the SQL engine cannot run.
     """
     from trailguard import backtest
     from trailguard.backtest.sources import S3Options
@@ -97,6 +108,15 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
             targets = backtest.from_detection_ids(detection_ids or ("cis",), profile)
     except backtest.SelectionError as error:
         raise CommandError(str(error), EXIT_FAIL if stack else EXIT_ERROR) from None
+    if engine != "native" and workers != 1:
+        raise CommandError(f"--workers {workers} applies to --engine native; --engine {engine} parallelises its "
+                           "query itself, leave --workers out", EXIT_ERROR)
+    if engine == "athena":
+        result = _run_athena(sources, targets, since, until, accounts, _csv(regions), engine_options)
+        _emit(backtest.build_report(result, _context(sources, stack, detection_ids, pattern, targets, since, until)),
+              html_path, as_json)
+        return
+    query = _sql_query(targets) if engine == "duckdb" else None
     options = backtest.RunOptions(
         workers=workers,
         strict=strict,
@@ -109,10 +129,15 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         raise CommandError(str(error), EXIT_FAIL) from None
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
-        result = _run_with_progress(units, targets, options, show_progress)
+        result = _run_with_progress(units, targets, options, show_progress, query)
     except backtest.BacktestError as error:
         raise CommandError(str(error), EXIT_FAIL) from None
-    report = backtest.build_report(result, _context(sources, stack, detection_ids, pattern, targets, since, until))
+    _emit(backtest.build_report(result, _context(sources, stack, detection_ids, pattern, targets, since, until)),
+          html_path, as_json)
+
+
+def _emit(report: BacktestReport, html_path: Path | None, as_json: bool) -> None:
+    """The report: the HTML page when asked for, then JSON or the terminal table on stdout."""
     if html_path is not None:
         from trailguard.backtest.html import render_html
 
@@ -173,17 +198,56 @@ def _check_writable(path: Path, option: str) -> None:
         refuse(f"permission denied in directory {parent}")
 
 
-def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOptions, show: bool) -> RunResult:
+def _sql_query(targets: list[Target]) -> BuiltQuery:
+    """The run's SQL for --engine duckdb; a detection the compiler refuses stops here, before any file is read."""
+    from trailguard.backtest import BacktestError
+    from trailguard.sql.compile import SqlRefusal
+    from trailguard.sql.duckdb_engine import import_duckdb, prepare
+
+    try:
+        import_duckdb()
+    except BacktestError as error:
+        raise CommandError(str(error), EXIT_FAIL) from None
+    try:
+        return prepare(targets)
+    except SqlRefusal as error:
+        raise CommandError(f"--engine duckdb: {error}", EXIT_ERROR) from None
+
+
+def _run_athena(sources: tuple[str, ...], targets: list[Target], since: dt.date | None, until: dt.date | None,
+                accounts: frozenset[str], regions: frozenset[str], engine_options: dict[str, object]) -> RunResult:
+    """Hand the run to the Athena engine (trailguard/sql/athena_engine.py); its own options arrive
+    in `engine_options` (every option this command does not name itself)."""
+    try:
+        from trailguard.sql.athena_engine import run_athena
+    except ModuleNotFoundError as error:
+        if error.name != "trailguard.sql.athena_engine":
+            raise
+        raise CommandError("--engine athena is not available in this build (trailguard/sql/athena_engine.py is "
+                           "missing); use --engine native or --engine duckdb", EXIT_ERROR) from None
+    return run_athena(sources=sources, targets=targets, since=since, until=until, accounts=accounts, regions=regions,
+                      **engine_options)
+
+
+def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOptions, show: bool,
+                       query: BuiltQuery | None = None) -> RunResult:
     from trailguard import backtest
 
+    def run(*args: object, **kwargs: object) -> RunResult:
+        if query is None:
+            return backtest.run_units(units, targets, options, *args, **kwargs)  # type: ignore[arg-type]
+        from trailguard.sql.duckdb_engine import run_duckdb
+
+        return run_duckdb(units, targets, options, *args, query=query, **kwargs)  # type: ignore[arg-type]
+
     if not show:
-        return backtest.run_units(units, targets, options)
+        return run()
     from rich.console import Console
 
     from trailguard.backtest.terminal import ProgressLine
 
     line = ProgressLine(Console(stderr=True), units=len(units), total_bytes=sum(unit.size for unit in units))
     try:
-        return backtest.run_units(units, targets, options, line.advance, on_start=line.start)
+        return run(line.advance, on_start=line.start)
     finally:
         line.stop()

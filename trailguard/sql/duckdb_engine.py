@@ -1,0 +1,129 @@
+"""`trailguard backtest --engine duckdb`: the run's one SQL query (`query.py`) over local files
+loaded into DuckDB in the Athena table's shape, so what runs here is what runs on Athena.
+
+Files are read by the project's one reader (the native engine's: `backtest.sources.read_unit`,
+the same files, rejections, skips and eventTime span) and loaded with `table.load_records`. A
+table of stretches (`first_row`, `file`, `base`) remembers where each row came from, so the
+samples follow the native order (eventTime, file, index in file) and the reports are equal.
+DuckDB's own JSON reader was measured too (bench/RESULTS-sql.md); it does not read JSON arrays,
+JSON lines and damaged files the way the reader does, so the reports would differ.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Sequence
+
+from trailguard.backtest.fetch import ahead
+from trailguard.backtest.runner import BacktestError, Progress, RunOptions, RunResult
+from trailguard.backtest.scan import SAMPLES_PER_PERIOD, Scanner, Tally
+from trailguard.backtest.selection import Target
+from trailguard.backtest.sources import S3Object, Unit, s3_client
+from trailguard.extras import missing_extra_message
+from trailguard.records import OrjsonDecoder
+
+from .query import BuiltQuery, RowOrigin, build_query
+from .results import tally_from_rows
+
+TABLE = "cloudtrail"
+ORIGIN_TABLE = "tg_row_origin"
+LOAD_BATCH = 20_000
+"""Events handed to `load_records` at once: few calls, bounded memory."""
+
+
+def import_duckdb() -> Any:
+    """The duckdb module, or an error naming the extra that installs it."""
+    try:
+        import duckdb
+    except ModuleNotFoundError as error:
+        raise BacktestError(missing_extra_message("duckdb", "sql", "--engine duckdb")) from error
+    return duckdb
+
+
+def prepare(targets: Sequence[Target]) -> BuiltQuery:
+    """The run's query; refuses (SqlRefusal, naming the detection) before any file is read."""
+    return build_query(targets, dialect="duckdb", table=TABLE, sample_limit=SAMPLES_PER_PERIOD,
+                       origin=RowOrigin(ORIGIN_TABLE))
+
+
+def run_duckdb(units: Sequence[Unit], targets: Sequence[Target], options: RunOptions = RunOptions(),
+               progress: Progress | None = None, on_start: Callable[[], None] | None = None,
+               query: BuiltQuery | None = None) -> RunResult:
+    """Load `units` into an in-memory DuckDB table and run the one query; the result is the
+    native engine's `RunResult`, for `report.build_report`."""
+    duckdb = import_duckdb()
+    from .table import create_table, load_records
+
+    query = query or prepare(targets)
+    started = time.perf_counter()
+    connection = duckdb.connect(":memory:")
+    try:
+        create_table(connection, TABLE)
+        connection.execute(f"CREATE TABLE {ORIGIN_TABLE} (first_row BIGINT, file VARCHAR, base BIGINT)")
+        loader = _Loader(connection, lambda records: load_records(connection, records, TABLE))
+        scanner = _LoadingScanner(loader, s3_client(options.s3) if any(isinstance(u, S3Object) for u in units) else None)
+        tally = Tally.empty(0)
+        if on_start:
+            on_start()
+        for unit, body in ahead(units, scanner.s3, options.s3.fetch_threads):
+            before = (tally.files, tally.bytes, tally.read, len(tally.rejections))
+            scanner.scan(unit, into=tally, body=body)
+            if options.strict and len(tally.rejections) > before[3]:
+                source, reason, _ = tally.rejections[before[3]]
+                raise BacktestError(f"{source}: {reason} (--strict stops at the first rejected input)")
+            if progress:
+                progress(tally.files - before[0], tally.bytes - before[1], tally.read - before[2])
+        loader.finish()
+        rows = connection.execute(query.sql).fetchall()
+    finally:
+        connection.close()
+    result = tally_from_rows(rows, targets, tally)
+    return RunResult(tuple(targets), result, time.perf_counter() - started, 1)
+
+
+class _Loader:
+    """Events in, table rows out: batches of events with where each stretch came from."""
+
+    def __init__(self, connection: Any, load: Callable[[list[dict[str, Any]]], None]) -> None:
+        self.connection, self.load = connection, load
+        self.pending: list[dict[str, Any]] = []
+        self.origins: tuple[list[int], list[str], list[int]] = ([], [], [])
+        self.loaded = 0  # rows in the table, and so the row number of the next one
+
+    def add(self, events: list[dict[str, Any]], source: str, base: int) -> None:
+        first_rows, files, bases = self.origins
+        first_rows.append(self.loaded + len(self.pending))
+        files.append(source)
+        bases.append(base)
+        self.pending.extend(events)
+        if len(self.pending) >= LOAD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.load(self.pending)
+            self.loaded += len(self.pending)
+            self.pending = []
+
+    def finish(self) -> None:
+        """Load what is left and the stretches; check the table numbered its rows as counted."""
+        self.flush()
+        self.connection.execute(f"INSERT INTO {ORIGIN_TABLE} SELECT UNNEST(?), UNNEST(?), UNNEST(?)",
+                                list(self.origins))
+        count, highest = self.connection.execute(f"SELECT COUNT(*), MAX(rowid) FROM {TABLE}").fetchone()
+        if count != self.loaded or (count and highest != count - 1):
+            raise BacktestError(f"DuckDB holds {count} rows numbered up to {highest}, but {self.loaded} events were "
+                                "loaded in order; samples could not be located in their files")
+
+
+class _LoadingScanner(Scanner):
+    """The native scan's reading and counting (files, bytes, rejections, eventTime span), with
+    every evaluated batch loaded into the table instead of matched in Python."""
+
+    def __init__(self, loader: _Loader, s3: Any) -> None:
+        super().__init__([], s3, OrjsonDecoder())
+        self.loader = loader
+
+    def _match_batch(self, batch: list[dict[str, Any]], times: list[Any], detections: list[Any],
+                     source: str, base: int) -> None:
+        self.loader.add(batch, source, base)

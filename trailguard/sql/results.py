@@ -1,0 +1,126 @@
+"""Turn the rows of a run's query (`query.py`) into the native engine's tallies.
+
+A SQL engine hands back per-minute counts and the candidate samples; from them this builds the
+`DetectionTally` objects the native scan builds event by event (the same per-day minute counters,
+first and last times, and the earliest samples per alarm period, in the same sample order), so
+`report.build_report` replays the alarms and writes the report with the native engine's code.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any, Iterable, Sequence
+
+from trailguard.backtest.scan import (
+    MINUTES_PER_DAY, SAMPLED_PERIODS, SAMPLES_PER_PERIOD, DetectionTally, Sample, Tally, minute_of, sample_order,
+)
+from trailguard.backtest.selection import Target
+from trailguard.cloudtrail import who as actor_of
+
+from .query import RESULT_COLUMNS
+
+_POSITION = {name: position for position, name in enumerate(RESULT_COLUMNS)}
+_KIND, _DETECTION, _MINUTE, _TIME, _COUNT, _FIRST, _LAST = (
+    _POSITION[name] for name in ("tg_kind", "tg_detection", "tg_minute", "tg_time", "tg_count", "tg_first", "tg_last"))
+
+
+class ResultError(RuntimeError):
+    """The query's rows disagree with what was loaded (a bug, not bad input): the report would lie."""
+
+
+def tally_from_rows(rows: Iterable[Sequence[Any]], targets: Sequence[Target], scanned: Tally | None = None) -> Tally:
+    """The tally of a run from its query rows. `scanned` is what the reader counted while loading
+    (files, bytes, rejections, the eventTime span: the DuckDB engine reads with the native
+    reader); without it (Athena) the counts come from the query alone and what SQL cannot know
+    (files, bytes, rejected records) stays zero."""
+    detections = [DetectionTally() for _ in targets]
+    candidates: list[dict[int, list[Sample]]] = [{} for _ in targets]
+    periods = [target.alarm.period for target in targets]
+    span: Sequence[Any] | None = None
+    for row in rows:
+        kind = row[_KIND]
+        if kind == "count":
+            _add_count(detections[row[_DETECTION]], row)
+        elif kind == "sample":
+            _add_candidate(candidates[row[_DETECTION]], periods[row[_DETECTION]], row)
+        elif kind == "span":
+            span = row
+        else:
+            raise ResultError(f"query row of unknown kind {kind!r}; expected count, sample or span")
+    if span is None:
+        raise ResultError("the query returned no span row (events evaluated, first and last eventTime)")
+    for detection, found in zip(detections, candidates):
+        detection.samples = _earliest(found)
+    evaluated, first, last = span[_COUNT], span[_FIRST], span[_LAST]
+    if scanned is None:
+        tally = Tally(detections, read=evaluated, evaluated=evaluated, first_time=first, last_time=last)
+    else:
+        if scanned.evaluated != evaluated:  # the span stays the reader's: it sees times that are not text
+            raise ResultError(f"the table holds {evaluated} events, but the reader evaluated {scanned.evaluated}")
+        tally = scanned
+        tally.detections = detections
+    return tally
+
+
+def _add_count(detection: DetectionTally, row: Sequence[Any]) -> None:
+    """Matches of one minute (or of one time text SQL could not place), as `scan._count` adds them."""
+    count, minute = row[_COUNT], row[_MINUTE]
+    first, last = row[_FIRST], row[_LAST]
+    detection.matches += count
+    if minute is None:
+        minute = minute_of(row[_TIME])
+        if minute < 0:
+            detection.untimed += count
+            return
+    if detection.first is None or first < detection.first:
+        detection.first = first
+    if detection.last is None or last > detection.last:
+        detection.last = last
+    slot = minute // 60
+    day = slot // MINUTES_PER_DAY
+    counts = detection.days.get(day)
+    if counts is None:
+        counts = detection.days[day] = array("I", bytes(4 * MINUTES_PER_DAY))
+    counts[slot - day * MINUTES_PER_DAY] += count
+
+
+def _add_candidate(found: dict[int, list[Sample]], period: int, row: Sequence[Any]) -> None:
+    """One candidate sample, under its alarm period (placed by Python when SQL could not)."""
+    minute = row[_MINUTE]
+    if minute is None:
+        minute = minute_of(row[_TIME])
+        if minute < 0:
+            return  # untimed matches keep no sample, as in the native scan
+    found.setdefault(minute // period, []).append(sample_from_row(row))
+
+
+def sample_from_row(row: Sequence[Any]) -> Sample:
+    """A query row as the native scan's sample (`scan.SAMPLE_FIELDS`): the actor is named by
+    `cloudtrail.who`, as every command names it."""
+    get = row.__getitem__
+    identity = {key: get(_POSITION[column]) for key, column in _IDENTITY.items()}
+    return (get(_TIME), get(_POSITION["tg_event"]), get(_POSITION["tg_service"]), actor_of(identity),
+            identity["type"], get(_POSITION["tg_account"]), get(_POSITION["tg_region"]),
+            get(_POSITION["tg_source_ip"]), get(_POSITION["tg_error"]), get(_POSITION["tg_file"]),
+            get(_POSITION["tg_index"]))
+
+
+def _order(sample: Sample) -> tuple[Any, ...]:
+    """`scan.sample_order`, with a missing file or index (Athena knows no index in a file) sorting first."""
+    time, file, index = sample_order(sample)
+    return (time, file or "", -1 if index is None else index)
+
+
+_IDENTITY = {"arn": "tg_arn", "userName": "tg_username", "principalId": "tg_principal", "type": "tg_identity_type",
+             "invokedBy": "tg_invokedby"}
+"""userIdentity members `cloudtrail.who` reads, and the query columns holding them."""
+
+
+def _earliest(found: dict[int, list[Sample]]) -> dict[int, tuple[Any, ...]]:
+    """The earliest SAMPLED_PERIODS periods, each with its earliest SAMPLES_PER_PERIOD samples,
+    flat as `DetectionTally.samples` keeps them."""
+    kept: dict[int, tuple[Any, ...]] = {}
+    for bucket in sorted(found)[:SAMPLED_PERIODS]:
+        samples = sorted(found[bucket], key=_order)[:SAMPLES_PER_PERIOD]
+        kept[bucket] = tuple(value for sample in samples for value in sample)
+    return kept
