@@ -136,7 +136,8 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         result = _run_athena(sources, targets, since, until, accounts, _csv(regions), endpoint_url, engine_options)
         if result is None:  # --sql: the query was printed, nothing ran
             return
-        _emit(backtest.build_report(result, _context(sources, stack, detection_ids, pattern, targets, since, until)),
+        read = (f"athena:{engine_options.get('table')}",)  # what the HTML header names as the source
+        _emit(backtest.build_report(result, _context(read, stack, detection_ids, pattern, targets, since, until)),
               html_path, as_json)
         return
     query = _sql_query(targets) if engine == "duckdb" else None
