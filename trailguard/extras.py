@@ -12,6 +12,7 @@ EXTRA_IMPORTS: dict[str, tuple[str, ...]] = {
     "cli": ("click", "rich", "pygments"),
     "backtest": ("isal", "boto3", "botocore"),
     "pulumi": ("pulumi", "pulumi_aws", "pulumi_policy", "google.protobuf"),
+    "sql": ("duckdb", "sqlglot"),
 }
 """extra -> the top-level imports its distributions provide (pygments comes with rich)."""
 

@@ -59,10 +59,10 @@ def test_core_dependencies_are_only_what_the_core_imports():
 
 def test_extras_per_use_and_all_is_every_extra():
     extras = PYPROJECT["optional-dependencies"]
-    assert set(extras) == {"cli", "backtest", "pulumi", "all"}
+    assert set(extras) == {"cli", "backtest", "pulumi", "sql", "all"}
     (everything,) = extras["all"]
     assert Requirement(everything).name == "trailguard"
-    assert Requirement(everything).extras == {"cli", "backtest", "pulumi"}
+    assert Requirement(everything).extras == {"cli", "backtest", "pulumi", "sql"}
     named = {canonicalize_name(Requirement(r).name) for extra in ("cli", "backtest") for r in extras[extra]}
     assert {"click", "rich", "isal", "boto3"} <= named
 
