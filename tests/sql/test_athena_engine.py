@@ -119,10 +119,11 @@ def test_a_run_prints_its_partitions_sends_one_bounded_query_and_reports(clients
     report = build_report(result)
     (detection,) = report.detections
     assert (detection.id, detection.matches) == ("root-usage", 2)
-    assert detection.first_match == "2026-01-31T10:15:05Z"
+    assert (detection.first, detection.last) == ("2026-01-31T10:15:05Z", "2026-01-31T10:15:40Z")
     assert len(detection.episodes) == 1
-    (sample,) = detection.episodes[0].samples
-    assert (sample.event_name, sample.source_ip) == ("ConsoleLogin", "198.51.100.7")
+    (sample,) = detection.samples
+    assert (sample.event, sample.source_ip, sample.identity_type, sample.index) == (
+        "ConsoleLogin", "198.51.100.7", "Root", None)
     assert (report.summary.events_evaluated, report.summary.first_event) == (1000, "2026-01-30T00:00:01Z")
 
 
@@ -219,15 +220,18 @@ ATHENA = ["backtest", "--engine", "athena", "--table", "trails.cloudtrail_logs_p
           "--until", "2026-02-02", "--detections", "root-usage"]
 
 
-def test_the_command_runs_on_athena_and_prints_the_json_report(aws_env) -> None:
+def test_the_command_runs_on_athena_and_prints_the_json_report(aws_env, tmp_path) -> None:
     queue_root_usage_rows(aws_env)
+    page = tmp_path / "report.html"
     result = CliRunner().invoke(main, [*ATHENA, "--endpoint-url", aws_env, "--output", "s3://results-bucket/tg/",
-                                       "--json"])
+                                       "--json", "--html", str(page)])
     assert result.exit_code == 0, (result.stdout, result.stderr)
     report = json.loads(result.stdout)
     assert [(d["id"], d["matches"]) for d in report["detections"]] == [("root-usage", 2)]
     assert "partitions read: 4" in result.stderr
     assert "scan estimate: 400 B" in result.stderr
+    html = page.read_text()
+    assert "athena:trails.cloudtrail_logs_pp" in html and "198.51.100.7" in html
 
 
 def test_the_command_prints_the_query_with_sql(aws_env) -> None:
@@ -241,7 +245,7 @@ def test_the_command_prints_the_query_with_sql(aws_env) -> None:
     (["--table", "nodb.t"], 1, "--engine athena: --table nodb.t: not found in the Glue Data Catalog"),
     (["--table", "bad-name.t"], 2, "--engine athena: --table 'bad-name.t': expected DATABASE.TABLE"),
     (["--output", "/tmp/x"], 2, "--engine athena: --output '/tmp/x': expected s3://"),
-    (["--workgroup", "nope", "--output", "s3://r/x/"], 1, "workgroup 'nope' does not exist"),
+    (["--workgroup", "nope", "--output", "s3://results/x/"], 1, "workgroup 'nope' does not exist"),
 ])
 def test_the_command_exit_statuses(aws_env, args, code, message) -> None:
     result = CliRunner().invoke(main, [*ATHENA, "--endpoint-url", aws_env, *args])
