@@ -263,3 +263,15 @@ def test_other_engines_still_need_a_source() -> None:
     result = CliRunner().invoke(main, ["backtest", "--detections", "root-usage"])
     assert result.exit_code == 2
     assert "Missing argument 'SOURCE...'" in result.stderr
+
+
+def test_missing_credentials_say_so(monkeypatch, endpoint, tmp_path) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    result = CliRunner().invoke(main, [*ATHENA, "--endpoint-url", endpoint])
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert "glue:GetTable on trails.cloudtrail_logs_pp: no AWS credentials found; configure them" in result.stderr

@@ -196,6 +196,11 @@ def _catalogue_error(error: Exception, action: str, clients: Clients) -> AthenaE
         return AthenaError(f"access denied calling {action} (region {_region(clients)}): {_message(error)}. Grant "
                            "it to these credentials; the policy a back-test needs is in docs/backtest.md, "
                            "\"At scale (Athena)\"")
+    if type(error).__name__ in ("NoCredentialsError", "PartialCredentialsError"):
+        return AthenaError(f"{action}: no AWS credentials found; configure them (environment, profile, SSO or "
+                           "instance role)")
+    if type(error).__name__ == "EndpointConnectionError":
+        return AthenaError(f"{action}: cannot reach the endpoint ({error}); check the region or --endpoint-url")
     if code == "NoSuchBucket":
         return AthenaError(f"{action}: the bucket of the table's LOCATION does not exist ({_message(error)}); "
                            "check the table's LOCATION / storage.location.template")
