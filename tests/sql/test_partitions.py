@@ -163,6 +163,10 @@ def test_listed_partitions_outside_the_window_are_dropped() -> None:
     plan = plan_partitions(MANUAL, days("2026-05-01", "2026-05-02", regions=frozenset({"us-east-1"})),
                            manual=[inside, outside, other_region])
     assert plan.partitions == (inside,)
+    assert plan.notes == ()
+    empty = plan_partitions(MANUAL, days("2026-06-01", "2026-06-02"), manual=[inside])
+    assert empty.partitions == ()
+    assert any("Glue lists no partition of trails.manual in the window" in note for note in empty.notes)
 
 
 # -- refusals -----------------------------------------------------------------------------------

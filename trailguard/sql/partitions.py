@@ -173,6 +173,9 @@ def plan_partitions(layout: TableLayout, window: Window,
         if manual is None:
             raise ValueError("a table without partition projection needs the partitions Glue lists (manual=...)")
         partitions = [partition for partition in manual if shape.keeps(dict(partition.values))]
+        if not partitions:
+            shape.notes.append(f"Glue lists no partition of {layout.name} in the window: the query reads nothing; "
+                               "add the days' partitions (ALTER TABLE ADD PARTITION) or use partition projection")
     return PartitionPlan(layout.name, where, tuple(partitions), tuple(shape.notes))
 
 
