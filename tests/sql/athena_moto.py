@@ -9,11 +9,19 @@ catalogue is for AwsDataCatalog tables).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 import urllib.request
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import boto3
+
+from bench.local_s3 import free_port
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -54,3 +62,39 @@ def hold_queries(endpoint: str, polls: int) -> None:
     """Each query state (QUEUED, RUNNING) lasts `polls` GetQueryExecution calls."""
     post(endpoint, "/moto-api/state-manager/set-transition",
          {"model_name": "athena::execution", "transition": {"progression": "manual", "times": polls}})
+
+
+@contextlib.contextmanager
+def moto_server_checking_iam(unchecked_calls: int, timeout: float = 30.0) -> Iterator[str]:
+    """A moto server that checks IAM policies after its first `unchecked_calls` calls (moto's
+    INITIAL_NO_AUTH_ACTION_COUNT): those create the user, its policy and its access key."""
+    port = free_port()
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(unchecked_calls))
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto server did not start on port {port}") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def user_allowed(endpoint: str, name: str, actions: Sequence[str]) -> Any:
+    """A boto3 session for a new IAM user whose only policy allows `actions` on everything
+    (three calls: CreateUser, PutUserPolicy, CreateAccessKey)."""
+    iam = session().client("iam", endpoint_url=endpoint)
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="backtest", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.session.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                                 region_name=REGION)

@@ -7,9 +7,9 @@ runs, and the timeout (the query is stopped: moto then reports it CANCELLED).
 
 Through botocore's Stubber, because moto 5.2.5 cannot produce them: results over more than one
 page (moto returns every row on one page, without NextToken), a FAILED query and its reason
-(moto's queries only succeed), AccessDeniedException (moto's server does not check IAM unless
-told to for every service), and Athena's own "No output location provided" refusal (moto accepts
-a query without one).
+(moto's queries only succeed), AWS's AccessDeniedException as AWS sends it (moto, checking IAM,
+answers in XML; that path is tested in test_athena_engine.py), and Athena's own "No output
+location provided" refusal (moto accepts a query without one).
 """
 
 from __future__ import annotations

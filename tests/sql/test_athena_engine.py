@@ -25,7 +25,9 @@ from trailguard.sql.athena_engine import AthenaInputError, AthenaRequest, Client
 from trailguard.sql.partitions import PartitionRefusal
 from trailguard.sql.query import RESULT_COLUMNS
 
-from .athena_moto import ACCOUNT, REGION, queue_results, reset, session
+from .athena_moto import (
+    ACCOUNT, REGION, moto_server_checking_iam, queue_results, reset, session, user_allowed,
+)
 
 BUCKET = "trail-bucket"
 TRAIL = f"s3://{BUCKET}/AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/"
@@ -275,3 +277,35 @@ def test_missing_credentials_say_so(monkeypatch, endpoint, tmp_path) -> None:
     result = CliRunner().invoke(main, [*ATHENA, "--endpoint-url", endpoint])
     assert result.exit_code == 1, (result.stdout, result.stderr)
     assert "glue:GetTable on trails.cloudtrail_logs_pp: no AWS credentials found; configure them" in result.stderr
+
+
+def test_access_denied_by_iam_names_the_missing_action() -> None:
+    """moto checking IAM policies. One user may read the table, list the trail and read the
+    workgroup, but not start a query; another may not read the table. The first nine calls (the
+    table, the bucket, the two users) are not checked."""
+    with moto_server_checking_iam(unchecked_calls=9) as url:
+        setup = session()
+        glue, s3 = setup.client("glue", endpoint_url=url), setup.client("s3", endpoint_url=url)
+        glue.create_database(DatabaseInput={"Name": "trails"})
+        glue.create_table(DatabaseName="trails", TableInput={
+            "Name": "cloudtrail_logs_pp", "Parameters": PROJECTED,
+            "PartitionKeys": [{"Name": "timestamp", "Type": "string"}],
+            "StorageDescriptor": {"Location": TRAIL, "Columns": [{"Name": "eventtime", "Type": "string"}]}})
+        s3.create_bucket(Bucket=BUCKET)
+        no_query = user_allowed(url, "no-query", ["glue:GetTable", "s3:ListBucket", "athena:GetWorkGroup"])
+        no_glue = user_allowed(url, "no-glue", ["s3:ListBucket", "athena:*"])
+
+        def run(user):
+            made = Clients(*(user.client(service, endpoint_url=url) for service in ("athena", "glue", "s3")))
+            run_athena(targets=targets(), since=dt.date(2026, 1, 30), until=dt.date(2026, 2, 2),
+                       table="trails.cloudtrail_logs_pp", output="s3://results-bucket/tg/", clients=made,
+                       echo=lambda line: None)
+
+        with pytest.raises(AthenaError, match=r"access denied calling athena:StartQueryExecution \(workgroup 'primary', "
+                                              r"region us-east-1\): User: arn:aws:iam::123456789012:user/no-query is not "
+                                              r"authorized to perform: athena:StartQueryExecution\. Grant it"):
+            run(no_query)
+        with pytest.raises(AthenaError, match=r"access denied calling glue:GetTable on trails.cloudtrail_logs_pp "
+                                              r"\(region us-east-1\): User: arn:aws:iam::123456789012:user/no-glue is not "
+                                              r"authorized to perform: glue:GetTable"):
+            run(no_glue)

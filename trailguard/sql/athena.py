@@ -205,7 +205,7 @@ class AthenaRunner:
     # -- explanations ---------------------------------------------------------------------------
 
     def _explain(self, error: Exception, action: str, database: str | None = None) -> AthenaError:
-        code, message = _error_parts(error)
+        code, message = error_parts(error)
         if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation") or "not authorized" in message:
             return AthenaError(f"access denied calling {action} (workgroup {self.workgroup!r}, region {self.region}): "
                                f"{message}. Grant it to these credentials; the policy a back-test needs is in {DOCS_HINT}")
@@ -249,11 +249,18 @@ class AthenaRunner:
                 "(a bucket these credentials can write to), or set one on the workgroup")
 
 
-def _error_parts(error: Exception) -> tuple[str, str]:
+def error_parts(error: Exception) -> tuple[str, str]:
+    """(code, message) of a botocore error. An error sent as an XML document to a JSON client
+    (an emulator's, or a proxy's) arrives as HTTP status and raw XML: its code and message are
+    read out of the XML."""
     response = getattr(error, "response", None)
     if isinstance(response, dict):
         details = response.get("Error") or {}
-        return str(details.get("Code", "")), str(details.get("Message", "")) or str(error)
+        code, message = str(details.get("Code", "")), str(details.get("Message", "")) or str(error)
+        inner_code, inner_message = re.search(r"<Code>([^<]*)</Code>", message), re.search(r"<Message>([^<]*)</Message>", message)
+        if inner_code and inner_message:
+            return inner_code[1], inner_message[1]
+        return code, message
     return type(error).__name__, str(error)
 
 

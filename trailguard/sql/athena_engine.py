@@ -23,7 +23,9 @@ from trailguard.backtest.scan import SAMPLES_PER_PERIOD
 from trailguard.backtest.selection import Target
 from trailguard.extras import missing_extra_message
 
-from .athena import AthenaError, AthenaRunner, check_output_location, check_workgroup_name, parse_table_name
+from .athena import (
+    AthenaError, AthenaRunner, check_output_location, check_workgroup_name, error_parts, parse_table_name,
+)
 from .partitions import (
     PartitionPlan, PartitionRefusal, ScanEstimate, TableLayout, Window, describe, estimate_scan, format_bytes,
     glue_expression, list_manual_partitions, plan_partitions, read_layout,
@@ -208,15 +210,11 @@ def _catalogue_error(error: Exception, action: str, clients: Clients) -> AthenaE
 
 
 def _code(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    return str((response.get("Error") or {}).get("Code", "")) if isinstance(response, dict) else ""
+    return error_parts(error)[0] if isinstance(getattr(error, "response", None), dict) else ""
 
 
 def _message(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    if isinstance(response, dict) and (response.get("Error") or {}).get("Message"):
-        return str(response["Error"]["Message"])
-    return str(error)
+    return error_parts(error)[1]
 
 
 def _region(clients: Clients) -> str:
