@@ -159,6 +159,7 @@ def _summary(summary: RunSummary) -> str:
         ("seconds", format_seconds(summary.seconds)),
     ]
     rows += [(f"rejected: {kind}", f"{count:,}") for kind, count in summary.rejected_by_reason]
+    rows += [("note", note) for note in summary.notes]
     body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'<table class="summary">{body}</table>'
 

@@ -117,6 +117,7 @@ class RunSummary:
     seconds: float  # wall-clock, to the millisecond
     events_per_second: int | None
     workers: int
+    notes: tuple[str, ...] = ()  # what the engine could not know (RunResult.notes); in the JSON only when any
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,7 @@ def build_report(result: RunResult, context: RunContext = RunContext()) -> Backt
         seconds=round(result.seconds, 3),
         events_per_second=round(tally.read / result.seconds) if result.seconds > 0 else None,
         workers=result.workers,
+        notes=result.notes,
     )
     return BacktestReport(detections, summary, context)
 
@@ -279,7 +281,7 @@ def _episode_json(episode: AlarmEpisode) -> dict[str, Any]:
 
 
 def _summary_json(summary: RunSummary) -> dict[str, Any]:
-    return {
+    document = {
         "files": summary.files,
         "bytes": summary.bytes,
         "eventsRead": summary.events_read,
@@ -296,3 +298,6 @@ def _summary_json(summary: RunSummary) -> dict[str, Any]:
         "eventsPerSecond": summary.events_per_second,
         "workers": summary.workers,
     }
+    if summary.notes:
+        document["notes"] = list(summary.notes)
+    return document

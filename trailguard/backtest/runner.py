@@ -54,6 +54,9 @@ class RunResult:
     tally: Tally
     seconds: float
     workers: int = 1
+    notes: tuple[str, ...] = ()
+    """What the engine could not know and so left at zero (a SQL engine reading files itself
+    cannot count them): shown with the summary so a zero is not read as a fact."""
 
 
 def plan(sources: Sequence[str], options: RunOptions) -> list[Unit]:

@@ -104,6 +104,7 @@ def format_summary(report: BacktestReport) -> str:
         lines.append(f"skipped: {skip.source}: {skip.reason}")
     if len(summary.skipped) > SHOWN_REJECTIONS:
         lines.append(f"  ... and {len(summary.skipped) - SHOWN_REJECTIONS:,} more skipped (all of them with --json)")
+    lines.extend(f"note: {note}" for note in summary.notes)
     return "\n".join(lines)
 
 

@@ -225,8 +225,8 @@ def _check_writable(path: Path, option: str) -> None:
 def _sql_query(targets: list[Target]) -> BuiltQuery:
     """The run's SQL for --engine duckdb; a detection the compiler refuses stops here, before any file is read."""
     from trailguard.backtest import BacktestError
-    from trailguard.sql.compile import SqlRefusal
     from trailguard.sql.duckdb_engine import import_duckdb, prepare
+    from trailguard.sql.query import DetectionRefused
 
     try:
         import_duckdb()
@@ -234,7 +234,7 @@ def _sql_query(targets: list[Target]) -> BuiltQuery:
         raise CommandError(str(error), EXIT_FAIL) from None
     try:
         return prepare(targets)
-    except SqlRefusal as error:
+    except DetectionRefused as error:
         raise CommandError(f"--engine duckdb: {error}", EXIT_ERROR) from None
 
 

@@ -27,6 +27,7 @@ docs/backtest.md ("At scale: SQL semantics") states every difference; tests/sql 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping
 
@@ -136,8 +137,6 @@ def _wildcard_form(text: str) -> tuple[str, str]:
 
 def _string_test(text_expr: exp.Expression, value: str) -> exp.Expression:
     kind, core = _wildcard_form(value)
-    if kind == "any":
-        return exp.Not(this=exp.Is(this=text_expr.copy(), expression=exp.Null()))
     if kind == "exact":
         return exp.EQ(this=text_expr.copy(), expression=_string(core))
     like = exp.Like(this=text_expr.copy(), expression=_string(_like_pattern(kind, core)))
@@ -277,8 +276,6 @@ def _walk(field: Field, node: exp.Expression | None, parts: tuple) -> Place:
                 if place.view is None:  # pragma: no cover - the table has no array inside resources
                     raise SqlRefusal("json-wildcard", "nested arrays")
                 return place.view
-            if _has_struct_wildcard(rest):
-                raise SqlRefusal("struct-members", field.key + "[*].*")
             if rest and isinstance(rest[0], Key):
                 _declared(field, rest[0].name)  # refuse an undeclared element key now, not inside the lambda
             return Place(array=node, element=element, whole_elements=not rest)
@@ -292,10 +289,6 @@ def _walk(field: Field, node: exp.Expression | None, parts: tuple) -> Place:
             raise SqlRefusal("json-wildcard", field.key)
         return Place(view=_json_view(node, list(parts)))
     return Place(view=ABSENT)  # a key, index or wildcard under a string or boolean: nothing there
-
-
-def _has_struct_wildcard(parts: tuple) -> bool:
-    return bool(parts) and isinstance(parts[0], Wildcard) and not parts[0].array
 
 
 def _field_view(field: Field, node: exp.Expression) -> View:
@@ -326,18 +319,22 @@ def _comparison(view: View, node: Comparison) -> exp.Expression:
         if view.text is None:
             return numeric
         text_op = exp.EQ if node.op == "=" else exp.NEQ
-        by_text = _and(view.is_string if view.number is not None else TRUE,
+        by_text = _and(view.is_string if view.number is not None else TRUE,  # a number's text never counts here
                        text_op(this=view.text.copy(), expression=_string(value.text)))
         return _or(numeric, by_text)
     if view.text is None:
         return FALSE
+    if _wildcard_form(value.text)[0] == "any":  # `= *`: a string or number is there; `!= *`: never
+        return view.scalar.copy() if node.op == "=" else FALSE
     test = _string_test(view.text, value.text)
-    guard = view.scalar if view.number is not None else TRUE  # a text view's text is NULL exactly when missing
-    if node.op == "=":
-        return _and(guard, test) if _wildcard_form(value.text)[0] != "any" else view.scalar
-    if _wildcard_form(value.text)[0] == "any":
-        return FALSE
-    return _and(view.scalar if view.number is not None else TRUE, exp.Not(this=exp.Paren(this=test)))
+    return _and(_guard(view), test if node.op == "=" else exp.Not(this=exp.Paren(this=test)))
+
+
+def _guard(view: View) -> exp.Expression:
+    """What a test on `view.text` needs beside it: that a string or number is there. A text view's
+    text is NULL exactly when nothing is there, so its tests need none; a JSON view's text is also
+    set for booleans and (on DuckDB) objects, so they need the type test."""
+    return view.scalar if view.number is not None else TRUE
 
 
 def _regex_test(view: View, op: str, body: str) -> exp.Expression:
@@ -345,12 +342,134 @@ def _regex_test(view: View, op: str, body: str) -> exp.Expression:
         return FALSE
     translated = _translate_regex(body)
     search = exp.RegexpLike(this=view.text.copy(), expression=_string(translated))
-    test = search if op == "=" else exp.Not(this=exp.Paren(this=search))
-    return _and(view.scalar if view.number is not None else TRUE, test)
+    return _and(_guard(view), search if op == "=" else exp.Not(this=exp.Paren(this=search)))
+
+
+# The filter-pattern regex subset (docs/patterns.md; the engine runs it as Python `re` with
+# re.ASCII, searching) rewritten so RE2 (DuckDB) and Athena's regex engines read it the same way:
+# classes spelled out, `.` as "not a newline", `^` as start of text, `$` as Python's "end, or before
+# a final newline". What has no such spelling is refused.
+_CLASS_ESCAPES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\x0B\\f\\r "}
+_REGEX_META = frozenset("\\.^$|?*+()[]{}")
+_QUANTIFIER = re.compile(r"\{(\d+)(,(\d*))?\}")
+_MAX_REPEAT = 1000  # RE2's limit on a counted repetition
+
+
+def _literal(char: str, in_class: bool = False) -> str:
+    """`char` as a literal: escaped when it is an operator there, as itself otherwise (RE2 rejects
+    escapes of letters, digits and `_`)."""
+    special = "\\]^-[&" if in_class else _REGEX_META
+    return "\\" + char if char in special else char
 
 
 def _translate_regex(body: str) -> str:
-    raise SqlRefusal("regex", f"%{body}%")
+    """`body` in a syntax RE2 and Trino's regex engines (Joni, RE2J) read as Python's `re` (ASCII) does."""
+    out: list[str] = []
+    i, n = 0, len(body)
+    after_quantifier = False
+    while i < n:
+        char = body[i]
+        quantifier = False
+        if char == "\\":
+            if i + 1 >= n:
+                raise SqlRefusal("regex", f"%{body}%: a trailing backslash")
+            nxt = body[i + 1]
+            if nxt.lower() in _CLASS_ESCAPES:
+                inner = _CLASS_ESCAPES[nxt.lower()]
+                out.append(f"[{inner}]" if nxt.islower() else f"[^{inner}]")
+            elif nxt.isalnum() or ord(nxt) > 127:
+                raise SqlRefusal("regex", f"%{body}%: the escape \\{nxt}")
+            else:
+                out.append(_literal(nxt))
+            i += 2
+        elif char == "[":
+            text, i = _translate_class(body, i)
+            out.append(text)
+        elif char == ".":
+            out.append("[^\\n]")
+            i += 1
+        elif char == "^":
+            out.append("\\A")
+            i += 1
+        elif char == "$":
+            if i + 1 < n and body[i + 1] != "|":
+                raise SqlRefusal("regex", f"%{body}%: '$' before more of the expression")
+            out.append("\\n?\\z")
+            i += 1
+        elif char in "*+?":
+            if after_quantifier and char != "?":
+                raise SqlRefusal("regex", f"%{body}%: a possessive or repeated quantifier")
+            out.append(char)
+            quantifier = char != "?" or not after_quantifier
+            i += 1
+        elif char == "{":
+            match = _QUANTIFIER.match(body, i)
+            if match is None:
+                if body.startswith("{,", i):
+                    raise SqlRefusal("regex", f"%{body}%: '{{,n}}'")
+                out.append("\\{")
+                i += 1
+            else:
+                if after_quantifier:
+                    raise SqlRefusal("regex", f"%{body}%: a repeated quantifier")
+                counts = [int(c) for c in (match.group(1), match.group(3)) if c]
+                if max(counts) > _MAX_REPEAT or (len(counts) == 2 and counts[0] > counts[1]):
+                    raise SqlRefusal("regex", f"%{body}%: the repetition {match.group(0)}")
+                out.append(match.group(0))
+                quantifier = True
+                i = match.end()
+        elif char == "|":
+            out.append("|")
+            i += 1
+        else:
+            out.append(_literal(char))
+            i += 1
+        after_quantifier = quantifier
+    return "".join(out)
+
+
+def _translate_class(body: str, start: int) -> tuple[str, int]:
+    """A `[...]` class from `start`: (its translation, the index after it)."""
+    i, n = start + 1, len(body)
+    out = ["["]
+    if i < n and body[i] == "^":
+        out.append("^")
+        i += 1
+    first = True
+    items: list[str] = []
+    while True:
+        if i >= n:
+            raise SqlRefusal("regex", f"%{body}%: an unclosed '['")
+        char = body[i]
+        if char == "]" and not first:
+            i += 1
+            break
+        first = False
+        if char == "[" or body.startswith("&&", i):
+            raise SqlRefusal("regex", f"%{body}%: '[' or '&&' inside a class")
+        if char == "\\":
+            if i + 1 >= n:
+                raise SqlRefusal("regex", f"%{body}%: a trailing backslash")
+            nxt = body[i + 1]
+            if nxt in _CLASS_ESCAPES:
+                items.append(_CLASS_ESCAPES[nxt])
+            elif nxt.isalnum() or ord(nxt) > 127:
+                raise SqlRefusal("regex", f"%{body}%: the escape \\{nxt} inside a class")
+            else:
+                items.append(_literal(nxt, in_class=True))
+            i += 2
+            continue
+        if char == "-" and items and i + 1 < n and body[i + 1] != "]":
+            low = items[-1]
+            high = body[i + 1]
+            if len(low) > 2 or (len(low) == 2 and not low.startswith("\\")) or high in "\\[":
+                raise SqlRefusal("regex", f"%{body}%: a range in a class that is not between two characters")
+            items[-1] = f"{low}-{_literal(high, in_class=True)}"
+            i += 2
+            continue
+        items.append(_literal(char, in_class=True))
+        i += 1
+    return "".join(out) + "".join(items) + "]", i
 
 
 def _leaf_on(view: View, node: Any) -> exp.Expression:

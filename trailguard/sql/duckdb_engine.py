@@ -11,6 +11,7 @@ JSON lines and damaged files the way the reader does, so the reports would diffe
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, Callable, Sequence
 
@@ -23,12 +24,15 @@ from trailguard.extras import missing_extra_message
 from trailguard.records import OrjsonDecoder
 
 from .query import BuiltQuery, RowOrigin, build_query
-from .results import tally_from_rows
+from .results import run_result
 
 TABLE = "cloudtrail"
 ORIGIN_TABLE = "tg_row_origin"
 LOAD_BATCH = 20_000
 """Events handed to `load_records` at once: few calls, bounded memory."""
+
+LAST_PHASES: dict[str, float] = {}
+"""Seconds of the last run's phases (reading, `load_records`, the query, the tallies), for bench/sql_bench.py."""
 
 
 def import_duckdb() -> Any:
@@ -74,11 +78,16 @@ def run_duckdb(units: Sequence[Unit], targets: Sequence[Target], options: RunOpt
             if progress:
                 progress(tally.files - before[0], tally.bytes - before[1], tally.read - before[2])
         loader.finish()
+        loaded = time.perf_counter()
         rows = connection.execute(query.sql).fetchall()
+        queried = time.perf_counter()
     finally:
         connection.close()
-    result = tally_from_rows(rows, targets, tally)
-    return RunResult(tuple(targets), result, time.perf_counter() - started, 1)
+    result = run_result(rows, targets, 0.0, tally)
+    finished = time.perf_counter()
+    LAST_PHASES.update(read=loaded - started - loader.seconds, load_records=loader.seconds, query=queried - loaded,
+                       tallies=finished - queried)
+    return dataclasses.replace(result, seconds=finished - started)
 
 
 class _Loader:
@@ -89,6 +98,7 @@ class _Loader:
         self.pending: list[dict[str, Any]] = []
         self.origins: tuple[list[int], list[str], list[int]] = ([], [], [])
         self.loaded = 0  # rows in the table, and so the row number of the next one
+        self.seconds = 0.0  # spent in `load`, for LAST_PHASES
 
     def add(self, events: list[dict[str, Any]], source: str, base: int) -> None:
         first_rows, files, bases = self.origins
@@ -101,7 +111,9 @@ class _Loader:
 
     def flush(self) -> None:
         if self.pending:
+            started = time.perf_counter()
             self.load(self.pending)
+            self.seconds += time.perf_counter() - started
             self.loaded += len(self.pending)
             self.pending = []
 

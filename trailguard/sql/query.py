@@ -17,7 +17,15 @@ and returns three kinds of rows, told apart by `tg_kind`:
   (the replay's span), as the native scan measures them.
 
 `results.py` turns the rows into the native engine's tallies, so the alarm replay, the report
-and its renderings are the native engine's own code.
+and its renderings are the native engine's own code. A caller running it elsewhere (Athena):
+
+    query = build_query(targets, dialect="athena", table="cloudtrail_logs", window=(start, end),
+                        partition_filter="...", sample_limit=scan.SAMPLES_PER_PERIOD)
+    result = results.run_result(rows, targets, seconds)   # rows: RESULT_COLUMNS, text or typed
+    report = backtest.build_report(result)
+
+On Athena a sample's file is `"$path"` and it has no index in its file, so samples that tie on
+eventTime and file are ordered by eventID: deterministic, not the native engine's order.
 """
 
 from __future__ import annotations
@@ -43,6 +51,16 @@ _CANONICAL_TIME = ("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9
 
 class QueryError(ValueError):
     """A query that cannot be built: bad dialect, window or limit (the message names the input)."""
+
+
+class DetectionRefused(QueryError):
+    """A detection whose pattern the compiler refuses (`compile.SqlRefusal`): names the detection,
+    the compiler's reason (`reason`, a key of `compile.REFUSALS`) and what to do instead."""
+
+    def __init__(self, detection: str, refusal: Exception) -> None:
+        self.detection = detection
+        self.reason: str = getattr(refusal, "reason", "")
+        super().__init__(f"detection {detection!r}: {refusal}; replay it with --engine native, or leave it out")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +93,8 @@ def build_query(targets: Sequence[Target], *, dialect: Dialect, table: str,
 
     `window` is `(start, end)`, a half-open UTC range (datetimes, dates or epoch seconds; either
     may be None) compared with the eventTime text; `partition_filter` is a SQL condition the
-    caller adds to prune partitions (Athena). Raises `SqlRefusal` (from the compiler) naming the
-    detection whose pattern has no SQL form, before anything runs."""
+    caller adds to prune partitions (Athena). Raises `DetectionRefused` naming the first detection
+    whose pattern has no SQL form, before anything runs."""
     if dialect not in DIALECTS:
         raise QueryError(f"dialect {dialect!r}: allowed {', '.join(DIALECTS)}")
     if not targets:
@@ -94,7 +112,8 @@ def build_query(targets: Sequence[Target], *, dialect: Dialect, table: str,
     else:
         file_expr, index_expr, row_expr = "CAST(NULL AS VARCHAR)", "CAST(NULL AS BIGINT)", \
             f",\n    CAST(t.{origin.row_number} AS BIGINT) AS tg_row"
-    flags = ",\n    ".join(f"COALESCE(({predicate}), FALSE) AS {column}"
+    # a NULL flag (a predicate over missing fields) counts as no match in every test below
+    flags = ",\n    ".join(f"({predicate}) AS {column}"
                             for predicate, (column, _) in zip(predicates, columns))
     periods = ", ".join(f"({index}, {target.alarm.period})" for index, target in enumerate(targets))
     chosen = " ".join(f"WHEN {index} THEN l.{column}" for index, (column, _) in enumerate(columns))
@@ -173,7 +192,7 @@ FROM rows_read
 
 
 def compile_targets(targets: Sequence[Target], dialect: Dialect) -> list[str]:
-    """Each target's predicate; a refusal is re-raised naming the detection, before any query runs."""
+    """Each target's predicate; a refusal is raised as `DetectionRefused`, before any query runs."""
     from trailguard.sql.compile import SqlRefusal, compile_predicate
 
     predicates = []
@@ -181,9 +200,7 @@ def compile_targets(targets: Sequence[Target], dialect: Dialect) -> list[str]:
         try:
             predicates.append(compile_predicate(target.pattern, dialect))
         except SqlRefusal as error:
-            reason = getattr(error, "reason", None) or str(error)
-            raise SqlRefusal(f"detection {target.id!r}: its pattern has no SQL form ({reason}); "
-                             "replay it with --engine native, or leave it out") from None
+            raise DetectionRefused(target.id, error) from None
     return predicates
 
 

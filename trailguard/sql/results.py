@@ -11,6 +11,7 @@ from __future__ import annotations
 from array import array
 from typing import Any, Iterable, Sequence
 
+from trailguard.backtest.runner import RunResult
 from trailguard.backtest.scan import (
     MINUTES_PER_DAY, SAMPLED_PERIODS, SAMPLES_PER_PERIOD, DetectionTally, Sample, Tally, minute_of, sample_order,
 )
@@ -24,8 +25,21 @@ _KIND, _DETECTION, _MINUTE, _TIME, _COUNT, _FIRST, _LAST = (
     _POSITION[name] for name in ("tg_kind", "tg_detection", "tg_minute", "tg_time", "tg_count", "tg_first", "tg_last"))
 
 
+UNCOUNTED = ("files, bytes and rejected records are not known here: the SQL engine read the files itself, so they "
+             "show 0; events read and evaluated are the rows its query saw")
+"""The summary's note when a run has only its query rows (Athena): a zero there is not a count."""
+
+
 class ResultError(RuntimeError):
     """The query's rows disagree with what was loaded (a bug, not bad input): the report would lie."""
+
+
+def run_result(rows: Iterable[Sequence[Any]], targets: Sequence[Target], seconds: float,
+               scanned: Tally | None = None) -> RunResult:
+    """The native engine's `RunResult` for a SQL run (see `tally_from_rows`), noting what the
+    query alone cannot know when `scanned` is not given."""
+    tally = tally_from_rows(rows, targets, scanned)
+    return RunResult(tuple(targets), tally, seconds, 1, () if scanned is not None else (UNCOUNTED,))
 
 
 def tally_from_rows(rows: Iterable[Sequence[Any]], targets: Sequence[Target], scanned: Tally | None = None) -> Tally:
@@ -37,7 +51,7 @@ def tally_from_rows(rows: Iterable[Sequence[Any]], targets: Sequence[Target], sc
     candidates: list[dict[int, list[Sample]]] = [{} for _ in targets]
     periods = [target.alarm.period for target in targets]
     span: Sequence[Any] | None = None
-    for row in rows:
+    for row in map(_typed, rows):
         kind = row[_KIND]
         if kind == "count":
             _add_count(detections[row[_DETECTION]], row)
@@ -60,6 +74,25 @@ def tally_from_rows(rows: Iterable[Sequence[Any]], targets: Sequence[Target], sc
         tally = scanned
         tally.detections = detections
     return tally
+
+
+_WHOLE_NUMBERS = tuple(_POSITION[name] for name in ("tg_detection", "tg_minute", "tg_count", "tg_index"))
+
+
+def _typed(row: Sequence[Any]) -> Sequence[Any]:
+    """A row with its whole-number columns as int: Athena's GetQueryResults returns every value as
+    text (DuckDB returns them typed, and passes through untouched)."""
+    if all(row[position].__class__ is not str for position in _WHOLE_NUMBERS):
+        return row
+    values = list(row)
+    for position in _WHOLE_NUMBERS:
+        if values[position].__class__ is str:
+            try:
+                values[position] = int(values[position])
+            except ValueError:
+                raise ResultError(f"query column {RESULT_COLUMNS[position]} holds {values[position]!r}; "
+                                  "expected a whole number") from None
+    return values
 
 
 def _add_count(detection: DetectionTally, row: Sequence[Any]) -> None:
