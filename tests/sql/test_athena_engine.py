@@ -24,6 +24,7 @@ from trailguard.sql.athena import AthenaError
 from trailguard.sql.athena_engine import AthenaInputError, AthenaRequest, Clients, plan_run, run_athena
 from trailguard.sql.partitions import PartitionRefusal
 from trailguard.sql.query import RESULT_COLUMNS
+from trailguard.sql.results import UNCOUNTED
 
 from .athena_moto import (
     ACCOUNT, REGION, moto_server_checking_iam, queue_results, reset, session, user_allowed,
@@ -127,6 +128,7 @@ def test_a_run_prints_its_partitions_sends_one_bounded_query_and_reports(clients
     assert (sample.event, sample.source_ip, sample.identity_type, sample.index) == (
         "ConsoleLogin", "198.51.100.7", "Root", None)
     assert (report.summary.events_evaluated, report.summary.first_event) == (1000, "2026-01-30T00:00:01Z")
+    assert report.summary.notes == (UNCOUNTED,)  # files, bytes, rejections: not known to a query
 
 
 def test_sql_prints_the_plan_and_the_query_and_runs_nothing(clients) -> None:
@@ -253,6 +255,14 @@ def test_the_command_exit_statuses(aws_env, args, code, message) -> None:
     result = CliRunner().invoke(main, [*ATHENA, "--endpoint-url", aws_env, *args])
     assert result.exit_code == code, (result.stdout, result.stderr)
     assert message in result.stderr
+
+
+def test_a_detection_without_sql_form_is_refused_by_name_before_any_query(aws_env, clients) -> None:
+    result = CliRunner().invoke(main, [*ATHENA[:-2], "--pattern", "ConsoleLogin", "--endpoint-url", aws_env,
+                                       "--output", "s3://results-bucket/tg/"])
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "--engine athena: detection" in result.stderr and "replay it with --engine native" in result.stderr
+    assert clients.athena.list_query_executions()["QueryExecutionIds"] == []
 
 
 def test_athena_options_are_refused_with_other_engines() -> None:

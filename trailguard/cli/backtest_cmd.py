@@ -252,14 +252,14 @@ def _run_athena(sources: tuple[str, ...], targets: list[Target], since: dt.date 
                            "missing); use --engine native or --engine duckdb", EXIT_ERROR) from None
     from trailguard.sql.athena import AthenaError
     from trailguard.sql.athena_engine import AthenaInputError
-    from trailguard.sql.compile import SqlRefusal
+    from trailguard.sql.query import QueryError
     from trailguard.sql.partitions import PartitionRefusal
     from trailguard.sql.results import ResultError
 
     try:
         return run_athena(sources=sources, targets=targets, since=since, until=until, accounts=accounts,
                           regions=regions, endpoint_url=endpoint_url, **engine_options)
-    except (AthenaInputError, SqlRefusal) as error:
+    except (AthenaInputError, QueryError) as error:  # QueryError: DetectionRefused names the detection
         raise CommandError(f"--engine athena: {error}", EXIT_ERROR) from None
     except (AthenaError, PartitionRefusal, ResultError) as error:
         raise CommandError(f"--engine athena: {error}", EXIT_FAIL) from None

@@ -31,7 +31,7 @@ from .partitions import (
     glue_expression, list_manual_partitions, plan_partitions, read_layout,
 )
 from .query import BuiltQuery, build_query
-from .results import tally_from_rows
+from .results import run_result
 
 Echo = Callable[[str], None]
 
@@ -148,8 +148,7 @@ def run_plan(plan: AthenaPlan, targets: Sequence[Target], request: AthenaRequest
     outcome = runner.run(plan.query.sql, plan.database, timeout=request.timeout, progress=_progress(echo))
     echo(f"athena: query {outcome.query_id} SUCCEEDED, {format_bytes(outcome.data_scanned_bytes)} scanned "
          f"({outcome.data_scanned_bytes:,} bytes; estimate {plan.estimate.bytes:,}), {len(outcome.rows):,} rows")
-    tally = tally_from_rows(outcome.rows, targets)
-    return RunResult(tuple(targets), tally, time.perf_counter() - started, 1)
+    return run_result(outcome.rows, targets, time.perf_counter() - started)
 
 
 def run_athena(*, sources: Sequence[str] = (), targets: Sequence[Target], since: dt.date | None,
