@@ -98,8 +98,9 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
     the query starts; --sql prints them and the query and runs nothing).
 
     Exit status: 0 when the back-test ran (whatever it found), 1 when a source cannot be read at
-    all, the stack config is invalid or --strict met rejected input, 2 for a usage error, an
-    invalid pattern or a pattern the SQL engine cannot run.
+    all, the stack config is invalid, --strict met rejected input or Athena or its catalogue
+    refused or failed (the message says what to fix), 2 for a usage error, an invalid pattern or a
+    pattern the SQL engine cannot run.
     """
     from trailguard import backtest
     from trailguard.backtest.sources import S3Options
@@ -246,14 +247,19 @@ def _run_athena(sources: tuple[str, ...], targets: list[Target], since: dt.date 
     try:
         from trailguard.sql.athena_engine import run_athena
     except ModuleNotFoundError as error:
+        if error.name in ("sqlglot", "duckdb", "boto3"):
+            from trailguard.extras import missing_extra_message
+
+            extra = "backtest" if error.name == "boto3" else "sql"
+            raise CommandError(missing_extra_message(error.name, extra, "--engine athena"), EXIT_FAIL) from None
         if error.name != "trailguard.sql.athena_engine":
             raise
         raise CommandError("--engine athena is not available in this build (trailguard/sql/athena_engine.py is "
                            "missing); use --engine native or --engine duckdb", EXIT_ERROR) from None
     from trailguard.sql.athena import AthenaError
     from trailguard.sql.athena_engine import AthenaInputError
-    from trailguard.sql.query import QueryError
     from trailguard.sql.partitions import PartitionRefusal
+    from trailguard.sql.query import QueryError
     from trailguard.sql.results import ResultError
 
     try:
