@@ -270,3 +270,31 @@ def test_a_missing_database_at_start_says_to_check_table() -> None:
                           service_message="Database trails not found.")
     with stub, pytest.raises(AthenaError, match=r"database 'trails' not found in the data catalogue.*Check --table"):
         AthenaRunner(client, "primary").start("SELECT 1", "trails")
+
+
+def test_aws_missing_workgroup_error_is_named() -> None:
+    client, stub = stubbed()
+    stub.add_client_error("get_work_group", service_error_code="InvalidRequestException",
+                          service_message="WorkGroup nope is not found.")
+    with stub, pytest.raises(AthenaError, match="workgroup 'nope' does not exist in region us-east-1"):
+        AthenaRunner(client, "nope").check_workgroup()
+
+
+def test_a_disabled_workgroup_is_named() -> None:
+    client, stub = stubbed()
+    stub.add_response("get_work_group", {"WorkGroup": {"Name": "old", "State": "DISABLED", "Configuration": {}}})
+    with stub, pytest.raises(AthenaError, match="workgroup 'old' is DISABLED; enable it or pass another --workgroup"):
+        AthenaRunner(client, "old", output="s3://results/x/").check_workgroup()
+
+
+def test_a_stop_that_fails_after_the_timeout_says_to_stop_it_by_hand() -> None:
+    client, stub = stubbed()
+    stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-5", "Status": {"State": "RUNNING"},
+                                                                 "Statistics": {"DataScannedInBytes": 2048}}})
+    stub.add_client_error("stop_query_execution", service_error_code="AccessDeniedException",
+                          service_message="not allowed to stop")
+    readings = iter([0.0, 10.0])  # started, then the first poll: past the timeout
+    runner_ = AthenaRunner(client, "primary", clock=lambda: next(readings), sleep=lambda seconds: None)
+    with stub, pytest.raises(AthenaError, match=r"q-5 outran --timeout and could not be stopped: access denied "
+                                                r"calling athena:StopQueryExecution.*stop it in the console"):
+        runner_.wait("q-5", timeout=5)
