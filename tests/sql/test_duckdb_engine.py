@@ -16,6 +16,8 @@ from trailguard.backtest.selection import Target
 from trailguard.sql import duckdb_engine
 
 from ..backtest.conftest import FIXTURES, REPO, SHARED_EVENTS, fixture_events, write_delivery
+from ..backtest.test_s3 import BUCKET as S3_BUCKET
+from ..backtest.test_s3 import archive, aws_env, endpoint  # noqa: F401 - the moto archive, as fixtures
 
 sys.path.insert(0, str(REPO))
 from bench.corpus import write_corpus  # noqa: E402
@@ -157,3 +159,16 @@ def test_strict_stops_at_the_first_rejection(tmp_path):
     units = plan([str(FIXTURES / "bad" / "truncated.json.gz")], RunOptions(strict=True))
     with pytest.raises(BacktestError, match="--strict stops at the first rejected input"):
         duckdb_engine.run_duckdb(units, from_detection_ids(["cis"]), RunOptions(strict=True))
+
+
+def test_s3_sources_with_layout_filters(endpoint, archive):
+    """The S3 archive of the back-test's own S3 tests (moto's server): the same objects fetched
+    ahead, the unreadable GLACIER object rejected in its place, the same report."""
+    options = RunOptions(s3=S3Options(endpoint_url=endpoint, regions=frozenset({"us-east-1"}), fetch_threads=4))
+    units = plan([f"s3://{S3_BUCKET}"], options)
+    targets = from_detection_ids(["all"])
+    native = comparable(build_report(run_units(units, targets, options)).as_json_dict())
+    duck = comparable(build_report(duckdb_engine.run_duckdb(units, targets, options)).as_json_dict())
+    assert duck == native
+    assert native["summary"]["files"] > 1000
+    assert any(sample["file"].startswith("s3://") for d in native["detections"] for sample in d["samples"])

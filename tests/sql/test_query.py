@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import duckdb
 import pytest
@@ -11,7 +12,7 @@ from trailguard.alarms import AlarmSettings
 from trailguard.backtest import build_report, from_detection_ids
 from trailguard.backtest.runner import RunResult
 from trailguard.backtest.selection import Target
-from trailguard.sql.query import RESULT_COLUMNS, DetectionRefused, QueryError, RowOrigin, build_query
+from trailguard.sql.query import SPAN, DetectionRefused, QueryError, RowOrigin, build_query
 from trailguard.sql.results import UNCOUNTED, ResultError, run_result, tally_from_rows
 
 from ..backtest.conftest import fixture_events
@@ -27,48 +28,56 @@ def events_at(*times: str, name: str = "StopLogging") -> list[dict]:
     return [dict(base, eventName=name, eventTime=when, eventID=f"e{position}") for position, when in enumerate(times)]
 
 
-def run(events: list[dict], targets=TARGETS, **options) -> list[tuple]:
+def run(events: list[dict], targets=TARGETS, **options):
+    """The query over `events` on DuckDB: (the query, its rows)."""
     from trailguard.sql.table import create_table, load_records
 
     connection = duckdb.connect(":memory:")
     create_table(connection, "cloudtrail")
     load_records(connection, events, "cloudtrail")
     query = build_query(targets, dialect="duckdb", table="cloudtrail", sample_limit=3, **options)
-    return connection.execute(query.sql).fetchall()
+    return query, connection.execute(query.sql).fetchall()
+
+
+def named(query, rows) -> list[dict]:
+    return [dict(zip(query.columns, row)) for row in rows]
 
 
 def test_one_boolean_column_per_detection_computed_once():
     query = build_query(TARGETS, dialect="duckdb", table="cloudtrail", sample_limit=3)
     assert query.detection_columns == (("d0", "stop-logging"), ("d1", "console"))
     assert query.sql.count(" AS d0") == 1 and query.sql.count(" AS d1") == 1
-    assert query.sql.count("FROM cloudtrail") == 1  # the table is read once
+    assert query.sql.count("FROM cloudtrail") == 1  # the table is read once ...
+    for step in ("rows_read", "expanded", "grouped", "capped"):  # ... and each step once: Athena inlines a WITH
+        assert len(re.findall(rf"FROM {step}\b", query.sql)) == 1, step
 
 
 def test_counts_per_minute_and_the_span():
-    rows = run(events_at("2026-03-14T09:21:07Z", "2026-03-14T09:21:59Z", "2026-03-14T09:22:00Z"))
-    by_kind = {}
-    for row in rows:
-        by_kind.setdefault(row[0], []).append(dict(zip(RESULT_COLUMNS, row)))
-    counts = sorted((r["tg_minute"], r["tg_count"], r["tg_first"], r["tg_last"]) for r in by_kind["count"])
+    rows = named(*run(events_at("2026-03-14T09:21:07Z", "2026-03-14T09:21:59Z", "2026-03-14T09:22:00Z")))
+    counts = sorted((r["tg_minute"], r["tg_count"], r["tg_first"], r["tg_last"]) for r in rows if r["tg_detection"] == 0)
     minute = int(dt.datetime(2026, 3, 14, 9, 21, tzinfo=dt.timezone.utc).timestamp())
     assert counts == [(minute, 2, "2026-03-14T09:21:07Z", "2026-03-14T09:21:59Z"),
                       (minute + 60, 1, "2026-03-14T09:22:00Z", "2026-03-14T09:22:00Z")]
-    (span,) = by_kind["span"]
+    (span,) = [r for r in rows if r["tg_detection"] == SPAN]
     assert (span["tg_count"], span["tg_first"], span["tg_last"]) == (3, "2026-03-14T09:21:07Z", "2026-03-14T09:22:00Z")
+    assert not [r for r in rows if r["tg_detection"] == 1]  # no ConsoleLogin: no group
 
 
 def test_samples_are_the_first_few_per_alarm_period():
     times = [f"2026-03-14T09:{21 + step // 6 * 5}:{step % 6 * 10:02d}Z" for step in range(12)]  # two 5-minute periods
-    rows = [dict(zip(RESULT_COLUMNS, row)) for row in run(events_at(*reversed(times)))]
-    samples = sorted(r["tg_time"] for r in rows if r["tg_kind"] == "sample")
-    assert samples == [*times[:3], *times[6:9]]
+    query, rows = run(events_at(*reversed(times)))
+    minute_slots = [r for r in named(query, rows) if r["tg_detection"] == 0]
+    assert all(r["tg_s3_time"] is not None for r in minute_slots if r["tg_count"] >= 3)  # three per minute from SQL
+    found = tally_from_rows(query, rows, TARGETS).detections[0]
+    samples = [sample[0] for bucket in found.sampled_periods() for sample in found.period_samples(bucket)]
+    assert samples == [*times[:3], *times[6:9]]  # three per alarm period, as the native scan keeps
 
 
 def test_window_keeps_the_half_open_range_of_event_times():
     events = events_at("2026-03-13T23:59:59Z", "2026-03-14T00:00:00Z", "2026-03-14T12:00:00Z", "2026-03-15T00:00:00Z")
-    rows = run(events, window=(dt.date(2026, 3, 14), dt.date(2026, 3, 15)))
-    (span,) = [row for row in rows if row[0] == "span"]
-    assert span[4] == 2 and span[5] == "2026-03-14T00:00:00Z" and span[6] == "2026-03-14T12:00:00Z"
+    (span,) = [r for r in named(*run(events, window=(dt.date(2026, 3, 14), dt.date(2026, 3, 15))))
+               if r["tg_detection"] == SPAN]
+    assert (span["tg_count"], span["tg_first"], span["tg_last"]) == (2, "2026-03-14T00:00:00Z", "2026-03-14T12:00:00Z")
 
 
 def test_partition_filter_is_added_as_given():
@@ -81,13 +90,14 @@ def test_athena_dialect_uses_its_functions_and_paths():
     sql = build_query(TARGETS, dialect="athena", table="cloudtrail_logs", sample_limit=3,
                       window=(dt.datetime(2026, 3, 14, 6), None)).sql
     assert '"$path" AS tg_file' in sql and "regexp_like(" in sql and "from_iso8601_timestamp(" in sql
+    assert "min_by(CAST(ROW(" in sql and "element_at(tg_kept, 3).s_index AS tg_s3_index" in sql
     assert "t.eventtime >= '2026-03-14T06:00:00Z'" in sql
     assert "//" not in sql and "ASOF" not in sql
 
 
 def test_origin_table_locates_rows_for_the_native_sample_order():
     sql = build_query(TARGETS, dialect="duckdb", table="cloudtrail", sample_limit=3, origin=RowOrigin("where_from")).sql
-    assert "ASOF JOIN where_from o ON m.tg_row >= o.first_row" in sql
+    assert "ASOF JOIN where_from o ON e.tg_row >= o.first_row" in sql
 
 
 @pytest.mark.parametrize("options, message", [
@@ -111,7 +121,7 @@ def test_no_targets_is_refused():
 
 def test_rows_become_the_report_the_native_engine_builds():
     events = events_at("2026-03-14T09:21:07Z", "2026-03-14T09:21:09Z")
-    report = build_report(run_result(run(events), TARGETS, 1.0)).as_json_dict()
+    report = build_report(run_result(*run(events), TARGETS, 1.0)).as_json_dict()
     first = report["detections"][0]
     assert (first["matches"], first["first"], first["last"]) == (2, "2026-03-14T09:21:07Z", "2026-03-14T09:21:09Z")
     assert len(first["episodes"]) == 1 and [s["time"] for s in first["samples"]] == ["2026-03-14T09:21:07Z",
@@ -123,16 +133,21 @@ def test_rows_become_the_report_the_native_engine_builds():
 
 
 def test_a_run_with_everything_counted_has_no_notes():
-    report = build_report(RunResult(tuple(TARGETS), tally_from_rows(run(events_at("2026-03-14T09:21:07Z")), TARGETS),
-                                    1.0)).as_json_dict()
+    tally = tally_from_rows(*run(events_at("2026-03-14T09:21:07Z")), TARGETS)
+    report = build_report(RunResult(tuple(TARGETS), tally, 1.0)).as_json_dict()
     assert "notes" not in report["summary"]
 
 
-def test_rows_without_a_span_or_of_an_unknown_kind_are_a_bug():
+def test_rows_that_do_not_fit_the_query_are_a_bug():
+    query, rows = run(events_at("2026-03-14T09:21:07Z"))
     with pytest.raises(ResultError, match="no span row"):
-        tally_from_rows([], TARGETS)
-    with pytest.raises(ResultError, match="unknown kind 'total'"):
-        tally_from_rows([("total",) + (None,) * (len(RESULT_COLUMNS) - 1)], TARGETS)
+        tally_from_rows(query, [row for row in rows if row[0] != SPAN], TARGETS)
+    with pytest.raises(ResultError, match="a query row has 2 columns; the query returns 48"):
+        tally_from_rows(query, [(0, 1)], TARGETS)
+    with pytest.raises(ResultError, match="a query row is for detection number 7; the run has 2"):
+        tally_from_rows(query, [(7, *rows[0][1:])], TARGETS)
+    with pytest.raises(ResultError, match="the query is for 2 detections, the run for 1"):
+        tally_from_rows(query, rows, TARGETS[:1])
 
 
 def test_a_refusal_names_the_detection(monkeypatch):
@@ -160,7 +175,7 @@ def test_notes_show_under_the_table_and_on_the_page():
     from trailguard.backtest.html import render_html
     from trailguard.backtest.terminal import format_summary
 
-    report = build_report(run_result(run(events_at("2026-03-14T09:21:07Z")), TARGETS, 1.0))
+    report = build_report(run_result(*run(events_at("2026-03-14T09:21:07Z")), TARGETS, 1.0))
     assert f"note: {UNCOUNTED}" in format_summary(report).splitlines()
     assert "<th>note</th><td>files, bytes and rejected records are not known here" in render_html(report)
 
@@ -172,17 +187,18 @@ def test_the_athena_query_of_the_catalogue_parses_as_trino():
     sql = build_query(targets, dialect="athena", table="cloudtrail_logs", sample_limit=3,
                       partition_filter="region = 'eu-west-1'", window=(dt.date(2026, 3, 1), dt.date(2026, 4, 1))).sql
     tree = sqlglot.parse_one(sql, read="trino")
-    assert tree.find(sqlglot.exp.Union) is not None
+    tables = [table.name for table in tree.find_all(sqlglot.exp.Table)]
+    assert tables.count("cloudtrail_logs") == 1 and tables.count("rows_read") == 1  # one scan of the table
     assert all(f") AS d{index}\n" in sql or f") AS d{index},\n" in sql for index in range(len(targets)))  # one flag each
 
 
 def test_rows_as_athena_returns_them_all_text_give_the_same_report():
     events = events_at("2026-03-14T09:21:07Z", "2026-03-14T09:21:09Z", "2026-03-14T10:00:00.5Z", "later")
-    rows = run(events)
+    query, rows = run(events)
     as_text = [tuple(None if value is None else str(value) for value in row) for row in rows]
-    typed = build_report(run_result(rows, TARGETS, 1.0)).as_json_dict()
-    assert build_report(run_result(as_text, TARGETS, 1.0)).as_json_dict() == typed
+    typed = build_report(run_result(query, rows, TARGETS, 1.0)).as_json_dict()
+    assert build_report(run_result(query, as_text, TARGETS, 1.0)).as_json_dict() == typed
     assert typed["detections"][0]["matches"] == 4 and typed["detections"][0]["untimedMatches"] == 1
-    broken = [tuple("x" if position == 1 else value for position, value in enumerate(row)) for row in as_text]
-    with pytest.raises(ResultError, match="query column tg_detection holds 'x'; expected a whole number"):
-        run_result(broken, TARGETS, 1.0)
+    broken = [("x", *row[1:]) for row in as_text]
+    with pytest.raises(ResultError, match="query column 1 holds 'x'; expected a whole number"):
+        run_result(query, broken, TARGETS, 1.0)

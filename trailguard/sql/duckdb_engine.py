@@ -83,7 +83,7 @@ def run_duckdb(units: Sequence[Unit], targets: Sequence[Target], options: RunOpt
         queried = time.perf_counter()
     finally:
         connection.close()
-    result = run_result(rows, targets, 0.0, tally)
+    result = run_result(query, rows, targets, 0.0, tally)
     finished = time.perf_counter()
     LAST_PHASES.update(read=loaded - started - loader.seconds, load_records=loader.seconds, query=queried - loaded,
                        tallies=finished - queried)

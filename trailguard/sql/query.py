@@ -1,27 +1,30 @@
 """One SQL query per back-test run: every detection's predicate once per row, counts per minute,
-and the samples the native engine would keep.
+and the samples the native engine would keep, reading the table once.
 
 The query reads AWS's documented Athena CloudTrail table (`table.py` gives DuckDB the same shape)
-and returns three kinds of rows, told apart by `tg_kind`:
+in one chain of steps, each reading only the step before it (Athena inlines a WITH clause at
+every use, so a second use would scan, and bill, the table again):
 
-* `count`: matches per detection per minute (`tg_minute`, epoch seconds), with the earliest and
-  latest eventTime text of the minute. Times that are not CloudTrail's own
-  `YYYY-MM-DDTHH:MM:SSZ` get no minute in SQL; they come back grouped by their text
-  (`tg_time`) and Python places them as the native engine does (`scan.minute_of`), so an odd
-  time is counted, or counted untimed, exactly as there.
-* `sample`: per detection and alarm period, the first `sample_limit` matches in the native
-  engine's sample order (eventTime text, file, index in file), for the earliest
-  `SAMPLED_PERIODS` periods with matches; plus every match whose time SQL could not place
-  (Python sorts those in; real CloudTrail has none).
-* `span`: one row with the events evaluated and the earliest and latest eventTime among them
-  (the replay's span), as the native scan measures them.
+1. `rows_read`: one boolean column per detection (`d0`, `d1`, ...), the minute of the eventTime
+   (epoch seconds, for CloudTrail's own `YYYY-MM-DDTHH:MM:SSZ` only) and what a sample shows;
+2. `expanded`: each row once per detection it matches, and once as detection -1 (every row: the
+   events evaluated and their eventTime span);
+3. `grouped`: per detection and minute, the matches, the earliest and latest eventTime text, and
+   the first `sample_limit` matches in the native sample order (eventTime text, file, index in
+   file), `min_by(..., n)`: bounded memory whatever the counts. Times SQL cannot place come back
+   grouped by their text (`tg_time`), and Python places them as the native engine does
+   (`scan.minute_of`), so an odd time is counted, or counted untimed, exactly as there;
+4. samples are kept for each detection's earliest `SAMPLED_PERIODS` alarm periods with matches.
 
-`results.py` turns the rows into the native engine's tallies, so the alarm replay, the report
-and its renderings are the native engine's own code. A caller running it elsewhere (Athena):
+Each result row (`BuiltQuery.columns`) is one group: `tg_detection`, `tg_minute`, `tg_time`,
+`tg_count`, `tg_first`, `tg_last`, then `sample_limit` sample slots of `SAMPLE_COLUMNS` each
+(NULL when the group has fewer). `results.py` turns the rows into the native engine's tallies, so
+the alarm replay, the report and its renderings are the native engine's own code. A caller
+running it elsewhere (Athena):
 
     query = build_query(targets, dialect="athena", table="cloudtrail_logs", window=(start, end),
                         partition_filter="...", sample_limit=scan.SAMPLES_PER_PERIOD)
-    result = results.run_result(rows, targets, seconds)   # rows: RESULT_COLUMNS, text or typed
+    result = results.run_result(query, rows, targets, seconds)   # rows as text or typed
     report = backtest.build_report(result)
 
 On Athena a sample's file is `"$path"` and it has no index in its file, so samples that tie on
@@ -40,10 +43,17 @@ from trailguard.backtest.selection import Target
 Dialect = Literal["duckdb", "athena"]
 DIALECTS: tuple[str, ...] = ("duckdb", "athena")
 
-RESULT_COLUMNS = ("tg_kind", "tg_detection", "tg_minute", "tg_time", "tg_count", "tg_first", "tg_last",
-                  "tg_event", "tg_service", "tg_arn", "tg_username", "tg_principal", "tg_identity_type",
-                  "tg_invokedby", "tg_account", "tg_region", "tg_source_ip", "tg_error", "tg_file", "tg_index")
-"""The columns every result row has, in this order (`results.py` reads them by position)."""
+GROUP_COLUMNS = ("tg_detection", "tg_minute", "tg_time", "tg_count", "tg_first", "tg_last")
+"""The first columns of every result row: the group, its matches and its eventTime text range."""
+
+SAMPLE_COLUMNS = (("time", "tg_time"), ("event", "tg_event"), ("service", "tg_service"), ("arn", "tg_arn"),
+                  ("username", "tg_username"), ("principal", "tg_principal"), ("identity_type", "tg_identity_type"),
+                  ("invokedby", "tg_invokedby"), ("account", "tg_account"), ("region", "tg_region"),
+                  ("source_ip", "tg_source_ip"), ("error", "tg_error"), ("file", "tg_file"), ("index", "tg_index"))
+"""(name in a sample slot, the `rows_read` column it holds): all text but the index in the file."""
+
+SPAN = -1
+"""`tg_detection` of the row holding every event evaluated and their first and last eventTime."""
 
 _CANONICAL_TIME = ("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$")
 """CloudTrail's own eventTime; SQL places only these on the minute timeline (with a valid date)."""
@@ -71,6 +81,16 @@ class BuiltQuery:
     detection_columns: tuple[tuple[str, str], ...]  # (column in the query, detection id), in target order
     dialect: str
     sample_limit: int
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The result's columns, in order: GROUP_COLUMNS, then each sample slot's."""
+        return result_columns(self.sample_limit)
+
+
+def result_columns(sample_limit: int) -> tuple[str, ...]:
+    slots = [f"tg_s{slot}_{name}" for slot in range(1, sample_limit + 1) for name, _ in SAMPLE_COLUMNS]
+    return (*GROUP_COLUMNS, *slots)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,32 +127,31 @@ def build_query(targets: Sequence[Target], *, dialect: Dialect, table: str,
     conditions += _window_conditions(window)
     where = f"\n  WHERE {' AND '.join(conditions)}" if conditions else ""
     if origin is None:
-        file_expr, index_expr, row_expr = ('"$path"' if dialect == "athena" else "CAST(NULL AS VARCHAR)"), \
-            "CAST(NULL AS BIGINT)", ""
+        file_expr = '"$path"' if dialect == "athena" else "CAST(NULL AS VARCHAR)"
+        row_expr = ""
     else:
-        file_expr, index_expr, row_expr = "CAST(NULL AS VARCHAR)", "CAST(NULL AS BIGINT)", \
-            f",\n    CAST(t.{origin.row_number} AS BIGINT) AS tg_row"
-    # a NULL flag (a predicate over missing fields) counts as no match in every test below
-    flags = ",\n    ".join(f"({predicate}) AS {column}"
-                            for predicate, (column, _) in zip(predicates, columns))
-    periods = ", ".join(f"({index}, {target.alarm.period})" for index, target in enumerate(targets))
+        file_expr, row_expr = "CAST(NULL AS VARCHAR)", f",\n    CAST(t.{origin.row_number} AS BIGINT) AS tg_row"
+    # a NULL flag (a predicate over missing fields) counts as no match, as FALSE would
+    flags = ",\n    ".join(f"({predicate}) AS {column}" for predicate, (column, _) in zip(predicates, columns))
+    periods = ", ".join([f"({SPAN}, 60)", *(f"({index}, {target.alarm.period})" for index, target in enumerate(targets))])
     chosen = " ".join(f"WHEN {index} THEN l.{column}" for index, (column, _) in enumerate(columns))
-    any_match = " OR ".join(f"l.{column}" for column, _ in columns)
-    minute = _minute_expression(dialect, "t.eventtime")
-    tiebreak = ", m.tg_eventid" if origin is None else ""
     divide = "//" if dialect == "duckdb" else "/"  # whole-number division (DuckDB's `/` gives a fraction)
-    locate = ""
-    if origin is not None:  # the matches only: a handful of rows, joined to their stretch of a file
-        locate = (f",\nlocated AS (\n  SELECT m.tg_detection, m.tg_period, m.tg_minute, m.tg_time, m.tg_event, m.tg_service,"
-                  f" m.tg_arn, m.tg_username, m.tg_principal, m.tg_identity_type, m.tg_invokedby, m.tg_account,"
-                  f" m.tg_region, m.tg_source_ip, m.tg_error, m.tg_eventid,\n"
-                  f"    o.file AS tg_file, o.base + (m.tg_row - o.first_row) AS tg_index\n"
-                  f"  FROM matched m ASOF JOIN {origin.table} o ON m.tg_row >= o.first_row\n)")
-    sampled_from = "located" if origin is not None else "matched"
+    if origin is None:
+        located = "expanded"
+        locate = ""
+    else:  # the row's file and index in it, from the stretch it was loaded with
+        kept = ", ".join(f"e.{column}" for column in _EXPANDED if column not in ("tg_file", "tg_index"))
+        located = "located"
+        locate = (f",\nlocated AS (\n  SELECT {kept},\n    o.file AS tg_file, o.base + (e.tg_row - o.first_row) AS tg_index\n"
+                  f"  FROM expanded e ASOF JOIN {origin.table} o ON e.tg_row >= o.first_row\n)")
+    sample, order = _sample_expressions(dialect)
+    slots = ",\n  ".join(
+        f"{_element(dialect, 'tg_kept', slot)}.s_{name} AS tg_s{slot}_{name}"
+        for slot in range(1, sample_limit + 1) for name, _ in SAMPLE_COLUMNS)
     sql = f"""WITH rows_read AS (
   SELECT
     t.eventtime AS tg_time,
-    {minute} AS tg_minute,
+    {_minute_expression(dialect, "t.eventtime")} AS tg_minute,
     t.eventname AS tg_event,
     t.eventsource AS tg_service,
     t.useridentity.arn AS tg_arn,
@@ -146,47 +165,38 @@ def build_query(targets: Sequence[Target], *, dialect: Dialect, table: str,
     t.errorcode AS tg_error,
     t.eventid AS tg_eventid,
     {file_expr} AS tg_file,
-    {index_expr} AS tg_index{row_expr},
+    CAST(NULL AS BIGINT) AS tg_index{row_expr},
     {flags}
   FROM {table} t{where}
 ),
-matched AS (
+expanded AS (
   SELECT k.tg_detection, k.tg_period, l.*
   FROM rows_read l CROSS JOIN (VALUES {periods}) AS k (tg_detection, tg_period)
-  WHERE ({any_match}) AND (CASE k.tg_detection {chosen} ELSE FALSE END)
+  WHERE CASE k.tg_detection WHEN {SPAN} THEN TRUE {chosen} ELSE FALSE END
 ){locate},
-ranked AS (
-  SELECT m.*,
-    ROW_NUMBER() OVER (PARTITION BY m.tg_detection, m.tg_minute {divide} m.tg_period
-                       ORDER BY m.tg_time, m.tg_file, m.tg_index{tiebreak}) AS tg_rank,
-    DENSE_RANK() OVER (PARTITION BY m.tg_detection ORDER BY m.tg_minute {divide} m.tg_period) AS tg_period_rank
-  FROM {sampled_from} m
-  WHERE m.tg_minute IS NOT NULL
+grouped AS (
+  SELECT tg_detection, tg_period, tg_minute_key AS tg_minute, tg_odd_time AS tg_time, COUNT(*) AS tg_count,
+    MIN(tg_shown_time) AS tg_first, MAX(tg_shown_time) AS tg_last,
+    min_by({sample}, {order}, {sample_limit}) FILTER (WHERE tg_detection <> {SPAN} AND tg_time IS NOT NULL) AS tg_samples
+  FROM (
+    SELECT x.*,
+      CASE WHEN x.tg_detection <> {SPAN} THEN x.tg_minute END AS tg_minute_key,
+      CASE WHEN x.tg_detection <> {SPAN} AND x.tg_minute IS NULL THEN x.tg_time END AS tg_odd_time,
+      CASE WHEN x.tg_detection <> {SPAN} OR (x.tg_time >= '0' AND x.tg_time < ':') THEN x.tg_time END AS tg_shown_time
+    FROM {located} x
+  ) g
+  GROUP BY tg_detection, tg_period, tg_minute_key, tg_odd_time
+),
+capped AS (
+  SELECT c.*,
+    CASE WHEN c.tg_minute IS NULL
+           OR DENSE_RANK() OVER (PARTITION BY c.tg_detection ORDER BY c.tg_minute {divide} c.tg_period) <= {SAMPLED_PERIODS}
+         THEN c.tg_samples END AS tg_kept
+  FROM grouped c
 )
-SELECT 'count' AS tg_kind, tg_detection, tg_minute,
-  CASE WHEN tg_minute IS NULL THEN tg_time END AS tg_time, COUNT(*) AS tg_count,
-  MIN(tg_time) AS tg_first, MAX(tg_time) AS tg_last,
-  {_nulls(13)}
-FROM matched
-GROUP BY tg_detection, tg_minute, CASE WHEN tg_minute IS NULL THEN tg_time END
-UNION ALL
-SELECT 'sample', tg_detection, tg_minute, tg_time, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
-  tg_event, tg_service, tg_arn, tg_username, tg_principal, tg_identity_type, tg_invokedby, tg_account, tg_region,
-  tg_source_ip, tg_error, tg_file, tg_index
-FROM ranked
-WHERE tg_rank <= {sample_limit} AND tg_period_rank <= {SAMPLED_PERIODS}
-UNION ALL
-SELECT 'sample', m.tg_detection, m.tg_minute, m.tg_time, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR),
-  CAST(NULL AS VARCHAR), m.tg_event, m.tg_service, m.tg_arn, m.tg_username, m.tg_principal, m.tg_identity_type,
-  m.tg_invokedby, m.tg_account, m.tg_region, m.tg_source_ip, m.tg_error, m.tg_file, m.tg_index
-FROM {sampled_from} m
-WHERE m.tg_minute IS NULL AND m.tg_time IS NOT NULL
-UNION ALL
-SELECT 'span', CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR), COUNT(*),
-  MIN(CASE WHEN tg_time >= '0' AND tg_time < ':' THEN tg_time END),
-  MAX(CASE WHEN tg_time >= '0' AND tg_time < ':' THEN tg_time END),
-  {_nulls(13)}
-FROM rows_read
+SELECT tg_detection, tg_minute, tg_time, tg_count, tg_first, tg_last,
+  {slots}
+FROM capped
 """
     return BuiltQuery(sql, columns, dialect, sample_limit)
 
@@ -204,10 +214,26 @@ def compile_targets(targets: Sequence[Target], dialect: Dialect) -> list[str]:
     return predicates
 
 
-def _nulls(count: int) -> str:
-    """`count` typed NULLs for the sample columns a row kind does not fill (text, then the index)."""
-    texts = ["CAST(NULL AS VARCHAR)"] * (count - 1)
-    return ", ".join([*texts, "CAST(NULL AS BIGINT)"])
+_EXPANDED = ("tg_detection", "tg_period", "tg_time", "tg_minute", *(column for _, column in SAMPLE_COLUMNS[1:]),
+             "tg_eventid")
+"""The columns of `expanded` the later steps read (the flags and the row number stay behind)."""
+
+
+def _sample_expressions(dialect: str) -> tuple[str, str]:
+    """A match as one sample value, and its sort key (the native order, then eventID)."""
+    key = ("COALESCE(tg_time, '')", "COALESCE(tg_file, '')", "COALESCE(tg_index, -1)", "COALESCE(tg_eventid, '')")
+    if dialect == "duckdb":
+        value = "struct_pack(" + ", ".join(f"s_{name} := {column}" for name, column in SAMPLE_COLUMNS) + ")"
+        order = "struct_pack(" + ", ".join(f"k{position} := {part}" for position, part in enumerate(key)) + ")"
+        return value, order
+    types = ", ".join(f"s_{name} {'BIGINT' if name == 'index' else 'VARCHAR'}" for name, _ in SAMPLE_COLUMNS)
+    value = f"CAST(ROW({', '.join(column for _, column in SAMPLE_COLUMNS)}) AS ROW({types}))"
+    return value, f"ROW({', '.join(key)})"
+
+
+def _element(dialect: str, column: str, slot: int) -> str:
+    """Element `slot` (from 1) of an array column, NULL past its end."""
+    return f"{column}[{slot}]" if dialect == "duckdb" else f"element_at({column}, {slot})"
 
 
 def _minute_expression(dialect: str, column: str) -> str:
