@@ -2,8 +2,8 @@
 estimate printed, the query sent (table, partition filter, window, workgroup, database, output),
 its rows typed and turned into the report, and the CLI's exit statuses and messages.
 
-moto runs no SQL: the rows the query returns are queued in moto beforehand (a count, a sample and
-the span row, in `query.RESULT_COLUMNS`' shape and types). What is tested is everything around
+moto runs no SQL: the rows the query returns are queued in moto beforehand (a minute's group with
+a sample slot, and the span row, in `BuiltQuery.columns`' shape and Athena's types). What is tested is everything around
 the SQL; the SQL's meaning is tested by the DuckDB engine's tests (tests/sql, branch sql-run).
 """
 
@@ -19,11 +19,12 @@ from click.testing import CliRunner
 
 from bench.local_s3 import moto_server
 from trailguard.backtest import build_report, from_detection_ids
+from trailguard.backtest.scan import SAMPLES_PER_PERIOD
 from trailguard.cli import main
 from trailguard.sql.athena import AthenaError
 from trailguard.sql.athena_engine import AthenaInputError, AthenaRequest, Clients, plan_run, run_athena
 from trailguard.sql.partitions import PartitionRefusal
-from trailguard.sql.query import RESULT_COLUMNS
+from trailguard.sql.query import SPAN, result_columns
 from trailguard.sql.results import UNCOUNTED
 
 from .athena_moto import (
@@ -37,7 +38,9 @@ PROJECTED = {
     "projection.timestamp.range": "2020/01/01,NOW", "projection.timestamp.interval": "1",
     "projection.timestamp.interval.unit": "DAYS", "storage.location.template": TRAIL + "${timestamp}",
 }
-COLUMN_TYPES = {"tg_detection": "integer", "tg_minute": "bigint", "tg_count": "bigint", "tg_index": "bigint"}
+COLUMNS = result_columns(SAMPLES_PER_PERIOD)
+COLUMN_TYPES = {"tg_detection": "integer", "tg_minute": "bigint", "tg_count": "bigint",
+                **{f"tg_s{slot}_index": "bigint" for slot in range(1, SAMPLES_PER_PERIOD + 1)}}
 MINUTE = calendar.timegm(dt.datetime(2026, 1, 31, 10, 15).timetuple())
 
 
@@ -64,20 +67,21 @@ def clients(endpoint):
 
 
 def result_row(**values) -> list[str | None]:
-    return [None if values.get(column) is None else str(values[column]) for column in RESULT_COLUMNS]
+    return [None if values.get(column) is None else str(values[column]) for column in COLUMNS]
 
 
 def queue_root_usage_rows(endpoint: str) -> None:
-    columns = [(column, COLUMN_TYPES.get(column, "varchar")) for column in RESULT_COLUMNS]
+    """What Athena would return for root-usage matching twice in one minute: the minute's group
+    (with one sample slot filled) and the span row of every event evaluated."""
+    columns = [(column, COLUMN_TYPES.get(column, "varchar")) for column in COLUMNS]
     rows = [
-        result_row(tg_kind="count", tg_detection=0, tg_minute=MINUTE, tg_count=2,
-                   tg_first="2026-01-31T10:15:05Z", tg_last="2026-01-31T10:15:40Z"),
-        result_row(tg_kind="sample", tg_detection=0, tg_minute=MINUTE, tg_time="2026-01-31T10:15:05Z",
-                   tg_event="ConsoleLogin", tg_service="signin.amazonaws.com",
-                   tg_arn=f"arn:aws:iam::{ACCOUNT}:root", tg_principal=ACCOUNT, tg_identity_type="Root",
-                   tg_account=ACCOUNT, tg_region="us-east-1", tg_source_ip="198.51.100.7",
-                   tg_file=TRAIL + "2026/01/31/x.json.gz"),
-        result_row(tg_kind="span", tg_count=1000, tg_first="2026-01-30T00:00:01Z", tg_last="2026-02-01T23:59:59Z"),
+        result_row(tg_detection=0, tg_minute=MINUTE, tg_count=2,
+                   tg_first="2026-01-31T10:15:05Z", tg_last="2026-01-31T10:15:40Z",
+                   tg_s1_time="2026-01-31T10:15:05Z", tg_s1_event="ConsoleLogin", tg_s1_service="signin.amazonaws.com",
+                   tg_s1_arn=f"arn:aws:iam::{ACCOUNT}:root", tg_s1_principal=ACCOUNT, tg_s1_identity_type="Root",
+                   tg_s1_account=ACCOUNT, tg_s1_region="us-east-1", tg_s1_source_ip="198.51.100.7",
+                   tg_s1_file=TRAIL + "2026/01/31/x.json.gz"),
+        result_row(tg_detection=SPAN, tg_count=1000, tg_first="2026-01-30T00:00:01Z", tg_last="2026-02-01T23:59:59Z"),
     ]
     queue_results(endpoint, columns, rows)
 
@@ -107,7 +111,7 @@ def test_a_run_prints_its_partitions_sends_one_bounded_query_and_reports(clients
     assert any(line.startswith("scan estimate: 400 B (400 bytes compressed) in 3 objects under 4 prefixes, 1 of "
                                "them empty") for line in lines)
     assert "athena: workgroup primary, results to s3://results-bucket/tg/" in lines
-    assert any(line.startswith("athena: query ") and "SUCCEEDED" in line and "3 rows" in line for line in lines)
+    assert any(line.startswith("athena: query ") and "SUCCEEDED" in line and "2 rows" in line for line in lines)
 
     (query_id,) = clients.athena.list_query_executions()["QueryExecutionIds"]
     execution = clients.athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]

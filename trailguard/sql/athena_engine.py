@@ -148,7 +148,7 @@ def run_plan(plan: AthenaPlan, targets: Sequence[Target], request: AthenaRequest
     outcome = runner.run(plan.query.sql, plan.database, timeout=request.timeout, progress=_progress(echo))
     echo(f"athena: query {outcome.query_id} SUCCEEDED, {format_bytes(outcome.data_scanned_bytes)} scanned "
          f"({outcome.data_scanned_bytes:,} bytes; estimate {plan.estimate.bytes:,}), {len(outcome.rows):,} rows")
-    return run_result(outcome.rows, targets, time.perf_counter() - started)
+    return run_result(plan.query, outcome.rows, targets, time.perf_counter() - started)
 
 
 def run_athena(*, sources: Sequence[str] = (), targets: Sequence[Target], since: dt.date | None,
