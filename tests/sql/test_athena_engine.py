@@ -144,6 +144,11 @@ def test_sql_prints_the_plan_and_the_query_and_runs_nothing(clients) -> None:
     assert "-- partitions read: 4" in plan_text.splitlines()
     assert "-- scan estimate: 400 B" in plan_text
     assert sql.startswith("WITH rows_read AS (") and sql.endswith(";")
+    import sqlglot  # the query with its partition filter parses as Trino, Athena's engine v3
+
+    (parsed,) = sqlglot.parse(sql.rstrip(";"), read="trino")
+    assert parsed.find(sqlglot.exp.Between).sql(dialect="trino") == \
+        "\"timestamp\" BETWEEN '2026/01/30' AND '2026/02/02'"
     assert clients.athena.list_query_executions()["QueryExecutionIds"] == []
 
 

@@ -283,3 +283,23 @@ def test_describe_shortens_a_long_partition_list() -> None:
     assert lines[2:6] == [f"  timestamp=2026/01/0{d}  {TRAIL}2026/01/0{d}" for d in (1, 2, 3, 4)]
     assert lines[6] == "  ... 85 more ..."
     assert lines[7] == f"  timestamp=2026/03/31  {TRAIL}2026/03/31"
+
+
+@pytest.mark.parametrize("layout, window", [
+    (projected_layout(), days("2026-01-30", "2026-02-02")),
+    (projected_layout(**{"projection.timestamp.format": "dd-MM-yyyy", "projection.timestamp.range": "01-01-2020,NOW"}),
+     days("2026-03-09", "2026-03-10")),
+    (multi_account_layout(), days("2026-05-01", "2026-05-02", regions=frozenset({"eu-west-1", "us-east-1"}),
+                                  accounts=frozenset({"222222222222"}))),
+    (MANUAL, days("2025-12-30", "2027-03-02", regions=frozenset({"us-east-1"}))),
+    (TableLayout("trails", "ints", TRAIL, (("year", "int"), ("month", "int"), ("day", "int")), {}),
+     days("2026-02-05", "2026-04-06")),
+])
+def test_every_filter_parses_as_trino_and_names_partition_keys_only(layout, window) -> None:
+    import sqlglot
+
+    plan = plan_partitions(layout, window, manual=None if layout.projected else [])
+    parsed = sqlglot.parse_one(f"SELECT 1 FROM t WHERE {plan.where}", read="trino")
+    named = {column.name for column in parsed.find(sqlglot.exp.Where).find_all(sqlglot.exp.Column)}
+    assert named <= {key for key, _ in layout.partition_keys}
+    assert named
