@@ -14,8 +14,8 @@ import pytest
 
 from bench.local_s3 import moto_server
 from trailguard.sql.partitions import (
-    Partition, PartitionRefusal, TableLayout, Window, describe, estimate_scan, glue_expression,
-    list_manual_partitions, plan_partitions, read_layout,
+    Partition, PartitionRefusal, TableLayout, Window, collapse_day_prefixes, describe, estimate_scan,
+    glue_expression, list_manual_partitions, plan_partitions, read_layout,
 )
 
 from .athena_moto import ACCOUNT, reset, session
@@ -303,3 +303,29 @@ def test_every_filter_parses_as_trino_and_names_partition_keys_only(layout, wind
     named = {column.name for column in parsed.find(sqlglot.exp.Where).find_all(sqlglot.exp.Column)}
     assert named <= {key for key, _ in layout.partition_keys}
     assert named
+
+
+def test_whole_months_and_years_of_day_prefixes_are_listed_once() -> None:
+    head = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/"
+    window = days("2024-12-31", "2026-03-02")  # a day, a whole year, two whole months, two days
+    places = [(BUCKET, f"{head}{day:%Y/%m/%d}/") for day in window.days()]
+    places.append(("other", "x/key=value/"))
+    assert collapse_day_prefixes(places) == sorted([
+        (BUCKET, f"{head}2024/12/31/"), (BUCKET, f"{head}2025/"), (BUCKET, f"{head}2026/01/"),
+        (BUCKET, f"{head}2026/02/"), (BUCKET, f"{head}2026/03/01/"), (BUCKET, f"{head}2026/03/02/"),
+        ("other", "x/key=value/")])
+    leap = [(BUCKET, f"{head}2024/02/{d:02d}/") for d in range(1, 29)]  # 28 of February 2024's 29 days
+    assert collapse_day_prefixes(leap) == sorted(leap)
+
+
+def test_a_whole_month_is_estimated_by_its_month_prefix(aws) -> None:
+    _, s3 = aws
+    s3.create_bucket(Bucket=BUCKET)
+    head = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/"
+    for day in range(1, 29):
+        s3.put_object(Bucket=BUCKET, Key=f"{head}2026/02/{day:02d}/a.json.gz", Body=b"x" * day)
+    s3.put_object(Bucket=BUCKET, Key=f"{head}2026/03/01/a.json.gz", Body=b"x" * 1000)
+    s3.put_object(Bucket=BUCKET, Key=f"{head}2026/01/31/a.json.gz", Body=b"x" * 1000)
+    plan = plan_partitions(projected_layout(), days("2026-02-01", "2026-02-28"))
+    estimate = estimate_scan(s3, plan.partitions)
+    assert (estimate.bytes, estimate.objects, estimate.prefixes) == (sum(range(1, 29)), 28, 1)

@@ -24,6 +24,7 @@ the thin calls to Glue and S3.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -521,14 +522,17 @@ def parse_s3_location(location: str) -> tuple[str, str]:
 
 
 def estimate_scan(s3: Any, partitions: Iterable[Partition], threads: int = 8) -> ScanEstimate:
-    """Sum the sizes of the objects under each partition's prefix (ListObjectsV2, every page).
-    CloudTrail objects are gzip files; Athena bills the compressed bytes it reads."""
+    """Sum the sizes of the objects under the partitions' prefixes (ListObjectsV2, every page).
+    CloudTrail objects are gzip files; Athena bills the compressed bytes it reads. Days that make
+    up a whole month (and months a whole year) of CloudTrail's `YYYY/MM/DD/` layout are listed as
+    that month's (year's) prefix: the same objects in far fewer calls."""
     partitions = list(partitions)
-    located = [partition for partition in partitions if partition.location]
+    located = [parse_s3_location(partition.location) for partition in partitions if partition.location]
     unknown = tuple(partition.label() for partition in partitions if not partition.location)
+    prefixes = collapse_day_prefixes(located)
 
-    def measure(partition: Partition) -> tuple[int, int]:
-        bucket, prefix = parse_s3_location(partition.location or "")
+    def measure(place: tuple[str, str]) -> tuple[int, int]:
+        bucket, prefix = place
         size = count = 0
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", ()):
@@ -536,11 +540,52 @@ def estimate_scan(s3: Any, partitions: Iterable[Partition], threads: int = 8) ->
                 count += 1
         return size, count
 
-    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(located) or 1))) as pool:
-        measured = list(pool.map(measure, located))
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(prefixes) or 1))) as pool:
+        measured = list(pool.map(measure, prefixes))
     return ScanEstimate(bytes=sum(size for size, _ in measured), objects=sum(count for _, count in measured),
-                        prefixes=len(located), empty_prefixes=sum(1 for _, count in measured if count == 0),
+                        prefixes=len(prefixes), empty_prefixes=sum(1 for _, count in measured if count == 0),
                         unknown=unknown)
+
+
+_DAY_PREFIX = re.compile(r"(.*/)?(\d{4})/(\d{2})/(\d{2})/")
+
+
+def collapse_day_prefixes(places: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(bucket, prefix) pairs with every whole month of `.../YYYY/MM/DD/` day prefixes replaced
+    by its `.../YYYY/MM/` prefix, then every whole year of months by `.../YYYY/`; other
+    prefixes as they are. CloudTrail writes nothing but day folders under a month's folder."""
+    unique = sorted(set(places))
+    months: dict[tuple[str, str, int, int], set[int]] = {}
+    for bucket, prefix in unique:
+        found = _DAY_PREFIX.fullmatch(prefix)
+        if found and _valid_day(found):
+            months.setdefault((bucket, found[1] or "", int(found[2]), int(found[3])), set()).add(int(found[4]))
+    whole_months = {key for key, seen in months.items() if len(seen) == calendar.monthrange(key[2], key[3])[1]}
+    years: dict[tuple[str, str, int], set[int]] = {}
+    for bucket, head, year, month in whole_months:
+        years.setdefault((bucket, head, year), set()).add(month)
+    whole_years = {key for key, seen in years.items() if len(seen) == 12}
+    kept: set[tuple[str, str]] = set()
+    for bucket, prefix in unique:
+        found = _DAY_PREFIX.fullmatch(prefix)
+        if found and _valid_day(found):
+            head, year, month = found[1] or "", int(found[2]), int(found[3])
+            if (bucket, head, year) in whole_years:
+                kept.add((bucket, f"{head}{year:04d}/"))
+                continue
+            if (bucket, head, year, month) in whole_months:
+                kept.add((bucket, f"{head}{year:04d}/{month:02d}/"))
+                continue
+        kept.add((bucket, prefix))
+    return sorted(kept)
+
+
+def _valid_day(found: re.Match[str]) -> bool:
+    try:
+        dt.date(int(found[2]), int(found[3]), int(found[4]))
+    except ValueError:
+        return False
+    return True
 
 
 def describe(plan: PartitionPlan, estimate: ScanEstimate | None, limit: int = 20) -> list[str]:
