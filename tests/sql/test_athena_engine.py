@@ -328,3 +328,12 @@ def test_access_denied_by_iam_names_the_missing_action() -> None:
                                               r"\(region us-east-1\): User: arn:aws:iam::123456789012:user/no-glue is not "
                                               r"authorized to perform: glue:GetTable"):
             run(no_glue)
+
+
+def test_no_region_says_so(monkeypatch, tmp_path) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    result = CliRunner().invoke(main, ATHENA)
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert "no AWS region configured: Athena runs in the region of the table; set AWS_DEFAULT_REGION" in result.stderr

@@ -108,8 +108,8 @@ def make_clients(request: AthenaRequest) -> Clients:
     session = boto3.session.Session()
     region = session.region_name
     if not region:
-        raise AthenaError("no AWS region configured: Athena runs in the region of the table; set AWS_REGION or a "
-                          "profile's region")
+        raise AthenaError("no AWS region configured: Athena runs in the region of the table; set AWS_DEFAULT_REGION "
+                          "or a profile's region")
     return Clients(*(session.client(service, endpoint_url=request.endpoint_url, region_name=region)
                      for service in ("athena", "glue", "s3")))
 
@@ -117,7 +117,7 @@ def make_clients(request: AthenaRequest) -> Clients:
 def plan_run(targets: Sequence[Target], request: AthenaRequest, clients: Clients,
              today: dt.date | None = None) -> AthenaPlan:
     """Everything before the query: layout, partitions, estimate, the SQL. Raises AthenaInputError,
-    PartitionRefusal, AthenaError or SqlRefusal, each naming what to change."""
+    PartitionRefusal, AthenaError or query.DetectionRefused, each naming what to change."""
     database, table, window = checked(request, today)
     layout = _layout(clients.glue, database, table, clients)
     manual = None
@@ -155,8 +155,8 @@ def run_athena(*, sources: Sequence[str] = (), targets: Sequence[Target], since:
                until: dt.date | None, accounts: frozenset[str] = frozenset(), regions: frozenset[str] = frozenset(),
                table: str | None = None, workgroup: str = "primary", output: str | None = None,
                show_sql: bool = False, timeout: float | None = None, endpoint_url: str | None = None,
-               clients: Clients | None = None, echo: Echo | None = None, out: Echo | None = None,
-               **unused: object) -> RunResult | None:
+               clients: Clients | None = None, echo: Echo | None = None,
+               out: Echo | None = None) -> RunResult | None:
     """The CLI's entry point (`backtest_cmd._run_athena`): plan, print the partitions and the
     estimate on stderr, then run (None with `show_sql`: the plan and the SQL went to stdout)."""
     echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
