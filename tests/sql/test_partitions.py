@@ -329,3 +329,15 @@ def test_a_whole_month_is_estimated_by_its_month_prefix(aws) -> None:
     plan = plan_partitions(projected_layout(), days("2026-02-01", "2026-02-28"))
     estimate = estimate_scan(s3, plan.partitions)
     assert (estimate.bytes, estimate.objects, estimate.prefixes) == (sum(range(1, 29)), 28, 1)
+
+
+def test_unpadded_day_text_is_asked_for_by_list_not_by_range() -> None:
+    parameters = {"projection.enabled": "true", "projection.year.type": "integer", "projection.year.range": "2020,2030",
+                  "projection.month.type": "integer", "projection.month.range": "1,12",
+                  "projection.day.type": "integer", "projection.day.range": "1,31",
+                  "storage.location.template": TRAIL + "${year}/${month}/${day}"}
+    layout = TableLayout("trails", "bare", TRAIL, (("year", "string"), ("month", "string"), ("day", "string")), parameters)
+    plan = plan_partitions(layout, days("2026-03-08", "2026-03-11"))
+    assert plan.where == "\"year\" = '2026' AND \"month\" = '3' AND \"day\" IN ('8', '9', '10', '11')"
+    plan = plan_partitions(layout, days("2026-03-10", "2026-03-11"))
+    assert plan.where == "\"year\" = '2026' AND \"month\" = '3' AND \"day\" BETWEEN '10' AND '11'"

@@ -246,10 +246,18 @@ class _Shape:
                 month_term = f"{month} = {months[0]}" if len(months) == 1 else f"{month} IN ({', '.join(months)})"
                 terms.append(f"{year} = {literal('year', in_year[0])} AND {month_term}")
             for days in partial:
-                low, high = literal("day", days[0]), literal("day", days[-1])
-                day_term = f"{day} = {low}" if low == high else f"{day} BETWEEN {low} AND {high}"
+                texts = [literal("day", one) for one in days]
+                if len(texts) == 1:
+                    day_term = f"{day} = {texts[0]}"
+                elif self._orders_as_numbers("day") or len({len(text) for text in texts}) == 1:
+                    day_term = f"{day} BETWEEN {texts[0]} AND {texts[-1]}"
+                else:  # unpadded text ('9' > '10'): a range would not hold the days
+                    day_term = f"{day} IN ({', '.join(texts)})"
                 terms.append(f"{year} = {literal('year', days[0])} AND {month} = {literal('month', days[0])} AND {day_term}")
         return " OR ".join(f"({term})" for term in terms) if len(terms) > 1 else terms[0]
+
+    def _orders_as_numbers(self, part: str) -> bool:
+        return self.layout.key_type(self.parts[part]) in INTEGER_TYPES
 
     def _value_literal(self, part: str, day: dt.date) -> str:
         text = self.part_value(part, day)
