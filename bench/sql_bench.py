@@ -183,7 +183,8 @@ Reading the numbers:
   (`table.table_row`, the SerDe's rules) and hands the rows to DuckDB as JSON lines
   (`table.load_records`); the `load_records` phase is most of the run, the query itself a small part.
 - DuckDB's own `read_json`, typed as the Athena table, is the alternative loader: here it loads the
-  files {loaders} the reader plus `load_records` ({versus} s against {round(ours, 3)} s), but it only
+  files {loaders} the reader plus `load_records` ({versus} s against {round(ours, 3)} s; the ratio
+  moves with the machine's load, so the choice does not rest on it). Whatever its speed, it only
   reads `{{"Records": [...]}}` documents (not JSON arrays, JSON lines, or damaged files the way the
   native engine counts and rejects them), does not apply the SerDe's rules (keys in any case, JSON
   text for objects and numbers in STRING columns) and would need more SQL to give the table's

@@ -36,6 +36,8 @@ DIFFERENCES = [
     ("null as a JSON-text column", {"requestParameters": None}, "{ $.requestParameters NOT EXISTS }", False, True),
     ("null as a JSON-text column", {"requestParameters": None}, "{ $.requestParameters IS NULL }", True, False),
     ("a struct holding a non-object", {"userIdentity": "root"}, "{ $.userIdentity NOT EXISTS }", False, True),
+    ("a resources element that is not an object", {"resources": [None]}, "{ $.resources[0] NOT EXISTS }",
+     False, True),
     ("a number in a string field is text", {"eventName": 5}, "{ $.eventName > 4 }", True, False),
     ("a boolean in a string field is text", {"eventName": True}, "{ $.eventName IS TRUE }", True, False),
     ("a boolean in a string field is text", {"eventName": True}, '{ $.eventName = "true" }', False, True),

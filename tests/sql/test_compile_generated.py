@@ -32,13 +32,17 @@ REGEXES = ["^a", "b$", "^$", "a.b", "[0-9]+", "^-?\\d", "\\.", "x|^1", "[^a]", "
 NUMBER_LITERALS = ["0", "1", "100", "-3", "1.5", "2.25", "1e2", "+1", "100.0"]
 
 TEXT_SELECTORS = ["$.eventName", "$.errorCode", "$.userIdentity.type", "$.userIdentity.invokedBy",
-                  "$.userIdentity.sessionContext.sessionIssuer.arn", "$.tlsDetails.tlsVersion"]
+                  "$.userIdentity.sessionContext.sessionIssuer.arn", "$.tlsDetails.tlsVersion",
+                  "$.userIdentity.sessionContext.webIdFederationData.attributes.sub",
+                  "$.userIdentity.sessionContext.webIdFederationData.attributes.['a.b']"]
 JSON_SELECTORS = ["$.requestParameters.a", "$.requestParameters.n", "$.requestParameters.o.c",
                   "$.requestParameters.l[0]", "$.requestParameters.l[1]", "$.additionalEventData.MFAUsed",
                   "$.responseElements.['odd.key']", "$.serviceEventDetails.s"]
 OTHER_SELECTORS = ["$.readOnly", "$.resources[*].ARN", "$.resources[*]", "$.resources", "$.userIdentity",
                    "$.requestParameters", "$.requestParameters.o", "$.eventName.x", "$.userIdentity.type[0]",
-                   "$.resources[*].type"]
+                   "$.resources[*].type", "$.resources[0].ARN", "$.resources[1]", "$.resources[2].type",
+                   "$.userIdentity.sessionContext.webIdFederationData.attributes",
+                   "$.userIdentity.sessionContext.webIdFederationData.attributes.sub.x"]
 
 scalars = st.one_of(st.sampled_from(TEXTS), st.sampled_from(NUMBERS))
 json_values = st.recursive(st.one_of(scalars, st.booleans(), st.none()),
@@ -58,6 +62,9 @@ def records(draw: Any) -> dict[str, Any]:
         identity = {key: draw(st.sampled_from(TEXTS)) for key in ("type", "invokedBy") if draw(st.booleans())}
         if draw(st.booleans()):
             identity["sessionContext"] = {"sessionIssuer": {"arn": draw(st.sampled_from(TEXTS))}}
+            if draw(st.booleans()):
+                identity["sessionContext"]["webIdFederationData"] = {"attributes": draw(
+                    st.dictionaries(st.sampled_from(["sub", "aud", "a.b"]), st.sampled_from(TEXTS), max_size=2))}
         record["userIdentity"] = identity
     if draw(st.booleans()):
         record["tlsDetails"] = {"tlsVersion": draw(st.sampled_from(TEXTS))}
@@ -131,3 +138,13 @@ def test_generated_patterns_select_what_the_engine_matches(pattern: str, events:
 @given(leaves(), st.lists(records(), min_size=4, max_size=12))
 def test_generated_leaves_select_what_the_engine_matches(leaf: str, events: list[dict[str, Any]]) -> None:
     _check("{ " + leaf + " }", events)
+
+
+ODD_KEYS = ["a-b", "123", "with space", "ünï", "$x", "x.y", "0", "-1", "a[0]", "a*b", "@", ".", "a b.c", "[*]"]
+
+
+def test_keys_of_any_spelling_inside_a_json_text_column() -> None:
+    events = [{"requestParameters": {key: "v", "other": key}} for key in ODD_KEYS] + [{"requestParameters": {}}]
+    for key in ODD_KEYS:
+        _check("{ $.requestParameters.['" + key + "'] = v }", events)
+        _check("{ $.requestParameters.['" + key + "'] NOT EXISTS }", events)

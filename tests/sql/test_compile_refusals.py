@@ -22,13 +22,14 @@ REFUSED = [
     ("struct-members", '{ $.userIdentity.* = "Root" }'),
     ("struct-members", '{ $.* = "Root" }'),
     ("struct-members", '{ $.tlsDetails.* = "TLSv1.2" }'),
-    ("map-field", '{ $.userIdentity.sessionContext.webIdFederationData.attributes.sub = "x" }'),
+    ("map-field", '{ $.userIdentity.sessionContext.webIdFederationData.attributes.* = "x" }'),
     ("json-wildcard", '{ $.requestParameters.items[*].name = "x" }'),
     ("json-wildcard", '{ $.requestParameters.* = "x" }'),
     ("json-path-key", "{ $.requestParameters.['a\"b'] = x }"),
+    ("json-path-key", "{ $.requestParameters.['*'] = x }"),
+    ("json-path-key", "{ $.requestParameters.[''] = x }"),
     ("regex", "{ $.eventName = %\\bStop% }"),
     ("number-range", "{ $.requestParameters.n > 1e999 }"),
-    ("array-index", '{ $.resources[0].ARN = "x" }'),
 ]
 
 

@@ -102,7 +102,7 @@ def test_origin_table_locates_rows_for_the_native_sample_order():
 
 @pytest.mark.parametrize("options, message", [
     ({"dialect": "sqlite"}, "dialect 'sqlite': allowed duckdb, athena"),
-    ({"sample_limit": 0}, "sample_limit 0: allowed a whole number of 1 or more"),
+    ({"sample_limit": 0}, "sample_limit 0: allowed a whole number of 1 or more samples per minute"),
     ({"window": (dt.date(2026, 3, 15), dt.date(2026, 3, 14))}, "window start 2026-03-15T00:00:00Z is not before its end"),
     ({"window": ("yesterday", None)}, "window start 'yesterday': allowed a datetime, a date, epoch seconds or None"),
     ({"window": (1,)}, "window (1,): allowed (start, end) or None"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import click
 import orjson
@@ -275,12 +275,14 @@ def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOpt
                        query: BuiltQuery | None = None) -> RunResult:
     from trailguard import backtest
 
-    def run(*args: object, **kwargs: object) -> RunResult:
+    def run(progress: Callable[[int, int, int], None] | None = None,
+            on_start: Callable[[], None] | None = None) -> RunResult:
+        """The native engine's run, or with a query, the DuckDB engine's (the same result type)."""
         if query is None:
-            return backtest.run_units(units, targets, options, *args, **kwargs)  # type: ignore[arg-type]
+            return backtest.run_units(units, targets, options, progress, on_start=on_start)
         from trailguard.sql.duckdb_engine import run_duckdb
 
-        return run_duckdb(units, targets, options, *args, query=query, **kwargs)  # type: ignore[arg-type]
+        return run_duckdb(units, targets, options, progress, on_start=on_start, query=query)
 
     if not show:
         return run()

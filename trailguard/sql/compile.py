@@ -55,14 +55,14 @@ REFUSALS: Mapping[str, str] = {
                 "filter pattern compares keys exactly",
     "struct-members": "'.*' over a struct: the table keeps only the declared fields, so members a record has "
                       "beyond them are lost",
-    "map-field": "webIdFederationData.attributes is a MAP<STRING,STRING>; its values' JSON types are lost",
+    "map-field": "'.*' over webIdFederationData.attributes, a MAP<STRING,STRING>: the engines share no form for "
+                 "its values as a list",
     "json-wildcard": "wildcard selectors ([*], .*) inside a JSON-text column have no form both DuckDB and "
                      "Athena's json_extract share",
-    "json-path-key": "a key with a double quote or backslash cannot be written in a JSON path both engines read "
-                     "alike",
+    "json-path-key": "an empty key, the key '*', or one with a double quote or backslash cannot be written in a "
+                     "JSON path both engines read alike",
     "regex": "this regular expression has no exact equivalent in DuckDB's RE2 and Athena's regex engine",
     "number-range": "the number is not finite as a double",
-    "array-index": "an index into the resources array",
 }
 """Every reason the compiler refuses a pattern, by name (the tests cover each one)."""
 
@@ -97,7 +97,7 @@ def _and(*nodes: exp.Expression) -> exp.Expression:
         return FALSE
     if not kept:
         return TRUE
-    return kept[0] if len(kept) == 1 else exp.and_(*kept, copy=False)
+    return kept[0] if len(kept) == 1 else exp.and_(*kept)
 
 
 def _or(*nodes: exp.Expression) -> exp.Expression:
@@ -106,7 +106,7 @@ def _or(*nodes: exp.Expression) -> exp.Expression:
         return TRUE
     if not kept:
         return FALSE
-    return kept[0] if len(kept) == 1 else exp.or_(*kept, copy=False)
+    return kept[0] if len(kept) == 1 else exp.or_(*kept)
 
 
 def _string(text: str) -> exp.Expression:
@@ -214,7 +214,7 @@ def _json_path(parts: list[Key | Index]) -> exp.JSONPath:
         if isinstance(part, Index):
             nodes.append(exp.JSONPathSubscript(this=part.index))
         else:
-            if '"' in part.name or "\\" in part.name:
+            if part.name in ("", "*") or '"' in part.name or "\\" in part.name:  # DuckDB reads "*" as a wildcard
                 raise SqlRefusal("json-path-key", part.name)
             nodes.append(exp.JSONPathKey(this=part.name))
     return exp.JSONPath(expressions=nodes)
@@ -279,11 +279,18 @@ def _walk(field: Field, node: exp.Expression | None, parts: tuple) -> Place:
             if rest and isinstance(rest[0], Key):
                 _declared(field, rest[0].name)  # refuse an undeclared element key now, not inside the lambda
             return Place(array=node, element=element, whole_elements=not rest)
-        if isinstance(part, Index):
-            raise SqlRefusal("array-index", f"{field.key}[{part.index}]")
+        if isinstance(part, Index):  # element_at: NULL past the end in both engines, 1-based
+            element_node = exp.Bracket(this=node.copy(), expressions=[exp.Literal.number(part.index + 1)],
+                                       offset=1, safe=True)
+            return _walk(Field(field.name, field.key, STRUCT, field.fields), element_node, rest)
         return Place(view=ABSENT)
-    if kind == MAP:
-        raise SqlRefusal("map-field", field.key)
+    if kind == MAP:  # MAP<STRING,STRING>: a key's value is a string field (element_at: NULL when absent)
+        if isinstance(part, Key):
+            value = exp.Bracket(this=node.copy(), expressions=[_string(part.name)], offset=1, safe=True)
+            return _walk(Field(part.name, part.name, STRING), value, rest)
+        if isinstance(part, Wildcard) and not part.array:
+            raise SqlRefusal("map-field", field.key + ".*")
+        return Place(view=ABSENT)
     if kind == JSON_TEXT:
         if any(isinstance(p, Wildcard) for p in parts):
             raise SqlRefusal("json-wildcard", field.key)
@@ -296,9 +303,7 @@ def _field_view(field: Field, node: exp.Expression) -> View:
         return _text_view(node)
     if field.kind == BOOLEAN:
         return _boolean_view(node)
-    if field.kind == MAP:
-        raise SqlRefusal("map-field", field.key)
-    return _container_view(node)  # struct, array, JSON-text column itself
+    return _container_view(node)  # struct, array, map, JSON-text column itself
 
 
 # ------------------------------------------------------------------ leaves
@@ -346,9 +351,11 @@ def _regex_test(view: View, op: str, body: str) -> exp.Expression:
 
 
 # The filter-pattern regex subset (docs/patterns.md; the engine runs it as Python `re` with
-# re.ASCII, searching) rewritten so RE2 (DuckDB) and Athena's regex engines read it the same way:
-# classes spelled out, `.` as "not a newline", `^` as start of text, `$` as Python's "end, or before
-# a final newline". What has no such spelling is refused.
+# re.ASCII, searching) rewritten so RE2 (DuckDB's regexp_matches) and Athena's regexp_like (Trino:
+# Joni with Java syntax by default, RE2J optionally) read it the same way: classes spelled out, `.` as
+# "not a newline", `^` as `\A`, `$` as Python's "end, or before a final newline" (`\n?\z`, so only
+# at the end of an alternative), none of the three engines' differing anchors or escapes left in.
+# What has no such spelling is refused.
 _CLASS_ESCAPES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\x0B\\f\\r "}
 _REGEX_META = frozenset("\\.^$|?*+()[]{}")
 _QUANTIFIER = re.compile(r"\{(\d+)(,(\d*))?\}")

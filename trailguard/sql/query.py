@@ -89,6 +89,7 @@ class BuiltQuery:
 
 
 def result_columns(sample_limit: int) -> tuple[str, ...]:
+    """GROUP_COLUMNS, then `sample_limit` slots of SAMPLE_COLUMNS named `tg_s<slot>_<name>`."""
     slots = [f"tg_s{slot}_{name}" for slot in range(1, sample_limit + 1) for name, _ in SAMPLE_COLUMNS]
     return (*GROUP_COLUMNS, *slots)
 
@@ -113,14 +114,15 @@ def build_query(targets: Sequence[Target], *, dialect: Dialect, table: str,
 
     `window` is `(start, end)`, a half-open UTC range (datetimes, dates or epoch seconds; either
     may be None) compared with the eventTime text; `partition_filter` is a SQL condition the
-    caller adds to prune partitions (Athena). Raises `DetectionRefused` naming the first detection
-    whose pattern has no SQL form, before anything runs."""
+    caller adds to prune partitions (Athena). `sample_limit` is the samples returned per detection
+    and minute; `scan.SAMPLES_PER_PERIOD` gives the native report's samples. Raises
+    `DetectionRefused` naming the first detection whose pattern has no SQL form, before anything runs."""
     if dialect not in DIALECTS:
         raise QueryError(f"dialect {dialect!r}: allowed {', '.join(DIALECTS)}")
     if not targets:
         raise QueryError("no detections to query; give at least one")
     if not isinstance(sample_limit, int) or sample_limit < 1:
-        raise QueryError(f"sample_limit {sample_limit!r}: allowed a whole number of 1 or more samples per alarm period")
+        raise QueryError(f"sample_limit {sample_limit!r}: allowed a whole number of 1 or more samples per minute")
     predicates = compile_targets(targets, dialect)
     columns = tuple((f"d{index}", target.id) for index, target in enumerate(targets))
     conditions = [f"({partition_filter})"] if partition_filter else []

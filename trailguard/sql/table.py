@@ -187,38 +187,56 @@ def _text(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
-def _lowered(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Keys matched case-insensitively, as the SerDe does (the last of two spellings wins)."""
-    return {key.lower(): value for key, value in record.items()} if record.__class__ is dict else {}
+_CHILDREN: dict[int, dict[str, Field]] = {}
+
+
+def _children(field: Field) -> dict[str, Field]:
+    """The struct's fields by table name (lower case), built once per struct."""
+    found = _CHILDREN.get(id(field))
+    if found is None:
+        found = _CHILDREN[id(field)] = {child.name: child for child in field.fields}
+    return found
+
+
+def _members(field: Field, value: dict[str, Any]) -> dict[str, Any]:
+    """A struct's declared members, keys matched case-insensitively as the SerDe does (the last of
+    two spellings wins); undeclared keys are dropped, and missing or null members left out (NULL)."""
+    children = _children(field)
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        child = children.get(key.lower())
+        if child is None:
+            continue
+        converted = None if item is None else _value(child, item)
+        if converted is None:
+            out.pop(child.name, None)
+        else:
+            out[child.name] = converted
+    return out
 
 
 def _value(field: Field, value: Any) -> Any:
     kind = field.kind
     if kind == STRUCT:
-        if value.__class__ is not dict:
-            return None
-        lowered = _lowered(value)
-        return {f.name: _value(f, lowered.get(f.name)) for f in field.fields}
+        return _members(field, value) if value.__class__ is dict else None
     if kind == ARRAY:
         if value.__class__ is not list:
             return None
-        element = Field(field.name, field.key, STRUCT, field.fields)
-        return [_value(element, item) for item in value]
+        return [_members(field, item) if item.__class__ is dict else None for item in value]
     if kind == MAP:
-        if value.__class__ is not dict:
-            return None
-        return {str(k): _text(v) for k, v in value.items()}
+        return {str(k): _text(v) for k, v in value.items()} if value.__class__ is dict else None
     return _text(value)
 
 
 def table_row(record: Mapping[str, Any]) -> dict[str, Any]:
-    """One CloudTrail record as a row of the table: {column: value}, structs as dicts, with the
-    partition columns and `_raw`."""
-    lowered = _lowered(dict(record))
-    row = {field.name: _value(field, lowered.get(field.name)) for field in TABLE.fields}
-    event_time = row["eventtime"] or ""
-    row.update(region=row["awsregion"], year=event_time[0:4] or None, month=event_time[5:7] or None,
-               day=event_time[8:10] or None)
+    """One CloudTrail record as a row of the table: {column: value} with structs as dicts, the
+    partition columns and `_raw`. A column (or struct member) that is NULL is left out."""
+    row = _members(TABLE, record if record.__class__ is dict else dict(record))
+    event_time = row.get("eventtime") or ""
+    for name, value in (("region", row.get("awsregion")), ("year", event_time[0:4]), ("month", event_time[5:7]),
+                        ("day", event_time[8:10])):
+        if value:
+            row[name] = value
     row[RAW_COLUMN] = orjson.dumps(record).decode()
     return row
 
