@@ -45,7 +45,7 @@ def _accounts(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 
 
 @click.command("backtest")
-@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.argument("sources", nargs=-1, metavar="SOURCE...")
 @click.option("--stack", metavar="NAME", help="Replay exactly what Pulumi.NAME.yaml enables (patterns, profile, alarm settings).")
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
               help="Where Pulumi.yaml and the stack files are (with --stack).")
@@ -54,11 +54,11 @@ def _accounts(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @click.option("--profile", type=click.Choice(["default", "securityhub"]), default="default", show_default=True,
               help="Pattern profile for --detections.")
 @click.option("--pattern", metavar="TEXT", help="Replay one ad-hoc filter pattern with the default alarm.")
-@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Skip S3 day prefixes (and local AWSLogs/ day folders) before this UTC day.")
-@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Skip S3 day prefixes (and local AWSLogs/ day folders) after this UTC day.")
-@click.option("--account", "accounts", multiple=True, callback=_accounts, metavar="ID,...", help="Only these account ids (S3 and local AWSLogs/ layout).")
-@click.option("--region", "regions", multiple=True, metavar="NAME,...", help="Only these regions (S3 and local AWSLogs/ layout).")
-@click.option("--endpoint-url", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL or AWS's).")
+@click.option("--since", callback=_date, metavar="YYYY-MM-DD", help="Skip S3 day prefixes (and local AWSLogs/ day folders) before this UTC day; --engine athena needs it (the first partition read).")
+@click.option("--until", callback=_date, metavar="YYYY-MM-DD", help="Skip S3 day prefixes (and local AWSLogs/ day folders) after this UTC day (--engine athena: default today).")
+@click.option("--account", "accounts", multiple=True, callback=_accounts, metavar="ID,...", help="Only these account ids (S3 and local AWSLogs/ layout; the account partitions with --engine athena).")
+@click.option("--region", "regions", multiple=True, metavar="NAME,...", help="Only these regions (S3 and local AWSLogs/ layout; the region partitions with --engine athena).")
+@click.option("--endpoint-url", metavar="URL", help="S3 endpoint (default: AWS_ENDPOINT_URL or AWS's); --engine athena: Athena, Glue and S3's.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write a self-contained HTML report with a timeline per detection.")
@@ -70,6 +70,15 @@ def _accounts(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 @click.option("--engine", type=click.Choice(ENGINES), default="native", show_default=True,
               help="What matches: native (the pattern engine, in Python), duckdb (the detections as one SQL query "
                    "over the files, loaded into DuckDB; the same report) or athena (the same SQL on Athena).")
+@click.option("--table", metavar="DATABASE.TABLE",
+              help="--engine athena: the CloudTrail table (partitioned by day; docs/backtest.md, \"At scale (Athena)\").")
+@click.option("--workgroup", default="primary", show_default=True, metavar="NAME", help="--engine athena: the workgroup that runs the query.")
+@click.option("--output", metavar="S3URI",
+              help="--engine athena: where Athena writes the query result, s3://BUCKET/PREFIX/ (default: the workgroup's).")
+@click.option("--sql", "show_sql", is_flag=True,
+              help="--engine athena: print the partitions, the scan estimate and the query on stdout; run nothing.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="--engine athena: stop the query (StopQueryExecution) after this long. Default: wait.")
 def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, detection_ids: tuple[str, ...], profile: str,
             pattern: str | None, since: dt.date | None, until: dt.date | None, accounts: frozenset[str],
             regions: tuple[str, ...], endpoint_url: str | None, as_json: bool, html_path: Path | None, strict: bool,
@@ -84,9 +93,14 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
     With --engine duckdb or athena every detection runs as SQL (trailguard/sql); a detection whose
     pattern has no SQL form stops the command before anything is read, naming it.
 
+    --engine athena takes no SOURCE: the query runs on the CloudTrail table --table DATABASE.TABLE
+    inside the partitions of --since..--until (printed on stderr with the bytes under them before
+    the query starts; --sql prints them and the query and runs nothing).
+
     Exit status: 0 when the back-test ran (whatever it found), 1 when a source cannot be read at
-    all, the stack config is invalid or --strict met rejected input, 2 for a usage error, an
-    invalid pattern or a pattern the SQL engine cannot run.
+    all, the stack config is invalid, --strict met rejected input or Athena or its catalogue
+    refused or failed (the message says what to fix), 2 for a usage error, an invalid pattern or a
+    pattern the SQL engine cannot run.
     """
     from trailguard import backtest
     from trailguard.backtest.sources import S3Options
@@ -97,6 +111,14 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
                            EXIT_ERROR)
     if since and until and since > until:
         raise CommandError(f"--since {since} is after --until {until}", EXIT_ERROR)
+    if engine != "athena":
+        if not sources:
+            raise click.UsageError("Missing argument 'SOURCE...'.")
+        context = click.get_current_context()
+        given = [f"--{name.removeprefix('show_')}" for name in engine_options
+                 if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            raise CommandError(f"{', '.join(given)} applies to --engine athena only", EXIT_ERROR)
     if html_path is not None:
         _check_writable(html_path, "--html")  # before a scan that may take an hour, not after it
     try:
@@ -112,8 +134,11 @@ def command(sources: tuple[str, ...], stack: str | None, project_dir: Path, dete
         raise CommandError(f"--workers {workers} applies to --engine native; --engine {engine} parallelises its "
                            "query itself, leave --workers out", EXIT_ERROR)
     if engine == "athena":
-        result = _run_athena(sources, targets, since, until, accounts, _csv(regions), engine_options)
-        _emit(backtest.build_report(result, _context(sources, stack, detection_ids, pattern, targets, since, until)),
+        result = _run_athena(sources, targets, since, until, accounts, _csv(regions), endpoint_url, engine_options)
+        if result is None:  # --sql: the query was printed, nothing ran
+            return
+        read = (f"athena:{engine_options.get('table')}",)  # what the HTML header names as the source
+        _emit(backtest.build_report(result, _context(read, stack, detection_ids, pattern, targets, since, until)),
               html_path, as_json)
         return
     query = _sql_query(targets) if engine == "duckdb" else None
@@ -215,18 +240,35 @@ def _sql_query(targets: list[Target]) -> BuiltQuery:
 
 
 def _run_athena(sources: tuple[str, ...], targets: list[Target], since: dt.date | None, until: dt.date | None,
-                accounts: frozenset[str], regions: frozenset[str], engine_options: dict[str, object]) -> RunResult:
+                accounts: frozenset[str], regions: frozenset[str], endpoint_url: str | None,
+                engine_options: dict[str, object]) -> RunResult | None:
     """Hand the run to the Athena engine (trailguard/sql/athena_engine.py); its own options arrive
-    in `engine_options` (every option this command does not name itself)."""
+    in `engine_options` (every option this command does not name itself). None after --sql."""
     try:
         from trailguard.sql.athena_engine import run_athena
     except ModuleNotFoundError as error:
+        if error.name in ("sqlglot", "duckdb", "boto3"):
+            from trailguard.extras import missing_extra_message
+
+            extra = "backtest" if error.name == "boto3" else "sql"
+            raise CommandError(missing_extra_message(error.name, extra, "--engine athena"), EXIT_FAIL) from None
         if error.name != "trailguard.sql.athena_engine":
             raise
         raise CommandError("--engine athena is not available in this build (trailguard/sql/athena_engine.py is "
                            "missing); use --engine native or --engine duckdb", EXIT_ERROR) from None
-    return run_athena(sources=sources, targets=targets, since=since, until=until, accounts=accounts, regions=regions,
-                      **engine_options)
+    from trailguard.sql.athena import AthenaError
+    from trailguard.sql.athena_engine import AthenaInputError
+    from trailguard.sql.partitions import PartitionRefusal
+    from trailguard.sql.query import QueryError
+    from trailguard.sql.results import ResultError
+
+    try:
+        return run_athena(sources=sources, targets=targets, since=since, until=until, accounts=accounts,
+                          regions=regions, endpoint_url=endpoint_url, **engine_options)
+    except (AthenaInputError, QueryError) as error:  # QueryError: DetectionRefused names the detection
+        raise CommandError(f"--engine athena: {error}", EXIT_ERROR) from None
+    except (AthenaError, PartitionRefusal, ResultError) as error:
+        raise CommandError(f"--engine athena: {error}", EXIT_FAIL) from None
 
 
 def _run_with_progress(units: list[Unit], targets: list[Target], options: RunOptions, show: bool,
