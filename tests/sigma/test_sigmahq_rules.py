@@ -25,7 +25,7 @@ EXPECTED: dict[str, tuple[str, set[str] | str]] = {
     "aws_cloudtrail_bedrock_guardrail_updated.yml": EXACT,
     "aws_cloudtrail_bucket_deleted.yml": EXACT,
     "aws_cloudtrail_console_login_failed_authentication.yml": ("caveats", {"case"}),
-    "aws_cloudtrail_console_login_success_without_mfa.yml": ("caveats", {"case"}),
+    "aws_cloudtrail_console_login_success_without_mfa.yml": ("exact", set()),
     "aws_cloudtrail_disable_logging.yml": EXACT,
     "aws_cloudtrail_new_acl_entries.yml": EXACT,
     "aws_cloudtrail_new_route_added.yml": EXACT,
@@ -105,10 +105,12 @@ def test_patterns_of_rules_worth_reading_in_full():
         '($.userIdentity.arn != "*responseElements.accessKey.userName*" || $.userIdentity.arn NOT EXISTS) }')
 
 
-def test_the_mfa_rule_says_aws_writes_no_not_NO():
-    (caveat,) = CONVERSIONS["aws_cloudtrail_console_login_success_without_mfa.yml"].caveats
-    assert caveat.field == "additionalEventData.MFAUsed"
-    assert "'NO'" in caveat.message and "'No'" in caveat.message and "never matches" in caveat.message
+def test_the_mfa_rule_is_written_as_aws_spells_the_value():
+    """The rule writes `MFAUsed: 'NO'`; AWS writes only `Yes` or `No`, and Sigma matches either case,
+    so the pattern uses AWS's spelling: as written, the alarm would never fire on a real sign-in."""
+    conversion = CONVERSIONS["aws_cloudtrail_console_login_success_without_mfa.yml"]
+    assert '$.additionalEventData.MFAUsed = "No"' in conversion.pattern and '"NO"' not in conversion.pattern
+    assert conversion.verdict == "exact" and conversion.caveats == ()
 
 
 def test_metadata_comes_from_the_rule():

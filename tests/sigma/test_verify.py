@@ -21,6 +21,7 @@ pytest.importorskip("sigma.backends.sqlite", reason="the sigma extra is part of 
 from click.testing import CliRunner  # noqa: E402
 
 from tests.sigma.rules import EDGE, SIGMAHQ  # noqa: E402
+from trailguard.patterns import compile_pattern  # noqa: E402
 from trailguard.catalog import load_catalog  # noqa: E402
 from trailguard.cli import main  # noqa: E402
 from trailguard.sigma import fields as facts  # noqa: E402
@@ -89,19 +90,18 @@ def test_caveats_explain_every_disagreement_and_each_caveat_is_shown_by_an_event
         assert all(d.cause == expected_cause for d in shown)
 
 
-def test_the_rules_value_in_another_case_than_aws_writes_shows_on_a_real_event():
-    """`MFAUsed: 'NO'`: AWS writes `No`, so the rule matches a real console login the pattern misses,
-    and the conversion's case caveat says so."""
+def test_the_rules_value_in_another_case_than_aws_writes_matches_the_real_event():
+    """`MFAUsed: 'NO'`: AWS writes `No`; the rule matches a real console login case-insensitively,
+    and so does the pattern, which spells the value as AWS does."""
     rule, conversion = next(p for p in PAIRS if Path(p[1].source).name ==
                             "aws_cloudtrail_console_login_success_without_mfa.yml")
     login = {"eventVersion": "1.08", "userIdentity": {"type": "IAMUser"}, "eventTime": "2026-01-01T00:00:00Z",
              "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1",
              "eventType": "AwsConsoleSignIn", "additionalEventData": {"MFAUsed": "No"},
              "responseElements": {"ConsoleLogin": "Success"}}
-    result = verify(conversion, rule, [login])
-    (disagreement,) = result.disagreements
-    assert disagreement.oracle_matched and not disagreement.pattern_matched
-    assert disagreement.cause == "case" and [c.kind for c in disagreement.explained_by] == ["case"]
+    result = verify(conversion, rule, [login, {**login, "additionalEventData": {"MFAUsed": "Yes"}}])
+    assert result.disagreements == ()
+    assert compile_pattern(conversion.pattern).matches(login)
 
 
 def _wrong(conversion, pattern: str, verdict: str = "exact", caveats=()):

@@ -414,6 +414,8 @@ class _Converter:
         return _any(*(Comparison(sel, "=", v) for v in compares))
 
     def string(self, field: str, sel: Selector, value: Any, cased: bool, negate: bool) -> Expr:
+        if not cased:
+            value = _aws_spelling(field, value)
         fold = not cased and not ct.fixed_case(field)
         match = match_string(list(value.s), fold)
         text = value.to_plain() if not value.contains_placeholder() else str(value)
@@ -462,6 +464,20 @@ class _Converter:
                        f"by the caller, so a value written in another case than {text!r} matches the rule but not "
                        "the pattern")
         self.caveat(field, "case", message)
+
+
+def _aws_spelling(field: str, value: Any) -> Any:
+    """A plain value of a field AWS writes from a closed set of spellings (`MFAUsed: 'NO'`), as AWS
+    spells it (`No`): Sigma matches it case-insensitively, so on every event AWS can write the two
+    agree, and the alarm fires on what AWS actually records instead of never."""
+    from sigma.types import SigmaString
+
+    spellings = ct.AWS_SPELLINGS.get(field, ())
+    if not spellings or value.contains_special() or value.contains_placeholder():
+        return value
+    text = value.to_plain()
+    same = [s for s in spellings if s.lower() == text.lower()]
+    return SigmaString(same[0]) if same and text not in spellings else value
 
 
 def _shown(value: Any) -> str:

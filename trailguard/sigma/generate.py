@@ -455,6 +455,20 @@ def _variants(assignment: Assignment) -> Iterator[tuple[str, str, Assignment]]:
                 yield field, variant, {**assignment, field: changed}
 
 
+def _as_aws_spells(assignment: Assignment) -> Assignment:
+    """The assignment with each value of a closed-spelling field (`MFAUsed`: Yes, No) written as AWS
+    writes it when it differs only in case (`NO` -> `No`): no real event holds `NO` there."""
+    from . import fields as facts
+
+    def spelled(field: str, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        same = [s for s in facts.AWS_SPELLINGS.get(field, ()) if s.lower() == value.lower()]
+        return same[0] if same else value
+
+    return {field: spelled(field, value) for field, value in assignment.items()}
+
+
 def _leaf_string_fillers(condition: Any) -> Iterator[tuple[str, str]]:
     """(field, wildcards-filled text) for each wildcard string in the tree, for a `filled` variant."""
     from sigma import conditions, types
@@ -478,7 +492,7 @@ def generate_events(rule: Any) -> list[GeneratedEvent]:
     seen: set[str] = set()
 
     def add(name: str, assignment: Assignment, field: str | None = None, variant: str | None = None) -> None:
-        event = build_event(assignment)
+        event = build_event(_as_aws_spells(assignment))
         key = json.dumps(event, sort_keys=True)
         if key in seen or len(generated) >= MAX_EVENTS:
             return
