@@ -21,6 +21,9 @@ EDGE_EXPECTED: dict[str, tuple[str, set[str] | str, str | None]] = {
     "mod_re.yml": ("exact", set(), r'{ $.eventName = %^Delete[A-Z]\w+Policy$% && '
                                    r'$.errorMessage = %denied \x28explicit\x29|not authorized% }'),
     "mod_cased.yml": ("exact", set(), '{ $.userAgent = "Boto3/*" }'),
+    "case_fixed_spelling.yml": ("exact", set(), '{ $.eventSource = "cloudtrail.amazonaws.com" && $.awsRegion = "us-*" '
+                                '&& $.additionalEventData.MFAUsed = "No" }'),
+    "case_event_name.yml": ("caveats", {"case"}, '{ $.eventName = "stoplogging" }'),
     "mod_cidr.yml": ("exact", set(), '{ $.sourceIPAddress = "10.*" || $.sourceIPAddress = "192.168.1.*" || '
                      '$.sourceIPAddress = "172.16.*" || $.sourceIPAddress = "172.17.*" || $.sourceIPAddress = '
                      '"172.18.*" || $.sourceIPAddress = "172.19.*" || $.sourceIPAddress = "203.0.113.7" }'),

@@ -16,6 +16,8 @@ by `not field: x` (docs/sigma.md, "Semantics").
 
 from __future__ import annotations
 
+import copy
+
 from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -444,6 +446,12 @@ class _Converter:
         return Comparison(sel, "=", match.value)
 
     def case_caveat(self, field: str, text: str, negate: bool) -> None:
+        if field in ct.CAPITALIZED and text[:1].islower():
+            self.caveat(field, "case", f"AWS writes {field} with a capital first (API names such as StopLogging); the "
+                        f"rule's {text!r} matches them in Sigma, which ignores case, but the pattern compares "
+                        f"exactly and {'never excludes' if negate else 'never matches'} what AWS writes; write "
+                        "the name as AWS spells it")
+            return
         if ct.fixed_case(field):
             spellings = ct.AWS_SPELLINGS.get(field, ())
             core = text.strip("*")
@@ -472,6 +480,10 @@ def _aws_spelling(field: str, value: Any) -> Any:
     agree, and the alarm fires on what AWS actually records instead of never."""
     from sigma.types import SigmaString
 
+    if field in ct.LOWER_CASE and not value.contains_placeholder():
+        lowered = copy.copy(value)
+        lowered.s = type(value.s)(part.lower() if isinstance(part, str) else part for part in value.s)
+        return lowered
     spellings = ct.AWS_SPELLINGS.get(field, ())
     if not spellings or value.contains_special() or value.contains_placeholder():
         return value

@@ -82,7 +82,17 @@ AWS_SPELLINGS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
 })
 """The complete set of values AWS writes for some fixed-case fields: a rule value that equals one of
 them only case-insensitively (`MFAUsed: 'NO'`) matches real events in Sigma but never in a
-case-sensitive pattern, and the conversion says so."""
+case-sensitive pattern, so the conversion writes AWS's spelling instead."""
+
+LOWER_CASE: Final = frozenset({"eventSource", "awsRegion", "vpcEndpointId"})
+"""Fixed-case fields AWS writes in lower case only (service endpoints `iam.amazonaws.com`, Region
+codes, endpoint ids): a rule's value is compared in lower case, as Sigma's any-case match would
+find it."""
+
+CAPITALIZED: Final = frozenset({"eventName"})
+"""Fixed-case fields AWS writes with a capital first letter (API names, `StopLogging`): a rule value
+(or `|startswith` prefix) that starts in lower case can only match in Sigma's any-case reading,
+and the conversion says so."""
 
 
 def is_scalar(field: str) -> bool:

@@ -444,6 +444,8 @@ def _variants(assignment: Assignment) -> Iterator[tuple[str, str, Assignment]]:
                            if spelling.lower() == value.lower() and spelling != value]
             if value.lower() in ("true", "false"):
                 candidates.append(("boolean", value.lower() == "true"))
+            if field in facts.CAPITALIZED and value[:1].islower():
+                candidates.append(("capitalized", value[0].upper() + value[1:]))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             candidates.append(("string", str(value)))
         if value is not MISSING:
@@ -463,6 +465,8 @@ def _as_aws_spells(assignment: Assignment) -> Assignment:
     def spelled(field: str, value: Any) -> Any:
         if not isinstance(value, str):
             return value
+        if field in facts.LOWER_CASE:
+            return value.lower()
         same = [s for s in facts.AWS_SPELLINGS.get(field, ()) if s.lower() == value.lower()]
         return same[0] if same else value
 
