@@ -4,8 +4,9 @@ small reference reading of Sigma counts (case-insensitive strings unless |cased,
 rules and a fixed population of CloudTrail-shaped events.
 
 The events respect what "exact" assumes of CloudTrail (trailguard/sigma/fields.py): fields AWS
-writes in one fixed spelling hold AWS-like values here (API names with a capital first, error codes in
-lower case) and rules write them that way; fields AWS
+writes in one fixed spelling hold lower-case values here and rules write them that way (a fragment's
+case is then the same wherever it occurs, as "exact" assumes of AWS's spellings; a value starting in
+lower case on `eventName` is converted with a `case` caveat, and so left out of the property); fields AWS
 always writes are present; known string fields are strings or absent. Caller-chosen fields
 (`userAgent`, `userIdentity.arn`) take values in any case.
 """
@@ -31,7 +32,7 @@ from trailguard.sigma.convert import convert_rule
 
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-FIXED = {"eventName": ["DeleteBucket", "DeleteTrail", "StopLogging", "GetUser", "De*te"],
+FIXED = {"eventName": ["deletebucket", "deletetrail", "stoplogging", "getuser", "de*te"],
          "errorCode": ["accessdenied", "success", "throttling"]}
 CALLER = {"userAgent": ["Boto3/1.2", "boto3/1.2", "BOTO3", "aws-cli/2 Python/3", "x?y", "Mozilla"],
           "userIdentity.arn": ["arn:aws:iam::1:user/Alice", "arn:aws:iam::1:user/alice", "arn:aws:iam::1:root"]}
@@ -133,7 +134,7 @@ def detection_items(draw) -> str:
             st.sampled_from(["true", "false"]))
     if kind == "re":
         field = draw(st.sampled_from(["eventName", "userAgent"]))
-        return f"{field}|re: " + _quoted(draw(st.sampled_from(["^Delete", "Trail$", "[Bb]oto3", "o.o|^x", r"\d"])))
+        return f"{field}|re: " + _quoted(draw(st.sampled_from(["^delete", "trail$", "[Bb]oto3", "o.o|^x", r"\d"])))
     pool = FIXED if kind == "fixed" else CALLER
     field = draw(st.sampled_from(sorted(pool)))
     modifier = draw(st.sampled_from(["", "|contains", "|startswith", "|endswith", "|contains|all", "|cased"]))
@@ -192,7 +193,7 @@ def test_the_generator_reaches_exact_conversions_of_every_construct():
     leaf, negations and folded regexes come out exact on their own."""
     seen = set()
     for detection in ["eventName|contains: 'let'", "userAgent: 'bo?o3*'", "sourceIPAddress|cidr: '172.16.0.0/12'",
-                      "errorCode: null", "userIdentity.arn|exists: false", "eventName|re: '^Delete'",
+                      "errorCode: null", "userIdentity.arn|exists: false", "eventName|re: '^delete'",
                       "userAgent|cased: 'Boto3/1.2'"]:
         text = ("title: t\nid: 22222222-3333-4444-8555-666666666666\nlogsource:\n    product: aws\n    service: "
                 f"cloudtrail\ndetection:\n    a:\n        {detection}\n    condition: not a\n")
