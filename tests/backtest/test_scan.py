@@ -124,7 +124,9 @@ def test_partial_decoding_keeps_every_answer():
     patterns = catalogue_patterns()
     decoder = decoder_for(patterns)
     assert decoder is not None
-    assert "requestParameters" not in decoder.keys and "tlsDetails" not in decoder.keys
+    assert "tlsDetails" not in decoder.keys and "userAgent" not in decoder.keys
+    # Of requestParameters only the rule names monitoring-tampering reads, never the whole object.
+    assert set(decoder.trie["requestParameters"]) == {"name", "rule"}
     assert set(decoder.trie["userIdentity"]) == {"type", "invokedBy", "arn", "userName", "principalId"}
     refused = 0
     for event in probe_events():
@@ -321,7 +323,7 @@ def test_partial_decoder_measures_oversized_events_in_a_large_envelope(events):
     assert [type(i).__name__ for i in items] == ["list", "Rejected", "list"]
     assert items[1].kind == "event over 256 KB" and "Records[1]" in items[1].reason
     assert [e["eventName"] for batch in (items[0], items[2]) for e in batch] == ["ConsoleLogin", "StopLogging"]
-    assert "requestParameters" not in items[0][0]  # still the partial decoder's events
+    assert "userAgent" in events[0] and "userAgent" not in items[0][0]  # still the partial decoder's events
 
 
 def test_hour_counts_add_up_the_minute_counts(tmp_path, events):

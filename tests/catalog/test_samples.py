@@ -3,6 +3,7 @@ the negatives do not, and every event name a pattern lists is exercised by a pos
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,9 @@ def test_every_listed_event_name_has_a_positive(detection_id: str, profile: str)
     detection = CATALOG.get(detection_id)
     listed = _listed_event_names(detection.patterns[profile])
     covered = {event["eventName"] for event in detection.positives_for(profile)}
-    assert listed <= covered, f"{detection.source}: no {profile} positive for {sorted(listed - covered)}"
+    # A name with a wildcard (`"*RetentionPolicy"`) needs a positive of a name it matches.
+    missing = {name for name in listed if not any(fnmatchcase(event_name, name) for event_name in covered)}
+    assert not missing, f"{detection.source}: no {profile} positive for {sorted(missing)}"
 
 
 def test_listed_event_names_are_read_from_the_tree() -> None:
