@@ -12,6 +12,7 @@ JSON lines and damaged files the way the reader does, so the reports would diffe
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from typing import Any, Callable, Sequence
 
@@ -59,12 +60,13 @@ def run_duckdb(units: Sequence[Unit], targets: Sequence[Target], options: RunOpt
     from .table import create_table, load_records
 
     query = query or prepare(targets)
+    columns = columns_read(query.sql)
     started = time.perf_counter()
     connection = duckdb.connect(":memory:")
     try:
         create_table(connection, TABLE)
         connection.execute(f"CREATE TABLE {ORIGIN_TABLE} (first_row BIGINT, file VARCHAR, base BIGINT)")
-        loader = _Loader(connection, lambda records: load_records(connection, records, TABLE))
+        loader = _Loader(connection, lambda records: load_records(connection, records, TABLE, columns))
         scanner = _LoadingScanner(loader, s3_client(options.s3) if any(isinstance(u, S3Object) for u in units) else None)
         tally = Tally.empty(0)
         if on_start:
@@ -88,6 +90,18 @@ def run_duckdb(units: Sequence[Unit], targets: Sequence[Target], options: RunOpt
     LAST_PHASES.update(read=loaded - started - loader.seconds, load_records=loader.seconds, query=queried - loaded,
                        tallies=finished - queried)
     return dataclasses.replace(result, seconds=finished - started)
+
+
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def columns_read(sql: str) -> frozenset[str]:
+    """The table's columns that `sql` names (outside its string literals): the ones worth loading.
+    A word that only looks like a column (a struct member, a function) costs a column, never a row."""
+    from .table import duckdb_columns
+
+    return frozenset(_WORD.findall(_LITERAL.sub(" ", sql))) & frozenset(duckdb_columns())
 
 
 class _Loader:

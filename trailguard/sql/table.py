@@ -241,28 +241,189 @@ def table_row(record: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def load_records(con: Any, records: Iterable[Mapping[str, Any]], name: str = "cloudtrail") -> int:
+def load_records(con: Any, records: Iterable[Mapping[str, Any]], name: str = "cloudtrail",
+                 columns: Iterable[str] | None = None) -> int:
     """Insert CloudTrail records (dicts, as `trailguard.records` reads them) into the table `name`,
-    creating it if needed; returns how many. The rows go through DuckDB's JSON reader with the
-    table's declared types, so ~100k events load in seconds without pandas or pyarrow."""
+    creating it if needed; returns how many. Each row is what `table_row` gives (the SerDe's
+    rules), built by DuckDB's multi-threaded JSON reader rather than in Python: a record in the
+    plain shape (declared keys spelled as CloudTrail spells them, strings, booleans and whole
+    numbers where STRING columns are) goes in nearly as read, with only its JSON-text columns
+    dumped; any other record goes in as its `table_row`, keys respelled. `columns` names the
+    table columns to fill (default: all, `_raw` included); the others stay NULL, and a query
+    that reads only those loads faster."""
     _check_name(name)
     if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]:
         create_table(con, name)
-    columns = duckdb_columns()
+    plan = _load_plan(None if columns is None else frozenset(columns))
     handle, path = tempfile.mkstemp(suffix=".ndjson", prefix="trailguard-sql-")
     count = 0
     try:
         with os.fdopen(handle, "wb") as out:
+            lines = plan.line
             for record in records:
-                out.write(orjson.dumps(table_row(record)))
-                out.write(b"\n")
+                out.write(lines(record))
                 count += 1
         if count:
-            spec = "{" + ", ".join(f"'{column}': '{type_.replace(chr(39), chr(39) * 2)}'"
-                                   for column, type_ in columns.items()) + "}"
-            names = ", ".join(f'"{column}"' for column in columns)
-            con.execute(f'INSERT INTO "{name}" ({names}) SELECT {names} FROM read_json(?, format = \'newline_delimited\', '
-                        f"columns = {spec}, maximum_object_size = 67108864)", [path])
+            con.execute(f'INSERT INTO "{name}" ({plan.names}) SELECT {plan.values} FROM read_json(?, '
+                        f"format = 'newline_delimited', columns = {plan.spec}, maximum_object_size = 67108864)",
+                        [path])
     finally:
         os.unlink(path)
     return count
+
+
+# ------------------------------------------------------------------ the loading plan: records as JSON lines
+
+_PLAIN_SCALARS = frozenset({str, bool, int, type(None)})
+"""What a STRING member may hold for DuckDB's reader to give the SerDe's text: a string as itself,
+null as NULL, a boolean and a whole number as their JSON text (as orjson writes them). A float, an
+object or an array is written differently by DuckDB (1e+16 against 10000000000000000.0), so such a
+record takes the `table_row` way."""
+_PLAIN_MAP_VALUES = frozenset({str, type(None)})
+
+
+@dataclass(frozen=True)
+class _Struct:
+    """What `_plain` checks in one struct: its declared keys, their lower-case names, which members
+    are scalars (kept as read), JSON text (dumped), structs, arrays of structs or maps."""
+
+    keys: frozenset[str]
+    names: frozenset[str]
+    scalars: tuple[str, ...]
+    texts: tuple[str, ...]
+    structs: tuple[tuple[str, "_Struct"], ...]
+    arrays: tuple[tuple[str, "_Struct"], ...]
+    maps: tuple[str, ...]
+
+
+def _struct_plan(field: Field, chosen: frozenset[str] | None = None) -> _Struct:
+    fields = [child for child in field.fields if chosen is None or child.name in chosen]
+    of = lambda *kinds: tuple(child.key for child in fields if child.kind in kinds)  # noqa: E731
+    return _Struct(keys=frozenset(child.key for child in fields), names=frozenset(child.name for child in fields),
+                   scalars=of(STRING, BOOLEAN), texts=of(JSON_TEXT),
+                   structs=tuple((child.key, _struct_plan(child)) for child in fields if child.kind == STRUCT),
+                   arrays=tuple((child.key, _struct_plan(child)) for child in fields if child.kind == ARRAY),
+                   maps=of(MAP))
+
+
+def _plain(plan: _Struct, value: dict[str, Any]) -> bool:
+    """Whether DuckDB's reader, matching keys exactly, reads the struct `value` as the SerDe does:
+    no declared key in another spelling (or twice), every member of a type it writes as orjson does."""
+    extra = value.keys() - plan.keys
+    if extra and any(key.__class__ is not str or key.lower() in plan.names for key in extra):
+        return False
+    get = value.get
+    if not _PLAIN_SCALARS.issuperset(map(type, map(get, plan.scalars))):
+        return False
+    for key, member in plan.structs:
+        item = get(key)
+        if item is not None and (item.__class__ is not dict or not _plain(member, item)):
+            return False
+    for key, member in plan.arrays:
+        items = get(key)
+        if items is not None and (items.__class__ is not list or
+                                  not all(item.__class__ is dict and _plain(member, item) for item in items)):
+            return False
+    for key in plan.maps:
+        item = get(key)
+        if item is not None and (item.__class__ is not dict or not _PLAIN_MAP_VALUES.issuperset(map(type, item.values()))):
+            return False
+    return True
+
+
+def _respelled(field: Field, row: dict[str, Any]) -> dict[str, Any]:
+    """A `table_row` struct with CloudTrail's spelling of its keys, for the reader to match."""
+    out = {}
+    for child in field.fields:
+        value = row.get(child.name)
+        if value is None:
+            continue
+        if child.kind == STRUCT:
+            value = _respelled(child, value)
+        elif child.kind == ARRAY:
+            value = [None if item is None else _respelled(child, item) for item in value]
+        out[child.key] = value
+    return out
+
+
+def _reader_type(field: Field) -> str:
+    """The DuckDB type `read_json` reads a member as: the table's, keyed by CloudTrail's spelling."""
+    if field.kind in (STRUCT, ARRAY):
+        text = "STRUCT(" + ", ".join(f'"{child.key}" {_reader_type(child)}' for child in field.fields) + ")"
+        return text + "[]" if field.kind == ARRAY else text
+    return "MAP(VARCHAR, VARCHAR)" if field.kind == MAP else "VARCHAR"
+
+
+RAW_KEY = RAW_COLUMN
+"""The key of `_raw` in a loading line. A record's own `_raw` key is undeclared: the line is a copy
+with this key set, and the reader matches keys exactly, so `_RAW` or `_Raw` are not read either."""
+
+
+@dataclass(frozen=True)
+class _LoadPlan:
+    names: str   # the table columns filled, quoted, comma-separated
+    values: str  # the SELECT list giving them from the reader's columns
+    spec: str    # read_json's `columns`
+    line: Any    # record -> its JSON line (bytes)
+
+
+_PLANS: dict[frozenset[str] | None, _LoadPlan] = {}
+
+
+def _load_plan(chosen: frozenset[str] | None) -> _LoadPlan:
+    """How `load_records` fills the columns `chosen` (None: all), built once per set of columns."""
+    plan = _PLANS.get(chosen)
+    if plan is not None:
+        return plan
+    known = set(duckdb_columns())
+    if chosen is not None and not chosen <= known:
+        raise ValueError(f"columns {sorted(chosen - known)}: allowed {', '.join(known)}")
+    wanted = known if chosen is None else set(chosen)
+    fields = [field for field in TABLE.fields if field.name in wanted or
+              (field.name == "awsregion" and "region" in wanted) or
+              (field.name == "eventtime" and wanted & {"year", "month", "day"})]
+    read = {field.key: _reader_type(field) for field in fields}
+    names, values = [], []
+    for field in fields:
+        if field.name in wanted:
+            names.append(field.name)
+            values.append(f'"{field.key}"')
+    partitions = {"region": "NULLIF(\"awsRegion\", '')", "year": "NULLIF(substr(\"eventTime\", 1, 4), '')",
+                  "month": "NULLIF(substr(\"eventTime\", 6, 2), '')", "day": "NULLIF(substr(\"eventTime\", 9, 2), '')"}
+    for column in PARTITION_COLUMNS:
+        if column in wanted:
+            names.append(column)
+            values.append(partitions[column])
+    raw = RAW_COLUMN in wanted
+    if raw:
+        read[RAW_KEY] = "VARCHAR"
+        names.append(RAW_COLUMN)
+        values.append(f'"{RAW_KEY}"')
+    spec = "{" + ", ".join(f"'{key}': '{type_}'" for key, type_ in read.items()) + "}"
+    top = _struct_plan(TABLE, frozenset(field.name for field in fields))
+    plan = _LoadPlan(", ".join(f'"{name}"' for name in names), ", ".join(values), spec, _line_writer(top, raw))
+    _PLANS[chosen] = plan
+    return plan
+
+
+def _line_writer(top: _Struct, raw: bool) -> Any:
+    texts, dumps, plain, respelled = top.texts, orjson.dumps, _plain, _respelled
+
+    def line(record: Mapping[str, Any]) -> bytes:
+        if record.__class__ is dict and plain(top, record):
+            shown = record
+            for key in texts:
+                value = record.get(key)
+                if value is not None and value.__class__ is not str:
+                    if shown is record:
+                        shown = dict(record)
+                    shown[key] = dumps(value).decode()
+        else:
+            shown = respelled(TABLE, table_row(record))
+        if raw:
+            if shown is record:
+                shown = dict(record)
+            shown[RAW_KEY] = dumps(record).decode()
+        return dumps(shown) + b"\n"
+
+    return line
