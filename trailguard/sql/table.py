@@ -285,7 +285,9 @@ _PLAIN_MAP_VALUES = frozenset({str, type(None)})
 @dataclass(frozen=True)
 class _Struct:
     """What `_plain` checks in one struct: its declared keys, their lower-case names, which members
-    are scalars (kept as read), JSON text (dumped), structs, arrays of structs or maps."""
+    are scalars (kept as read), JSON text (dumped), structs, arrays of structs or maps. `harmless`
+    grows with the keys seen that are neither declared nor another spelling of a declared one
+    (`managementEvent`, ...), so each record's extra keys are checked in C, not one by one."""
 
     keys: frozenset[str]
     names: frozenset[str]
@@ -294,24 +296,29 @@ class _Struct:
     structs: tuple[tuple[str, "_Struct"], ...]
     arrays: tuple[tuple[str, "_Struct"], ...]
     maps: tuple[str, ...]
+    harmless: set[str]
 
 
 def _struct_plan(field: Field, chosen: frozenset[str] | None = None) -> _Struct:
     fields = [child for child in field.fields if chosen is None or child.name in chosen]
     of = lambda *kinds: tuple(child.key for child in fields if child.kind in kinds)  # noqa: E731
-    return _Struct(keys=frozenset(child.key for child in fields), names=frozenset(child.name for child in fields),
+    keys = frozenset(child.key for child in fields)
+    return _Struct(keys=keys, names=frozenset(child.name for child in fields),
                    scalars=of(STRING, BOOLEAN), texts=of(JSON_TEXT),
                    structs=tuple((child.key, _struct_plan(child)) for child in fields if child.kind == STRUCT),
                    arrays=tuple((child.key, _struct_plan(child)) for child in fields if child.kind == ARRAY),
-                   maps=of(MAP))
+                   maps=of(MAP), harmless=set(keys))
 
 
 def _plain(plan: _Struct, value: dict[str, Any]) -> bool:
     """Whether DuckDB's reader, matching keys exactly, reads the struct `value` as the SerDe does:
     no declared key in another spelling (or twice), every member of a type it writes as orjson does."""
-    extra = value.keys() - plan.keys
-    if extra and any(key.__class__ is not str or key.lower() in plan.names for key in extra):
-        return False
+    extra = value.keys() - plan.harmless
+    if extra:
+        for key in extra:
+            if key.__class__ is not str or key.lower() in plan.names:
+                return False
+        plan.harmless.update(extra)
     get = value.get
     if not _PLAIN_SCALARS.issuperset(map(type, map(get, plan.scalars))):
         return False
@@ -407,22 +414,26 @@ def _load_plan(chosen: frozenset[str] | None) -> _LoadPlan:
 
 
 def _line_writer(top: _Struct, raw: bool) -> Any:
+    """record -> its loading line: a plain record's members that the plan reads (JSON-text columns
+    dumped), else its `table_row` respelled; with `_raw` when the plan fills it."""
+    keys = tuple(sorted(top.keys))
     texts, dumps, plain, respelled = top.texts, orjson.dumps, _plain, _respelled
 
     def line(record: Mapping[str, Any]) -> bytes:
         if record.__class__ is dict and plain(top, record):
-            shown = record
+            get = record.get
+            shown = {}
+            for key in keys:
+                value = get(key)
+                if value is not None:
+                    shown[key] = value
             for key in texts:
-                value = record.get(key)
+                value = shown.get(key)
                 if value is not None and value.__class__ is not str:
-                    if shown is record:
-                        shown = dict(record)
                     shown[key] = dumps(value).decode()
         else:
             shown = respelled(TABLE, table_row(record))
         if raw:
-            if shown is record:
-                shown = dict(record)
             shown[RAW_KEY] = dumps(record).decode()
         return dumps(shown) + b"\n"
 
