@@ -265,7 +265,8 @@ def load_records(con: Any, records: Iterable[Mapping[str, Any]], name: str = "cl
                 count += 1
         if count:
             con.execute(f'INSERT INTO "{name}" ({plan.names}) SELECT {plan.values} FROM read_json(?, '
-                        f"format = 'newline_delimited', columns = {plan.spec}, maximum_object_size = 67108864)",
+                        f"format = 'newline_delimited', records = true, columns = {plan.spec}, "
+                        "maximum_object_size = 67108864)",
                         [path])
     finally:
         os.unlink(path)
@@ -382,9 +383,9 @@ def _load_plan(chosen: frozenset[str] | None) -> _LoadPlan:
     plan = _PLANS.get(chosen)
     if plan is not None:
         return plan
-    known = set(duckdb_columns())
-    if chosen is not None and not chosen <= known:
-        raise ValueError(f"columns {sorted(chosen - known)}: allowed {', '.join(known)}")
+    known = list(duckdb_columns())
+    if chosen is not None and not chosen <= set(known):
+        raise ValueError(f"columns {sorted(chosen - set(known))}: allowed {', '.join(known)}")
     wanted = known if chosen is None else set(chosen)
     fields = [field for field in TABLE.fields if field.name in wanted or
               (field.name == "awsregion" and "region" in wanted) or
