@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
@@ -30,7 +32,7 @@ from typing import Any, Iterable, Mapping
 import orjson
 
 __all__ = ["Field", "TABLE", "FIELDS_BY_COLUMN", "CLOUDTRAIL_COLUMNS", "PARTITION_COLUMNS", "RAW_COLUMN",
-           "DOCUMENTATION_URL", "create_table", "load_records", "table_row", "duckdb_columns"]
+           "DOCUMENTATION_URL", "create_table", "load_records", "RecordLoader", "table_row", "duckdb_columns"]
 
 DOCUMENTATION_URL = "https://docs.aws.amazon.com/athena/latest/ug/create-cloudtrail-table.html"
 
@@ -251,26 +253,98 @@ def load_records(con: Any, records: Iterable[Mapping[str, Any]], name: str = "cl
     dumped; any other record goes in as its `table_row`, keys respelled. `columns` names the
     table columns to fill (default: all, `_raw` included); the others stay NULL, and a query
     that reads only those loads faster."""
-    _check_name(name)
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]:
-        create_table(con, name)
-    plan = _load_plan(None if columns is None else frozenset(columns))
-    handle, path = tempfile.mkstemp(suffix=".ndjson", prefix="trailguard-sql-")
-    count = 0
-    try:
-        with os.fdopen(handle, "wb") as out:
-            lines = plan.line
-            for record in records:
-                out.write(lines(record))
-                count += 1
-        if count:
-            con.execute(f'INSERT INTO "{name}" ({plan.names}) SELECT {plan.values} FROM read_json(?, '
-                        f"format = 'newline_delimited', records = true, columns = {plan.spec}, "
-                        "maximum_object_size = 67108864)",
-                        [path])
-    finally:
-        os.unlink(path)
-    return count
+    with RecordLoader(con, name, columns) as loader:
+        loader.add(records)
+        return loader.finish()
+
+
+class RecordLoader:
+    """Records streamed into the table `name` as `load_records` loads them, for a caller that reads
+    them in batches (`trailguard backtest --engine duckdb`): Python writes each record's line to a
+    temporary file, and every `lines_per_insert` lines DuckDB inserts that file in a background
+    thread while Python writes the next (DuckDB runs without the GIL). Memory stays bounded: no
+    record is held, and at most two files exist at once. Use it as a context manager; `finish`
+    inserts the rest and returns how many records were loaded."""
+
+    def __init__(self, con: Any, name: str = "cloudtrail", columns: Iterable[str] | None = None,
+                 lines_per_insert: int = 50_000) -> None:
+        _check_name(name)
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                           [name]).fetchone()[0]:
+            create_table(con, name)
+        self.plan = _load_plan(None if columns is None else frozenset(columns))
+        self.con, self.name, self.lines_per_insert = con, name, lines_per_insert
+        self.count = 0  # records written (inserted once `finish` returns)
+        self.waited = 0.0  # seconds Python waited for DuckDB's inserts
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="trailguard-load")
+        self._inserting: Future[None] | None = None
+        self._out: Any = None
+        self._path = ""
+        self._lines = 0
+
+    def __enter__(self) -> "RecordLoader":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def add(self, records: Iterable[Mapping[str, Any]]) -> None:
+        if self._out is None:
+            handle, self._path = tempfile.mkstemp(suffix=".ndjson", prefix="trailguard-sql-")
+            self._out = os.fdopen(handle, "wb")
+        before = self._lines
+        self._lines += sum(1 for _ in map(self._out.write, map(self.plan.line, records)))
+        self.count += self._lines - before
+        if self._lines >= self.lines_per_insert:
+            self._hand_over()
+
+    def finish(self) -> int:
+        """Insert what is left, wait for DuckDB, and return how many records were loaded."""
+        self._hand_over()
+        self._wait()
+        return self.count
+
+    def close(self) -> None:
+        """Wait for a running insert and remove the files (after `finish`, or on an error)."""
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown(wait=True)
+            if self._out is not None:
+                self._out.close()
+                os.unlink(self._path)
+                self._out = None
+
+    def _hand_over(self) -> None:
+        """Close the file being written and have DuckDB insert it, after the previous insert."""
+        if self._out is None:
+            return
+        out, path, lines = self._out, self._path, self._lines
+        self._out, self._lines = None, 0
+        out.close()
+        if not lines:
+            os.unlink(path)
+            return
+        self._wait()
+        self._inserting = self._pool.submit(self._insert, path)
+
+    def _wait(self) -> None:
+        if self._inserting is not None:
+            started = time.perf_counter()
+            inserting, self._inserting = self._inserting, None
+            try:
+                inserting.result()
+            finally:
+                self.waited += time.perf_counter() - started
+
+    def _insert(self, path: str) -> None:
+        plan = self.plan
+        try:
+            self.con.execute(f'INSERT INTO "{self.name}" ({plan.names}) SELECT {plan.values} FROM read_json(?, '
+                             f"format = 'newline_delimited', records = true, columns = {plan.spec}, "
+                             "maximum_object_size = 67108864)", [path])
+        finally:
+            os.unlink(path)
 
 
 # ------------------------------------------------------------------ the loading plan: records as JSON lines
