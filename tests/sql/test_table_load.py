@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from tests.sql.corpus import project_events, shared_events
 from trailguard.backtest import from_detection_ids
 from trailguard.sql import duckdb_engine
-from trailguard.sql.table import (ARRAY, MAP, RAW_COLUMN, STRUCT, TABLE, Field, _load_plan, _plain, _struct_plan,
-                                  create_table, duckdb_columns, load_records, table_row)
+from trailguard.sql.table import (ARRAY, FIELDS_BY_COLUMN, MAP, RAW_COLUMN, STRUCT, TABLE, Field, _load_plan, _shown,
+                                  _struct_plan, create_table, duckdb_columns, load_records, loadable_paths, table_row)
 
 
 def reference_rows(records: list[Any]) -> list[tuple[Any, ...]]:
@@ -67,12 +67,12 @@ def test_shared_real_events_load_as_the_reference() -> None:
 def test_real_events_take_the_readers_way_and_odd_ones_the_reference_way() -> None:
     plan = _struct_plan(TABLE)
     events = project_events() + shared_events()
-    assert all(_plain(plan, event) for event in events), "real events are shaped by DuckDB, not by table_row"
+    assert all(_shown(plan, event) is not None for event in events), "real events are shaped by DuckDB, not table_row"
     odd = [{"EventName": "X"}, {"eventName": "a", "EVENTNAME": "b"}, {"vpcEndpointId": 1.5},
            {"eventName": {"a": 1e16}}, {"userIdentity": "root"}, {"resources": ["x"]},
            {"userIdentity": {"sessionContext": {"webIdFederationData": {"attributes": {"n": 3}}}}},
            {"userIdentity": {"sessionContext": {"sessionIssuer": {"UserName": "admin"}}}}]
-    assert not any(_plain(plan, record) for record in odd)
+    assert all(_shown(plan, record) is None for record in odd)
     assert_loaded_as_reference(odd + events[:5])
 
 
@@ -87,16 +87,34 @@ def test_the_line_of_a_plain_record_is_not_the_reference_but_its_row_is() -> Non
     assert_loaded_as_reference([record])
 
 
+def masked(value: Any, field: Field, path: str, chosen: set[str]) -> Any:
+    """A reference value with what `chosen` leaves out as NULL (a struct keeps its named members)."""
+    if path in chosen or value is None:
+        return value
+    if field.kind != STRUCT or not any(name.startswith(path + ".") for name in chosen):
+        return None
+    return {child.name: masked(value[child.name], child, f"{path}.{child.name}", chosen) for child in field.fields}
+
+
+def assert_chosen_as_reference(records: list[Any], chosen: list[str]) -> None:
+    names = list(duckdb_columns())
+    rows = loaded_rows(records, chosen)
+    want = [[masked(value, FIELDS_BY_COLUMN.get(name, Field(name, name, "string")), name, set(chosen))
+             for name, value in zip(names, row)] for row in reference_rows(records)]
+    assert [list(row) for row in rows] == want, chosen
+
+
 def test_chosen_columns_are_the_references_and_the_others_null() -> None:
     events = project_events() + shared_events()
     names = list(duckdb_columns())
-    reference = reference_rows(events)
     for chosen in (["eventname"], ["useridentity", "region", "day"], ["requestparameters", RAW_COLUMN],
-                   ["year", "month"], names[::3], names):
-        positions = [names.index(name) for name in chosen]
-        rows = loaded_rows(events, chosen)
-        assert [[row[p] for p in positions] for row in rows] == [[row[p] for p in positions] for row in reference]
-        assert all(row[p] is None for row in rows for p in range(len(names)) if p not in positions), chosen
+                   ["year", "month"], names[::3], names, ["useridentity.arn", "useridentity.type"],
+                   ["useridentity.sessioncontext.sessionissuer", "useridentity.onbehalfof.userid", "resources"],
+                   ["useridentity.sessioncontext.webidfederationdata.attributes", "tlsdetails.tlsversion"]):
+        assert_chosen_as_reference(events, chosen)
+    odd = [{"userIdentity": {"ARN": "a", "Type": "b", "type": "c", "sessionContext": {"SessionIssuer": {}}}},
+           {"userIdentity": {"arn": 1.5, "accessKeyId": 2.5}}, {"userIdentity": {"arn": "x", "accessKeyId": 2.5}}]
+    assert_chosen_as_reference(odd, ["useridentity.arn", "useridentity.type"])
 
 
 def test_an_unknown_column_is_named() -> None:
@@ -107,10 +125,16 @@ def test_an_unknown_column_is_named() -> None:
 def test_the_engine_loads_every_column_its_query_names() -> None:
     query = duckdb_engine.prepare(from_detection_ids(["all"]))
     read = duckdb_engine.columns_read(query.sql)
-    assert {"eventtime", "eventname", "eventsource", "useridentity", "errorcode", "additionaleventdata"} <= read
-    assert RAW_COLUMN not in read and "requestparameters" not in read
+    assert {"eventtime", "eventname", "eventsource", "useridentity.arn", "errorcode", "additionaleventdata"} <= read
+    assert RAW_COLUMN not in read and "requestparameters" not in read and "useridentity" not in read
     assert duckdb_engine.columns_read("""SELECT "eventname", x FROM t WHERE errorcode = 'readonly''s eventid'""") == \
         {"eventname", "errorcode"}
+    assert duckdb_engine.columns_read("SELECT t.useridentity.sessioncontext.sessionissuer.arn, tlsdetails IS NULL, "
+                                      'useridentity."Type", useridentity.nothing, '
+                                      "useridentity.sessioncontext.webidfederationdata.attributes['sub'] FROM t") == {
+        "useridentity.sessioncontext.sessionissuer.arn", "tlsdetails", "useridentity.type", "useridentity",
+        "useridentity.sessioncontext.webidfederationdata.attributes"}
+    assert read <= set(loadable_paths())
 
 
 # ------------------------------------------------------------------ generated records, odd ones included
@@ -161,10 +185,7 @@ def test_generated_records_load_as_the_reference(records: list[dict[str, Any]]) 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(members(TABLE), min_size=1, max_size=6),
-       st.lists(st.sampled_from(list(duckdb_columns())), min_size=1, unique=True))
+       st.lists(st.sampled_from(loadable_paths()), min_size=1, unique=True))
 def test_generated_records_load_chosen_columns_as_the_reference(records: list[dict[str, Any]],
                                                                 chosen: list[str]) -> None:
-    names = list(duckdb_columns())
-    positions = [names.index(name) for name in chosen]
-    rows, reference = loaded_rows(records, chosen), reference_rows(records)
-    assert [[row[p] for p in positions] for row in rows] == [[row[p] for p in positions] for row in reference]
+    assert_chosen_as_reference(records, chosen)

@@ -98,15 +98,29 @@ def run_duckdb(units: Sequence[Unit], targets: Sequence[Target], options: RunOpt
 
 
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CHAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def columns_read(sql: str) -> frozenset[str]:
-    """The table's columns that `sql` names (outside its string literals): the ones worth loading.
-    A word that only looks like a column (a struct member, a function) costs a column, never a row."""
-    from .table import duckdb_columns
+    """What of the table `sql` reads, for `load_records(columns=...)`: each column it names outside
+    its string literals, or the path of the struct member it reaches (`useridentity.arn`). A name
+    that only looks like one (a function, a CTE's column) costs a column, never a row."""
+    from .table import loadable_paths
 
-    return frozenset(_WORD.findall(_LITERAL.sub(" ", sql))) & frozenset(duckdb_columns())
+    paths = frozenset(loadable_paths())
+    read = set()
+    for chain in _CHAIN.findall(_LITERAL.sub(" ", sql).replace('"', "")):
+        parts = chain.lower().split(".")
+        for start, part in enumerate(parts):
+            if part in paths:  # a column, after a table alias or none
+                path = part
+                for member in parts[start + 1:]:
+                    if f"{path}.{member}" not in paths:
+                        break
+                    path = f"{path}.{member}"
+                read.add(path)
+                break
+    return frozenset(read)
 
 
 class _Loader:

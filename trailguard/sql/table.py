@@ -21,6 +21,7 @@ holding an object, array, number or boolean as its compact JSON text, a string a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -359,10 +360,11 @@ _PLAIN_MAP_VALUES = frozenset({str, type(None)})
 
 @dataclass(frozen=True)
 class _Struct:
-    """What `_plain` checks in one struct: its declared keys, their lower-case names, which members
-    are scalars (kept as read), JSON text (dumped), structs, arrays of structs or maps. `harmless`
-    grows with the keys seen that are neither declared nor another spelling of a declared one
-    (`managementEvent`, ...), so each record's extra keys are checked in C, not one by one."""
+    """What `_shown` checks and keeps in one struct (as loaded: members not chosen are left out):
+    its keys, their lower-case names, which members are scalars (kept as read), JSON text (dumped),
+    structs, arrays of structs or maps. `harmless` grows with the keys seen that are neither kept
+    nor another spelling of a kept one (`managementEvent`, ...), so each record's other keys are
+    checked in C, not one by one."""
 
     keys: frozenset[str]
     names: frozenset[str]
@@ -374,47 +376,62 @@ class _Struct:
     harmless: set[str]
 
 
-def _struct_plan(field: Field, chosen: frozenset[str] | None = None) -> _Struct:
-    fields = [child for child in field.fields if chosen is None or child.name in chosen]
-    of = lambda *kinds: tuple(child.key for child in fields if child.kind in kinds)  # noqa: E731
-    keys = frozenset(child.key for child in fields)
-    return _Struct(keys=keys, names=frozenset(child.name for child in fields),
+def _struct_plan(field: Field) -> _Struct:
+    of = lambda *kinds: tuple(child.key for child in field.fields if child.kind in kinds)  # noqa: E731
+    keys = frozenset(child.key for child in field.fields)
+    return _Struct(keys=keys, names=frozenset(child.name for child in field.fields),
                    scalars=of(STRING, BOOLEAN), texts=of(JSON_TEXT),
-                   structs=tuple((child.key, _struct_plan(child)) for child in fields if child.kind == STRUCT),
-                   arrays=tuple((child.key, _struct_plan(child)) for child in fields if child.kind == ARRAY),
+                   structs=tuple((child.key, _struct_plan(child)) for child in field.fields if child.kind == STRUCT),
+                   arrays=tuple((child.key, _struct_plan(child)) for child in field.fields if child.kind == ARRAY),
                    maps=of(MAP), harmless=set(keys))
 
 
-def _plain(plan: _Struct, value: dict[str, Any]) -> bool:
-    """Whether DuckDB's reader, matching keys exactly, reads the struct `value` as the SerDe does:
-    no declared key in another spelling (or twice), every member of a type it writes as orjson does."""
+def _shown(plan: _Struct, value: dict[str, Any]) -> dict[str, Any] | None:
+    """The struct `value`'s kept members as DuckDB's reader should see them, or None when the reader
+    (matching keys exactly) would not read them as the SerDe does: a kept key in another spelling
+    (or twice), or a member of a type DuckDB writes unlike orjson."""
     extra = value.keys() - plan.harmless
     if extra:
         for key in extra:
             if key.__class__ is not str or key.lower() in plan.names:
-                return False
+                return None
         plan.harmless.update(extra)
     get = value.get
     if not _PLAIN_SCALARS.issuperset(map(type, map(get, plan.scalars))):
-        return False
+        return None
+    shown = {key: item for key in plan.keys if (item := get(key)) is not None}
+    for key in plan.texts:
+        item = shown.get(key)
+        if item is not None and item.__class__ is not str:
+            shown[key] = orjson.dumps(item).decode()
     for key, member in plan.structs:
-        item = get(key)
-        if item is not None and (item.__class__ is not dict or not _plain(member, item)):
-            return False
+        item = shown.get(key)
+        if item is not None:
+            if item.__class__ is not dict:
+                return None
+            item = shown[key] = _shown(member, item)
+            if item is None:
+                return None
     for key, member in plan.arrays:
-        items = get(key)
-        if items is not None and (items.__class__ is not list or
-                                  not all(item.__class__ is dict and _plain(member, item) for item in items)):
-            return False
+        items = shown.get(key)
+        if items is not None:
+            if items.__class__ is not list:
+                return None
+            elements = shown[key] = []
+            for item in items:
+                element = _shown(member, item) if item.__class__ is dict else None
+                if element is None:
+                    return None
+                elements.append(element)
     for key in plan.maps:
-        item = get(key)
+        item = shown.get(key)
         if item is not None and (item.__class__ is not dict or not _PLAIN_MAP_VALUES.issuperset(map(type, item.values()))):
-            return False
-    return True
+            return None
+    return shown
 
 
 def _respelled(field: Field, row: dict[str, Any]) -> dict[str, Any]:
-    """A `table_row` struct with CloudTrail's spelling of its keys, for the reader to match."""
+    """A `table_row` struct's members that `field` keeps, keyed as CloudTrail spells them."""
     out = {}
     for child in field.fields:
         value = row.get(child.name)
@@ -436,9 +453,21 @@ def _reader_type(field: Field) -> str:
     return "MAP(VARCHAR, VARCHAR)" if field.kind == MAP else "VARCHAR"
 
 
+def _kept(field: Field, chosen: set[str], path: str = "") -> Field | None:
+    """`field` with only the members `chosen` names: a path (`useridentity.arn`) keeps that member
+    and the structs above it; a struct named whole keeps every member. None: nothing kept."""
+    here = f"{path}.{field.name}" if path else field.name
+    if here in chosen:
+        return field
+    if field.kind != STRUCT:
+        return None
+    kept = tuple(child for child in (_kept(member, chosen, here) for member in field.fields) if child is not None)
+    return dataclasses.replace(field, fields=kept) if kept else None
+
+
 RAW_KEY = RAW_COLUMN
-"""The key of `_raw` in a loading line. A record's own `_raw` key is undeclared: the line is a copy
-with this key set, and the reader matches keys exactly, so `_RAW` or `_Raw` are not read either."""
+"""The key of `_raw` in a loading line. A record's own `_raw` key is undeclared: the line is a new
+dict with this key set, and the reader matches keys exactly, so `_RAW` or `_Raw` are not read either."""
 
 
 @dataclass(frozen=True)
@@ -452,24 +481,46 @@ class _LoadPlan:
 _PLANS: dict[frozenset[str] | None, _LoadPlan] = {}
 
 
+def loadable_paths() -> list[str]:
+    """What `load_records(columns=...)` may name: every column, and every struct member's path."""
+    paths = list(duckdb_columns())
+
+    def members(field: Field, path: str) -> None:
+        for child in field.fields:
+            paths.append(f"{path}.{child.name}")
+            if child.kind == STRUCT:
+                members(child, f"{path}.{child.name}")
+
+    for field in TABLE.fields:
+        if field.kind == STRUCT:
+            members(field, field.name)
+    return paths
+
+
 def _load_plan(chosen: frozenset[str] | None) -> _LoadPlan:
-    """How `load_records` fills the columns `chosen` (None: all), built once per set of columns."""
+    """How `load_records` fills the columns `chosen` (None: all), built once per choice."""
     plan = _PLANS.get(chosen)
     if plan is not None:
         return plan
-    known = list(duckdb_columns())
+    known = loadable_paths()
     if chosen is not None and not chosen <= set(known):
         raise ValueError(f"columns {sorted(chosen - set(known))}: allowed {', '.join(known)}")
-    wanted = known if chosen is None else set(chosen)
-    fields = [field for field in TABLE.fields if field.name in wanted or
-              (field.name == "awsregion" and "region" in wanted) or
-              (field.name == "eventtime" and wanted & {"year", "month", "day"})]
-    read = {field.key: _reader_type(field) for field in fields}
+    wanted = set(known if chosen is None else chosen)
+    if "region" in wanted:
+        wanted.add("awsregion")
+    if wanted & {"year", "month", "day"}:
+        wanted.add("eventtime")
+    kept = [field for field in (_kept(member, wanted) for member in TABLE.fields) if field is not None]
+    read = {field.key: _reader_type(FIELDS_BY_COLUMN[field.name]) for field in kept}
     names, values = [], []
-    for field in fields:
-        if field.name in wanted:
+    for field in kept:
+        if field.name in wanted or any(path.startswith(field.name + ".") for path in wanted):
             names.append(field.name)
             values.append(f'"{field.key}"')
+    if chosen is not None:  # awsRegion and eventTime read for the partitions only stay NULL
+        names_values = [(n, v) for n, v in zip(names, values)
+                        if n in chosen or any(path.startswith(n + ".") for path in chosen)]
+        names, values = [n for n, _ in names_values], [v for _, v in names_values]
     partitions = {"region": "NULLIF(\"awsRegion\", '')", "year": "NULLIF(substr(\"eventTime\", 1, 4), '')",
                   "month": "NULLIF(substr(\"eventTime\", 6, 2), '')", "day": "NULLIF(substr(\"eventTime\", 9, 2), '')"}
     for column in PARTITION_COLUMNS:
@@ -482,32 +533,21 @@ def _load_plan(chosen: frozenset[str] | None) -> _LoadPlan:
         names.append(RAW_COLUMN)
         values.append(f'"{RAW_KEY}"')
     spec = "{" + ", ".join(f"'{key}': '{type_}'" for key, type_ in read.items()) + "}"
-    top = _struct_plan(TABLE, frozenset(field.name for field in fields))
+    top = dataclasses.replace(TABLE, fields=tuple(kept))
     plan = _LoadPlan(", ".join(f'"{name}"' for name in names), ", ".join(values), spec, _line_writer(top, raw))
     _PLANS[chosen] = plan
     return plan
 
 
-def _line_writer(top: _Struct, raw: bool) -> Any:
-    """record -> its loading line: a plain record's members that the plan reads (JSON-text columns
-    dumped), else its `table_row` respelled; with `_raw` when the plan fills it."""
-    keys = tuple(sorted(top.keys))
-    texts, dumps, plain, respelled = top.texts, orjson.dumps, _plain, _respelled
+def _line_writer(top: Field, raw: bool) -> Any:
+    """record -> its loading line: a plain record's kept members (JSON-text columns dumped), else its
+    `table_row`'s kept members respelled; with `_raw` when the plan fills it."""
+    plan, dumps, shown_of, respelled = _struct_plan(top), orjson.dumps, _shown, _respelled
 
     def line(record: Mapping[str, Any]) -> bytes:
-        if record.__class__ is dict and plain(top, record):
-            get = record.get
-            shown = {}
-            for key in keys:
-                value = get(key)
-                if value is not None:
-                    shown[key] = value
-            for key in texts:
-                value = shown.get(key)
-                if value is not None and value.__class__ is not str:
-                    shown[key] = dumps(value).decode()
-        else:
-            shown = respelled(TABLE, table_row(record))
+        shown = shown_of(plan, record) if record.__class__ is dict else None
+        if shown is None:
+            shown = respelled(top, table_row(record))
         if raw:
             shown[RAW_KEY] = dumps(record).decode()
         return dumps(shown) + b"\n"
