@@ -2,11 +2,13 @@
 loaded into DuckDB in the Athena table's shape, so what runs here is what runs on Athena.
 
 Files are read by the project's one reader (the native engine's: `backtest.sources.read_unit`,
-the same files, rejections, skips and eventTime span) and loaded with `table.load_records`. A
-table of stretches (`first_row`, `file`, `base`) remembers where each row came from, so the
-samples follow the native order (eventTime, file, index in file) and the reports are equal.
-DuckDB's own JSON reader was measured too (bench/RESULTS-sql.md); it does not read JSON arrays,
-JSON lines and damaged files the way the reader does, so the reports would differ.
+the same files, rejections, skips and eventTime span) and streamed into the table by
+`table.RecordLoader` (the rows `load_records` gives, built by DuckDB's JSON reader in a background
+thread while the reader reads on), filling only the columns and struct members the query names
+(`columns_read`). A table of stretches (`first_row`, `file`, `base`) remembers where each row came
+from, so the samples follow the native order (eventTime, file, index in file) and the reports are
+equal. DuckDB's own JSON reader over the files was measured too (bench/RESULTS-sql.md); it does not
+read JSON arrays, JSON lines and damaged files the way the reader does, so the reports would differ.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ construction.
 `load_records` fills a DuckDB table with what the SerDe gives Athena for each record: keys matched
 case-insensitively, undeclared keys dropped, a missing or null value as NULL, a STRING column
 holding an object, array, number or boolean as its compact JSON text, a string as itself.
+`table_row` states those rules in Python and is the reference; `load_records` has DuckDB's JSON
+reader build the same rows (tests/sql/test_table_load.py compares the two tables).
 """
 
 from __future__ import annotations
