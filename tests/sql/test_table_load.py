@@ -19,7 +19,8 @@ from tests.sql.corpus import project_events, shared_events
 from trailguard.backtest import from_detection_ids
 from trailguard.sql import duckdb_engine
 from trailguard.sql.table import (ARRAY, FIELDS_BY_COLUMN, MAP, RAW_COLUMN, STRUCT, TABLE, Field, _load_plan, _shown,
-                                  _struct_plan, create_table, duckdb_columns, load_records, loadable_paths, table_row)
+                                  RecordLoader, _struct_plan, create_table, duckdb_columns, load_records, loadable_paths,
+                                  table_row)
 
 
 def reference_rows(records: list[Any]) -> list[tuple[Any, ...]]:
@@ -189,3 +190,26 @@ def test_generated_records_load_as_the_reference(records: list[dict[str, Any]]) 
 def test_generated_records_load_chosen_columns_as_the_reference(records: list[dict[str, Any]],
                                                                 chosen: list[str]) -> None:
     assert_chosen_as_reference(records, chosen)
+
+
+def test_streamed_batches_insert_in_order_as_the_reference() -> None:
+    events = project_events() + shared_events()
+    con = duckdb.connect()
+    with RecordLoader(con, lines_per_insert=7) as loader:
+        for start in range(0, len(events), 5):
+            loader.add(events[start:start + 5])
+        assert loader.finish() == len(events)
+    assert con.execute("SELECT * FROM cloudtrail ORDER BY rowid").fetchall() == reference_rows(events)
+
+
+def test_a_failed_insert_is_raised_and_leaves_no_file(tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE cloudtrail (x INTEGER)")  # not the CloudTrail table: every insert fails
+    with pytest.raises(duckdb.BinderException, match="eventversion"):
+        with RecordLoader(con, lines_per_insert=2) as loader:
+            loader.add(project_events()[:3])  # the first insert is handed over here
+            assert con.execute("SELECT 1").fetchone() == (1,), "the caller's connection stays free meanwhile"
+            loader.add(project_events()[:3])
+            loader.finish()
+    assert list(tmp_path.iterdir()) == []

@@ -253,9 +253,10 @@ def load_records(con: Any, records: Iterable[Mapping[str, Any]], name: str = "cl
     rules), built by DuckDB's multi-threaded JSON reader rather than in Python: a record in the
     plain shape (declared keys spelled as CloudTrail spells them, strings, booleans and whole
     numbers where STRING columns are) goes in nearly as read, with only its JSON-text columns
-    dumped; any other record goes in as its `table_row`, keys respelled. `columns` names the
-    table columns to fill (default: all, `_raw` included); the others stay NULL, and a query
-    that reads only those loads faster."""
+    dumped; any other record goes in as its `table_row`, keys respelled. `columns` names what to
+    fill: columns, or struct members by path (`useridentity.arn`; `loadable_paths()` lists them),
+    by default every column, `_raw` included; the rest stays NULL, and a query that reads only
+    what is named loads faster. An unknown name is a ValueError listing the allowed ones."""
     with RecordLoader(con, name, columns) as loader:
         loader.add(records)
         return loader.finish()
@@ -265,8 +266,8 @@ class RecordLoader:
     """Records streamed into the table `name` as `load_records` loads them, for a caller that reads
     them in batches (`trailguard backtest --engine duckdb`): Python writes each record's line to a
     temporary file, and every `lines_per_insert` lines DuckDB inserts that file in a background
-    thread while Python writes the next (DuckDB runs without the GIL). Memory stays bounded: no
-    record is held, and at most two files exist at once. Use it as a context manager; `finish`
+    thread (on its own cursor of `con`) while Python writes the next (DuckDB runs without the GIL).
+    Memory stays bounded: no record is held, and at most two files exist at once. Use it as a context manager; `finish`
     inserts the rest and returns how many records were loaded."""
 
     def __init__(self, con: Any, name: str = "cloudtrail", columns: Iterable[str] | None = None,
@@ -276,7 +277,8 @@ class RecordLoader:
                            [name]).fetchone()[0]:
             create_table(con, name)
         self.plan = _load_plan(None if columns is None else frozenset(columns))
-        self.con, self.name, self.lines_per_insert = con, name, lines_per_insert
+        self.name, self.lines_per_insert = name, lines_per_insert
+        self._inserter = con.cursor()  # its own connection to the database: `con` stays free meanwhile
         self.count = 0  # records written (inserted once `finish` returns)
         self.waited = 0.0  # seconds Python waited for DuckDB's inserts
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="trailguard-load")
@@ -313,6 +315,7 @@ class RecordLoader:
             self._wait()
         finally:
             self._pool.shutdown(wait=True)
+            self._inserter.close()
             if self._out is not None:
                 self._out.close()
                 os.unlink(self._path)
@@ -325,10 +328,14 @@ class RecordLoader:
         out, path, lines = self._out, self._path, self._lines
         self._out, self._lines = None, 0
         out.close()
+        try:
+            self._wait()
+        except BaseException:
+            os.unlink(path)
+            raise
         if not lines:
             os.unlink(path)
             return
-        self._wait()
         self._inserting = self._pool.submit(self._insert, path)
 
     def _wait(self) -> None:
@@ -343,7 +350,7 @@ class RecordLoader:
     def _insert(self, path: str) -> None:
         plan = self.plan
         try:
-            self.con.execute(f'INSERT INTO "{self.name}" ({plan.names}) SELECT {plan.values} FROM read_json(?, '
+            self._inserter.execute(f'INSERT INTO "{self.name}" ({plan.names}) SELECT {plan.values} FROM read_json(?, '
                              f"format = 'newline_delimited', records = true, columns = {plan.spec}, "
                              "maximum_object_size = 67108864)", [path])
         finally:
