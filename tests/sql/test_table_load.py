@@ -178,13 +178,13 @@ def members(draw: Any, field: Field) -> dict[str, Any]:
     return out
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(members(TABLE), min_size=1, max_size=6))
 def test_generated_records_load_as_the_reference(records: list[dict[str, Any]]) -> None:
     assert_loaded_as_reference(records)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(members(TABLE), min_size=1, max_size=6),
        st.lists(st.sampled_from(loadable_paths()), min_size=1, unique=True))
 def test_generated_records_load_chosen_columns_as_the_reference(records: list[dict[str, Any]],
