@@ -11,13 +11,13 @@ them, and remediation steps. Only the text between the markers changes.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "policies"))  # the pack's package, imported as the Pulumi CLI does
 
+from trailguard.generated_docs import splice as splice_between, update_page  # noqa: E402
 from trailguard_policies import ALL_POLICIES  # noqa: E402
 from trailguard_policies.metadata import DOCS_BASE_URL, FRAMEWORKS, POLICY_METADATA, format_controls, only  # noqa: E402
 
@@ -54,28 +54,12 @@ def render_block() -> str:
 
 def splice(page: str, block: str) -> str:
     """`page` with the text between the markers replaced by `block`."""
-    start, end = page.find(BEGIN), page.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"the page lacks the markers {BEGIN!r} ... {END!r}")
-    return page[: start + len(BEGIN)] + "\n" + block + "\n" + page[end:]
+    return splice_between(page, block, BEGIN, END)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="report a stale page instead of rewriting it")
-    parser.add_argument("--page", type=Path, default=DOCS_PAGE, help=f"the page to update (default: {DOCS_PAGE})")
-    args = parser.parse_args(argv)
-    current = args.page.read_text(encoding="utf-8")
-    updated = splice(current, render_block())
-    if args.check:
-        if updated != current:
-            print(f"{args.page} is stale: run python scripts/gen_policy_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    if updated != current:
-        args.page.write_text(updated, encoding="utf-8")
-        print(f"updated {args.page}")
-    return 0
+    return update_page(argv, description=__doc__.splitlines()[0], default_page=DOCS_PAGE,
+                       script="scripts/gen_policy_docs.py", updated=lambda page: splice(page, render_block()))
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ Needs the `sigma` extra (pySigma).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from trailguard.sigma.convert import convert_paths
 from trailguard.sigma.doctable import render_docs_block, splice_docs
+from trailguard.generated_docs import update_page
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS_PAGE = ROOT / "docs" / "sigma.md"
@@ -29,21 +29,8 @@ def generated_block(rules: Path = RULES) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="report a stale page instead of rewriting it")
-    parser.add_argument("--page", type=Path, default=DOCS_PAGE, help=f"the page to update (default: {DOCS_PAGE})")
-    args = parser.parse_args(argv)
-    current = args.page.read_text(encoding="utf-8")
-    updated = splice_docs(current, generated_block())
-    if args.check:
-        if updated != current:
-            print(f"{args.page} is stale: run python scripts/gen_sigma_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    if updated != current:
-        args.page.write_text(updated, encoding="utf-8")
-        print(f"updated {args.page}")
-    return 0
+    return update_page(argv, description=__doc__.splitlines()[0], default_page=DOCS_PAGE,
+                       script="scripts/gen_sigma_docs.py", updated=lambda page: splice_docs(page, generated_block()))
 
 
 if __name__ == "__main__":

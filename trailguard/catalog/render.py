@@ -9,6 +9,8 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any, Sequence
 
+from trailguard.generated_docs import splice
+
 from .loader import Catalog
 from .model import PROFILES, Detection, Reference
 
@@ -81,10 +83,7 @@ def render_docs_block(catalog: Catalog) -> str:
 
 def splice_docs(page: str, block: str) -> str:
     """`page` with the text between the generated-catalogue markers replaced by `block`."""
-    start, end = page.find(DOCS_BEGIN), page.find(DOCS_END)
-    if start < 0 or end < start:
-        raise ValueError(f"the page lacks the markers {DOCS_BEGIN!r} ... {DOCS_END!r}")
-    return page[: start + len(DOCS_BEGIN)] + "\n" + block + "\n" + page[end:]
+    return splice(page, block, DOCS_BEGIN, DOCS_END)
 
 
 def detection_record(catalog: Catalog, detection: Detection, *, full: bool = False) -> dict[str, Any]:

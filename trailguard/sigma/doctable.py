@@ -8,6 +8,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
+from trailguard.generated_docs import splice
+
 from .conversion import VERDICTS, SigmaConversion
 
 DOCS_BEGIN = "<!-- BEGIN GENERATED SIGMA VERDICTS (scripts/gen_sigma_docs.py) -->"
@@ -47,7 +49,4 @@ def render_docs_block(conversions: Sequence[SigmaConversion]) -> str:
 
 def splice_docs(page: str, block: str) -> str:
     """`page` with the text between the generated-verdicts markers replaced by `block`."""
-    start, end = page.find(DOCS_BEGIN), page.find(DOCS_END)
-    if start < 0 or end < start:
-        raise ValueError(f"the page lacks the markers {DOCS_BEGIN!r} ... {DOCS_END!r}")
-    return page[: start + len(DOCS_BEGIN)] + "\n" + block + "\n" + page[end:]
+    return splice(page, block, DOCS_BEGIN, DOCS_END)
